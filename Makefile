@@ -1,0 +1,33 @@
+# One command to set up and run the app, one to set up and run the tests (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run practice test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python app.py
+
+practice: $(STAMP)
+	$(BIN)/interviewer practice
+
+test: $(STAMP)
+	$(BIN)/ruff check interviewer tests bench app.py
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bank_load.py
+	bash bench/grader_quality.sh
+	$(BIN)/python bench/llm_overhead.py
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/concurrency.py
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache

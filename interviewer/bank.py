@@ -1,0 +1,304 @@
+"""Question banks: markdown files of numbered questions with reference answers.
+
+The format (see bank/genai_misc.md)::
+
+    # Title
+    ## 1. Question text
+    **Answer:**
+    reference answer, up to the next question
+
+Lines inside ``` fences are code, never headings. An italic marker such as
+``*(Customize with your actual experience)*`` makes an experience question. A last
+``---`` followed by italic text is the bank's closing note, not part of the last answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import BankError
+
+MAX_BANK_BYTES = 20 * 1024 * 1024  # far above any real bank (10,000 questions is ~6 MB)
+DEFAULT_BANK = Path(__file__).resolve().parent.parent / "bank" / "genai_misc.md"
+
+Kind = Literal["technical", "experience"]
+
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
+_SECTION = re.compile(r"^##\s+(.*?)\s*#*\s*$")
+_QUESTION = re.compile(r"^##\s+(\d+)\s*[.)]\s*(.*?)\s*#*\s*$")
+_ANSWER = re.compile(r"^\s*(?:\*\*|__)Answer:?(?:\*\*|__):?\s*(.*)$", re.IGNORECASE)
+_RULE = re.compile(r"^\s{0,3}(?:-\s*){3,}$|^\s{0,3}(?:\*\s*){3,}$|^\s{0,3}(?:_\s*){3,}$")
+_ITALIC_LINE = re.compile(r"^\s*(\*(?!\s)[^*].*[^*\s]\*|_(?!\s).*[^\s_]_)\s*$")
+_EXPERIENCE_MARKER = re.compile(
+    r"^\s*[*_]\s*\([^)]*\b(experience|customi[sz]e|adapt|your own)\b[^)]*\)\s*[*_]\s*$",
+    re.IGNORECASE,
+)
+_LABEL = re.compile(r"^(?:\*\*|__)([^*_]{1,80}?):?(?:\*\*|__):?\s*(.*)$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
+_TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`*(])")
+_ITEM_SPLIT = re.compile(r"\s*(?:,|;|→|->|\bthen\b)\s*")
+
+
+class Question(BaseModel):
+    """One question of a bank, with its reference answer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    """`<file stem>#<number>`: stable across runs, used by history and transcripts."""
+    number: int
+    text: str
+    reference: str
+    """The reference answer as written in the bank (markdown kept intact)."""
+    kind: Kind
+    """`experience` when the reference is only an example of a personal story."""
+    key_points: list[str]
+    source: str
+    line: int
+    """Line of the question's heading in `source` (1-based)."""
+
+
+class Bank(BaseModel):
+    """A parsed bank file."""
+
+    path: str
+    title: str
+    note: str | None = None
+    """The closing note after the last question, if any."""
+    questions: list[Question]
+
+    @property
+    def experience_count(self) -> int:
+        return sum(q.kind == "experience" for q in self.questions)
+
+
+def read_bank_text(path: Path) -> str:
+    """Read a bank as UTF-8 text (BOM allowed), refusing oversized or binary files."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise BankError(str(path), 0, f"cannot read: {exc.strerror or exc}") from exc
+    if size > MAX_BANK_BYTES:
+        raise BankError(str(path), 0, f"file is {size:,} bytes; the limit is {MAX_BANK_BYTES:,}")
+    return decode_bank_bytes(path.read_bytes(), str(path))
+
+
+def decode_bank_bytes(data: bytes, path: str) -> str:
+    if len(data) > MAX_BANK_BYTES:
+        raise BankError(path, 0, f"file is {len(data):,} bytes; the limit is {MAX_BANK_BYTES:,}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BankError(path, line, "not UTF-8 text (undecodable bytes)") from exc
+    if "\x00" in text:
+        raise BankError(path, text[: text.index("\x00")].count("\n") + 1, "contains NUL bytes: not a text file")
+    return text
+
+
+def parse_bank(text: str, path: str = "<bank>") -> Bank:
+    """Parse bank markdown; raise BankError naming the file and line of the first problem."""
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    stem = Path(path).stem
+    title = ""
+    raw: list[tuple[int, int, list[str], list[str], bool]] = []  # number, line, question, body, saw_answer
+    current: tuple[int, int, list[str], list[str], bool] | None = None
+    in_fence = False
+    for lineno, line in enumerate(lines, start=1):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence:
+            if m := _QUESTION.match(line):
+                current = (int(m.group(1)), lineno, [m.group(2)], [], False)
+                raw.append(current)
+                continue
+            if _SECTION.match(line):  # an unnumbered section heading ends the current question
+                current = None
+                continue
+            if not title and (m := _TITLE.match(line)):
+                title = m.group(1)
+                continue
+            if current is not None and not current[4] and (m := _ANSWER.match(line)):
+                current = (*current[:4], True)
+                raw[-1] = current
+                if m.group(1):
+                    current[3].append(m.group(1))
+                continue
+        if current is not None:
+            (current[3] if current[4] else current[2]).append(line)
+
+    if not raw:
+        raise BankError(path, 1, "no questions found: expected headings like '## 1. Question text'")
+    note = None
+    last_body = raw[-1][3]
+    note_lines = _closing_note(last_body)
+    if note_lines is not None:
+        note = "\n".join(note_lines).strip() or None
+
+    questions: list[Question] = []
+    seen: dict[int, int] = {}
+    for number, line, qlines, body, saw_answer in raw:
+        question_text = " ".join(s.strip() for s in qlines if s.strip())
+        if not question_text:
+            raise BankError(path, line, f"question {number} has no text")
+        if number in seen:
+            raise BankError(path, line, f"duplicate question number {number} (first at line {seen[number]})")
+        seen[number] = line
+        if not saw_answer:
+            raise BankError(path, line, f"question {number} has no '**Answer:**' line")
+        body = _trim_rules(body)
+        kind: Kind = "technical"
+        if any(_EXPERIENCE_MARKER.match(b) for b in body):
+            kind = "experience"
+            body = [b for b in body if not _EXPERIENCE_MARKER.match(b)]
+        reference = "\n".join(body).strip("\n")
+        reference = _dedent_blank(reference)
+        if not reference.strip():
+            raise BankError(path, line, f"question {number} has an empty reference answer")
+        questions.append(
+            Question(
+                id=f"{stem}#{number}",
+                number=number,
+                text=question_text,
+                reference=reference,
+                kind=kind,
+                key_points=extract_key_points(reference),
+                source=path,
+                line=line,
+            )
+        )
+    return Bank(path=path, title=title or stem, note=note, questions=questions)
+
+
+def _closing_note(body: list[str]) -> list[str] | None:
+    """Split off a closing note (`---` then only italic text) from the last question's body, in place."""
+    for i in range(len(body) - 1, -1, -1):
+        if _RULE.match(body[i]):
+            tail = [t for t in body[i + 1 :] if t.strip()]
+            if tail and all(_ITALIC_LINE.match(t) for t in tail):
+                note = [t.strip().strip("*_").strip() for t in tail]
+                del body[i:]
+                return note
+            return None
+    return None
+
+
+def _trim_rules(body: list[str]) -> list[str]:
+    """Drop blank lines and `---` separators at the end of a reference."""
+    end = len(body)
+    while end and (not body[end - 1].strip() or _RULE.match(body[end - 1])):
+        end -= 1
+    return body[:end]
+
+
+def _dedent_blank(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip()
+
+
+def extract_key_points(reference: str) -> list[str]:
+    """Key points of a reference: items after bold labels, list items, table rows, else sentences."""
+    points: list[str] = []
+    in_fence = False
+    for line in reference.split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not line.strip() or _RULE.match(line) or line.lstrip().startswith("#"):
+            continue
+        if _EXPERIENCE_MARKER.match(line):
+            continue
+        if m := _TABLE_ROW.match(line):
+            if not _TABLE_RULE.match(line):
+                cells = [c.strip() for c in m.group(1).split("|") if c.strip()]
+                if cells:
+                    points.append(": ".join(cells))
+            continue
+        text = line.strip()
+        if m := _LIST_ITEM.match(line):
+            text = m.group(1).strip()
+        if m := _LABEL.match(text):
+            items = m.group(2).strip()
+            if not items:
+                continue
+            points.extend(_split_items(items))
+        else:
+            points.extend(s for s in _SENTENCE_END.split(text) if s.strip())
+    cleaned: list[str] = []
+    for p in points:
+        p = _clean_point(p)
+        if p and p.lower() not in (c.lower() for c in cleaned):
+            cleaned.append(p)
+    return cleaned
+
+
+def _split_items(text: str) -> list[str]:
+    """Split `a, b, and c.` into items, but keep parentheses and `code` together."""
+    sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
+    items: list[str] = []
+    for sentence in sentences:
+        depth, start, parts = 0, 0, []
+        in_code = False
+        for i, ch in enumerate(sentence):
+            if ch == "`":
+                in_code = not in_code
+            elif ch in "([" and not in_code:
+                depth += 1
+            elif ch in ")]" and not in_code:
+                depth = max(0, depth - 1)
+            elif depth == 0 and not in_code and (ch in ",;" or sentence.startswith("→", i)):
+                parts.append(sentence[start:i])
+                start = i + 1
+        parts.append(sentence[start:])
+        items.extend(parts)
+    return items
+
+
+def _clean_point(point: str) -> str:
+    point = point.strip().strip("*_").strip()
+    point = re.sub(r"^(?:and|or|but|also|e\.g\.)\s+", "", point, flags=re.IGNORECASE)
+    point = point.rstrip(" .;:")
+    if not re.search(r"[A-Za-z0-9]", point):
+        return ""
+    return point[0].upper() + point[1:] if point[0].isalpha() else point
+
+
+def bank_files(path: Path) -> list[Path]:
+    """The .md files a path names: the file itself, or every .md in a folder (sorted)."""
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.md") if p.is_file())
+        if not files:
+            raise BankError(str(path), 0, "folder holds no .md bank files")
+        return files
+    if not path.exists():
+        raise BankError(str(path), 0, "no such file or folder")
+    return [path]
+
+
+def load_bank(path: str | Path) -> Bank:
+    path = Path(path)
+    return parse_bank(read_bank_text(path), str(path))
+
+
+def load_banks(paths: Iterable[str | Path]) -> list[Bank]:
+    """Load every bank a list of files or folders names; question ids must be unique across them."""
+    banks = [load_bank(f) for p in paths for f in bank_files(Path(p))]
+    seen: dict[str, str] = {}
+    for bank in banks:
+        for q in bank.questions:
+            if q.id in seen:
+                raise BankError(bank.path, q.line, f"question id {q.id} already comes from {seen[q.id]}")
+            seen[q.id] = bank.path
+    return banks
+
+
+def all_questions(banks: Iterable[Bank]) -> Iterator[Question]:
+    for bank in banks:
+        yield from bank.questions

@@ -1,0 +1,61 @@
+"""Settings from the environment and a .env file (names in DESIGN.md, 'Contract: configuration')."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .bank import DEFAULT_BANK
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    model: str | None = Field(None, validation_alias=_env("INTERVIEWER_MODEL"))
+    grader: Literal["auto", "llm", "offline"] = Field("auto", validation_alias=_env("INTERVIEWER_GRADER"))
+    bank: str | None = Field(None, validation_alias=_env("INTERVIEWER_BANK"))
+    data_dir: Path | None = Field(None, validation_alias=_env("INTERVIEWER_DATA_DIR"))
+    llm_timeout: float = Field(60.0, gt=0, validation_alias=_env("INTERVIEWER_LLM_TIMEOUT"))
+    """Seconds for one LLM attempt."""
+    llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("INTERVIEWER_LLM_RETRIES"))
+    llm_budget: float = Field(120.0, gt=0, validation_alias=_env("INTERVIEWER_LLM_BUDGET"))
+    """Seconds one grading may take in all, retries included, before the offline grader takes over."""
+    temperature: float | None = Field(0.0, validation_alias=_env("INTERVIEWER_TEMPERATURE"))
+    """None (set the variable to 'none') for reasoning models that accept no temperature."""
+    seed: int | None = Field(7, validation_alias=_env("INTERVIEWER_SEED"))
+    answer_token_budget: int = Field(2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"))
+    followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"))
+    concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"))
+    """Requests the web app serves at once per event (grading, chat)."""
+
+    @field_validator("temperature", "seed", mode="before")
+    @classmethod
+    def _none_word(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
+
+    @property
+    def bank_paths(self) -> list[Path]:
+        if not self.bank:
+            return [DEFAULT_BANK]
+        return [Path(p) for p in self.bank.split(os.pathsep) if p]
+
+    @property
+    def llm_requested(self) -> bool:
+        """An LLM grader is asked for: explicitly, or in auto mode by a key or base URL with a model."""
+        if self.grader == "llm":
+            return True
+        return self.grader == "auto" and bool(self.api_key or self.base_url) and bool(self.model)
+
+
+def load_settings(**overrides: object) -> Settings:
+    return Settings(**overrides)  # type: ignore[arg-type]

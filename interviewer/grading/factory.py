@@ -1,0 +1,40 @@
+"""Choose the grader (and follow-up writer) the settings ask for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..session import FollowUpWriter, Grader, TemplateFollowUps
+from .models import OFFLINE_LABEL
+from .offline import OfflineGrader
+
+
+@dataclass
+class GraderChoice:
+    grader: Grader
+    followups: FollowUpWriter
+    label: str
+    """What the user is told: 'LLM: <model> at <server>' or the offline grader's label."""
+    notice: str | None = None
+    """Why the offline grader is used although an LLM looked configured, if so."""
+
+
+def choose_grader(settings: Settings) -> GraderChoice:
+    if settings.grader == "offline" or not (settings.llm_requested or settings.api_key or settings.base_url):
+        return GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL)
+    if not settings.model:
+        if settings.grader == "llm":
+            raise ConfigError("INTERVIEWER_MODEL is not set: name the model the LLM grader should use")
+        return GraderChoice(
+            OfflineGrader(),
+            TemplateFollowUps(),
+            OFFLINE_LABEL,
+            notice="An LLM server or key is configured but INTERVIEWER_MODEL is not set: using the offline grader.",
+        )
+    from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
+    from ..llm import LLMClient
+
+    client = LLMClient.from_settings(settings)
+    return GraderChoice(LLMGrader(client, settings), LLMFollowUps(client), f"LLM: {client.model} at {client.server}")

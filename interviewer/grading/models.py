@@ -1,0 +1,102 @@
+"""The Grade contract (see DESIGN.md): what every grader returns and every exporter shows."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+KeyPointStatus = Literal["covered", "partial", "missed", "contradicted"]
+
+# Flags a reader must know about.
+EMPTY_ANSWER = "empty_answer"
+NO_ANSWER = "non_answer"
+TRUNCATED = "truncated_answer"
+INJECTION = "possible_prompt_injection"
+CORRECTNESS_NOT_ASSESSED = "correctness_not_assessed"
+OFFLINE_LABEL = "Offline grader: key-point coverage, correctness not assessed"
+
+
+class FollowUp(BaseModel):
+    """A follow-up question the interviewer asked, and the candidate's reply to it."""
+
+    question: str
+    answer: str | None = None
+
+
+class GradeRequest(BaseModel):
+    """Everything a grader needs for one question."""
+
+    question: str
+    reference: str
+    answer: str
+    kind: Literal["technical", "experience"] = "technical"
+    key_points: list[str] | None = None
+    """The reference's key points; extracted from the reference when not given."""
+    followups: list[FollowUp] = []
+
+    def full_reply(self) -> str:
+        """The reply and every follow-up answer: the grade covers them together."""
+        parts = [self.answer] + [f.answer for f in self.followups if f.answer]
+        return "\n\n".join(p for p in parts if p and p.strip())
+
+
+class CriterionScore(BaseModel):
+    name: str
+    score: float = Field(ge=0, le=5)
+    """1-5 (0 for an empty reply); the offline grader keeps one decimal."""
+    max: int = 5
+    weight: float
+    justification: str
+
+
+class KeyPoint(BaseModel):
+    point: str
+    status: KeyPointStatus
+    evidence: str | None = None
+    """A short quote from the reply that shows the status."""
+
+
+class Grade(BaseModel):
+    overall: float = Field(ge=0, le=100)
+    criteria: list[CriterionScore] = []
+    key_points: list[KeyPoint] = []
+    covered: list[str] = []
+    missed: list[str] = []
+    strengths: list[str] = []
+    factual_errors: list[str] = []
+    suggestions: list[str] = []
+    improved_answer: str | None = None
+    grader: str
+    """`offline` or `llm:<model>`."""
+    fallback_reason: str | None = None
+    flags: list[str] = []
+
+    @property
+    def is_offline(self) -> bool:
+        return self.grader == "offline"
+
+    @property
+    def band(self) -> str:
+        return score_band(self.overall)
+
+    def criterion(self, name: str) -> CriterionScore | None:
+        return next((c for c in self.criteria if c.name == name), None)
+
+
+def score_band(overall: float) -> str:
+    if overall >= 85:
+        return "excellent"
+    if overall >= 65:
+        return "good"
+    if overall >= 40:
+        return "partial"
+    if overall > 0:
+        return "weak"
+    return "no credit"
+
+
+def grader_label(grade_or_name: Grade | str) -> str:
+    """How a score's source is named wherever a score appears."""
+    name = grade_or_name.grader if isinstance(grade_or_name, Grade) else grade_or_name
+    return OFFLINE_LABEL if name == "offline" else f"LLM grader ({name.removeprefix('llm:')})"

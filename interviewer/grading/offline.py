@@ -1,0 +1,288 @@
+"""The offline grader: deterministic key-point coverage against the reference, no network.
+
+It measures what words can show (which key points the reply covers, how much it explains,
+how it is put together) and says plainly that it cannot judge correctness. Scores are kept
+to one decimal so that close replies stay ordered; the overall is computed from them and the
+rubric's weights, with the criteria it cannot assess left out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..bank import extract_key_points
+from ..rubric import Rubric, load_rubric
+from . import text as t
+from .models import (
+    CORRECTNESS_NOT_ASSESSED,
+    EMPTY_ANSWER,
+    INJECTION,
+    NO_ANSWER,
+    CriterionScore,
+    Grade,
+    GradeRequest,
+    KeyPoint,
+)
+
+_EXPLAINS = re.compile(
+    r"\b(because|since|so that|which means|this means|that means|therefore|thus|hence|for example|"
+    r"for instance|e\.g\.|such as|whereas|however|trade-?offs?|compared (to|with)|versus|vs\.?|instead|unlike|"
+    r"in contrast|the reason|leads? to|results? in|allows?|enables?|prevents?|avoids?|depends on|otherwise|"
+    r"on the other hand|downside|upside|drawback|benefit|cost of|at the expense)\b",
+    re.IGNORECASE,
+)
+_STRUCTURE = re.compile(
+    r"(^|\n)\s*([-*•]|\d+[.)])\s|\b(first(ly)?|second(ly)?|third|finally|in short|overall|to sum up|"
+    r"on one hand|then|next)\b",
+    re.IGNORECASE,
+)
+_CONTEXT = re.compile(
+    r"\b(project|team|company|client|customer|startup|product|platform|goal|needed|problem|challenge|"
+    r"requirement|constraint|deadline|stakeholders?|role|tasked|at my (last|previous|current) (job|role|company)|"
+    r"we were|our)\b",
+    re.IGNORECASE,
+)
+_OWN_ACTION = re.compile(
+    r"\bI\s+(?:\w+ly\s+)?(?:\w+ed|built|wrote|led|ran|set up|chose|made|took|drove|owned|found|kept|put|"
+    r"spent|did|began|brought|rewrote|split|cut|dug|sat|taught|fought|shipped|own)\b|\bmy (role|job|part)\b",
+)
+_OUTCOME = re.compile(
+    r"\b(reduc\w*|improv\w*|increas\w*|decreas\w*|cut|saved?|sav\w+|achiev\w*|result\w*|outcome|impact|went from|"
+    r"dropped|grew|faster|slower|accuracy|latency|throughput|cost|adopt\w*|launched|shipped|lesson|learn(ed|t)|"
+    r"in hindsight|next time|would (do|have done) differently)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\b\d+(\.\d+)?\s*(%|x\b|percent|ms\b|s\b|seconds|minutes|hours|days|weeks|k\b|m\b)?")
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """The reply as the grader sees it, with any text addressed to the grader taken out."""
+
+    text: str
+    stems: frozenset[str]
+    words: int
+    sentences: list[str]
+
+
+class OfflineGrader:
+    name = "offline"
+
+    def __init__(self, rubrics: dict[str, Rubric] | None = None) -> None:
+        self.rubrics = rubrics or {k: load_rubric(k) for k in ("technical", "experience")}
+
+    def grade(self, request: GradeRequest, usage: object = None) -> Grade:
+        """Grade a reply; `usage` is accepted for the Grader interface (no tokens are spent here)."""
+        reply_text = request.full_reply()
+        flags: list[str] = [CORRECTNESS_NOT_ASSESSED]
+        if not reply_text.strip():
+            return self._minimum(request, [EMPTY_ANSWER, *flags], "The reply is empty.")
+        injected = t.injection_spans(reply_text)
+        if injected:
+            flags.append(INJECTION)
+            reply_text = "\n".join(s for s in t.sentences(reply_text) if s not in injected)
+        reply = _Reply(
+            reply_text,
+            frozenset(t.content_stems(reply_text)),
+            len(t.words(reply_text)),
+            t.sentences(reply_text),
+        )
+        question_stems = frozenset(t.content_stems(request.question))
+        if t.is_non_answer(reply_text) or len(reply.stems - question_stems) < 3:
+            reason = "The reply does not answer the question" + (
+                " (text addressed to the grader is ignored)." if injected else "."
+            )
+            return self._minimum(request, [NO_ANSWER, *flags], reason)
+        if request.kind == "experience":
+            return self._grade_experience(request, reply, question_stems, flags)
+        return self._grade_technical(request, reply, question_stems, flags)
+
+    # -- technical -------------------------------------------------------------------------------
+
+    def _grade_technical(
+        self, request: GradeRequest, reply: _Reply, question_stems: frozenset[str], flags: list[str]
+    ) -> Grade:
+        rubric = self.rubrics["technical"]
+        points = request.key_points or extract_key_points(request.reference)
+        judged = [_judge_point(p, reply, question_stems) for p in points]
+        covered = sum(k.status == "covered" for k in judged)
+        partial = sum(k.status == "partial" for k in judged)
+        ratio = (covered + 0.5 * partial) / max(1, len(judged))
+        # Vocabulary shared with the whole reference, beyond the question's own words: catches
+        # replies that cover the substance in other sentences than the key points.
+        ref_stems = frozenset(t.content_stems(request.reference)) - question_stems
+        vocab = len(ref_stems & reply.stems) / max(1, len(ref_stems))
+        relevance = min(1.0, (ratio + vocab) / 0.45)
+
+        coverage = 1 + 4 * min(1.0, 0.75 * ratio / 0.5 + 0.25 * vocab / 0.35)
+        depth = 1 + relevance * _depth_signal(reply, question_stems)
+        communication = 1 + (0.4 + 0.6 * relevance) * _communication_signal(reply)
+        scores = {"coverage": coverage, "depth": depth, "communication": communication}
+        justification = {
+            "coverage": f"Covers {covered} of {len(judged)} key points of the reference"
+            + (f" and touches {partial} more." if partial else "."),
+            "depth": _depth_words(depth),
+            "communication": _communication_words(reply),
+        }
+        missed = [k.point for k in judged if k.status == "missed"]
+        suggestions = [f"Cover: {p}" for p in missed[:5]]
+        if depth < 3:
+            suggestions.append("Explain why and how, not only what: add a mechanism, a trade-off or an example.")
+        return self._grade(rubric, scores, justification, judged, flags, suggestions)
+
+    # -- experience ------------------------------------------------------------------------------
+
+    def _grade_experience(
+        self, request: GradeRequest, reply: _Reply, question_stems: frozenset[str], flags: list[str]
+    ) -> Grade:
+        rubric = self.rubrics["experience"]
+        text = reply.text
+        domain = (frozenset(t.content_stems(request.reference)) | question_stems) & reply.stems
+        relevance = min(1.0, len(domain) / 5)
+        context_hits = {m.group(0).lower() for m in _CONTEXT.finditer(text)}
+        action_hits = len(_OWN_ACTION.findall(text))
+        outcome_hits = {m.group(0).lower() for m in _OUTCOME.finditer(text)}
+        numbers = [m.group(0) for m in _NUMBER.finditer(text) if m.group(2)]
+        substance = min(1.0, len(reply.stems - question_stems) / 45)
+        explains = min(1.0, len(_EXPLAINS.findall(text)) / 3)
+
+        scores = {
+            "situation": 1 + relevance * min(4.0, 1.2 * len(context_hits)),
+            "actions": 1 + relevance * min(4.0, 0.9 * action_hits),
+            "technical_substance": 1 + relevance * 4 * (0.6 * substance + 0.4 * explains),
+            "outcome": 1 + relevance * min(4.0, 1.0 * min(len(outcome_hits), 2) + 1.0 * min(len(numbers), 2)),
+            "communication": 1 + (0.4 + 0.6 * relevance) * _communication_signal(reply),
+        }
+        structure = [
+            _structure_point("Context: the project, its goal and your role", len(context_hits), 2, text, _CONTEXT),
+            _structure_point("Your own actions and decisions ('I ...')", action_hits, 2, text, _OWN_ACTION),
+            _structure_point(
+                "Technical substance: methods, tools, challenges", round(substance * 3), 2, text, _EXPLAINS
+            ),
+            _structure_point("A measurable outcome (numbers)", len(numbers), 1, text, _NUMBER),
+        ]
+        justification = {
+            "situation": f"{len(context_hits)} signs of context (project, goal, team, constraints).",
+            "actions": f"{action_hits} first-person actions ('I built', 'I decided', ...).",
+            "technical_substance": f"{len(reply.stems - question_stems)} distinct technical and content words; "
+            "correctness not assessed.",
+            "outcome": f"{len(numbers)} measured figures and {len(outcome_hits)} words of result or learning.",
+            "communication": _communication_words(reply),
+        }
+        tips = {
+            "situation": "Open with the situation: the project, its goal, the constraints and your role.",
+            "actions": "Say what you did yourself ('I designed...', 'I chose... because...').",
+            "technical_substance": "Name the techniques and tools, the hard part, and why you chose them.",
+            "outcome": "End with a measured outcome (numbers: time saved, accuracy, cost) and what you learned.",
+        }
+        suggestions = [tip for name, tip in tips.items() if scores[name] < 3.5]
+        return self._grade(rubric, scores, justification, structure, flags, suggestions)
+
+    # -- shared ----------------------------------------------------------------------------------
+
+    def _grade(
+        self,
+        rubric: Rubric,
+        scores: dict[str, float],
+        justification: dict[str, str],
+        key_points: list[KeyPoint],
+        flags: list[str],
+        suggestions: list[str],
+    ) -> Grade:
+        scores = {k: round(min(5.0, max(1.0, v)), 1) for k, v in scores.items()}
+        criteria = [
+            CriterionScore(name=c.name, score=scores[c.name], weight=c.weight, justification=justification[c.name])
+            for c in rubric.criteria
+            if c.name in scores
+        ]
+        strengths = [f"{c.name.replace('_', ' ').capitalize()}: {c.justification}" for c in criteria if c.score >= 4]
+        return Grade(
+            overall=rubric.weighted_overall(scores),
+            criteria=criteria,
+            key_points=key_points,
+            covered=[k.point for k in key_points if k.status == "covered"],
+            missed=[k.point for k in key_points if k.status == "missed"],
+            strengths=strengths,
+            suggestions=suggestions,
+            grader=self.name,
+            flags=flags,
+        )
+
+    def _minimum(self, request: GradeRequest, flags: list[str], reason: str) -> Grade:
+        rubric = self.rubrics[request.kind]
+        points = [] if request.kind == "experience" else request.key_points or extract_key_points(request.reference)
+        judged = [KeyPoint(point=p, status="missed") for p in points]
+        criteria = [
+            CriterionScore(name=c.name, score=0 if EMPTY_ANSWER in flags else 1, weight=c.weight, justification=reason)
+            for c in rubric.criteria
+            if c.name != "correctness"
+        ]
+        return Grade(
+            overall=0,
+            criteria=criteria,
+            key_points=judged,
+            missed=points,
+            suggestions=["Give an answer, even a partial one: say what you know and reason from it."]
+            + [f"Cover: {p}" for p in points[:3]],
+            grader=self.name,
+            flags=flags,
+        )
+
+
+def _judge_point(point: str, reply: _Reply, question_stems: frozenset[str]) -> KeyPoint:
+    own = set(t.content_stems(point))
+    stems = (own - question_stems) or own
+    if not stems:
+        return KeyPoint(point=point, status="missed")
+    hit = stems & reply.stems
+    share = len(hit) / len(stems)
+    if share >= 0.6 or len(hit) >= 3:
+        status = "covered"
+    elif hit and (share >= 0.3 or len(hit) >= 2):
+        status = "partial"
+    else:
+        return KeyPoint(point=point, status="missed")
+    best = max(reply.sentences, key=lambda s: len(stems & set(t.content_stems(s))))
+    return KeyPoint(point=point, status=status, evidence=t.shorten(best))
+
+
+def _structure_point(label: str, count: int, enough: int, text: str, pattern: re.Pattern[str]) -> KeyPoint:
+    status = "covered" if count >= enough else "partial" if count else "missed"
+    evidence = None
+    if count and (m := pattern.search(text)):
+        sentence = next((s for s in t.sentences(text) if m.group(0) in s), m.group(0))
+        evidence = t.shorten(sentence)
+    return KeyPoint(point=label, status=status, evidence=evidence)
+
+
+def _depth_signal(reply: _Reply, question_stems: frozenset[str]) -> float:
+    """0-4 from how much the reply explains (reasons, trade-offs, examples) and how much it says."""
+    richness = min(1.0, len(reply.stems - question_stems) / 45)
+    explains = min(1.0, len(_EXPLAINS.findall(reply.text)) / 4)
+    return 4 * (0.55 * richness + 0.45 * explains)
+
+
+def _communication_signal(reply: _Reply) -> float:
+    """0-4 from what structure can show: several sentences of readable length, not too short or too long."""
+    n_sentences = max(1, len(reply.sentences))
+    avg = reply.words / n_sentences
+    score = 1.5 if 6 <= avg <= 35 else 0.5
+    score += min(1.0, (n_sentences - 1) / 3)
+    score += 1.0 if 40 <= reply.words <= 400 else 0.5 if reply.words >= 20 else 0.0
+    score += 0.5 if _STRUCTURE.search(reply.text) else 0.0
+    return min(4.0, score)
+
+
+def _depth_words(score: float) -> str:
+    if score >= 4:
+        return "Explains mechanisms, reasons or trade-offs with plenty of substance."
+    if score >= 3:
+        return "Explains some points; more reasons, trade-offs or examples would deepen it."
+    if score >= 2:
+        return "Mostly names ideas without explaining them."
+    return "Says little of substance on the topic."
+
+
+def _communication_words(reply: _Reply) -> str:
+    return f"{reply.words} words in {len(reply.sentences)} sentences (judged on structure and length only)."

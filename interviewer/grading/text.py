@@ -1,0 +1,85 @@
+"""Word-level text analysis for the offline grader: stems, stop words, sentences, warning signs."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+# Common English function words plus interview filler: they say nothing about the topic.
+STOP_WORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during
+    each etc few for from further had hadn't has hasn't have haven't having he her here hers herself him himself
+    his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's me more most mustn't my myself
+    no nor not of off on once only or other ought our ours ourselves out over own same she should shouldn't so
+    some such than that that's the their theirs them themselves then there there's these they they're this those
+    through to too under until up very was wasn't we we're we've were weren't what what's when where which while
+    who whom why will with won't would wouldn't you you're your yours yourself yourselves yes okay ok um uh
+    like basically actually really just kind sort thing things stuff lot lots pretty quite well mean think
+    know guess maybe probably get gets got make makes made way ways use used using uses one two many much
+    also would could might must shall may something anything everything someone else even still though
+    """.split()
+)
+
+_NON_ANSWER = re.compile(
+    r"\b(?:(?:haven'?t|have\s+not|don'?t|do\s+not|didn'?t|can'?t|cannot|couldn'?t|never|not)\s+(?:\w+\s+){0,2}?"
+    r"(?:know|remember|recall|thought|worked|used|done|heard|kept\s+up|say|compare|answer|tell|sure|familiar|"
+    r"touched|looked)|no\s+(?:idea|clue|experience)|(?:be|'d\s+be)\s+guessing|pass|skip|dunno|idk|"
+    r"next\s+question|no\s+comment)\b",
+    re.IGNORECASE,
+)
+
+# Replies that try to instruct the grader rather than answer the question.
+_INJECTION = re.compile(
+    r"(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier|preceding|"
+    r"system|grading)?\s*(instructions?|rules?|prompts?|rubric|guidelines)"
+    r"|\b(give|award|assign|grant|score|rate|mark)\s+(me|this|the\s+(?:answer|reply|candidate))?\s*"
+    r"(a\s+)?(full|maximum|max|perfect|top|highest|100|5\s*/\s*5|10\s*/\s*10)\b"
+    r"|\byou\s+are\s+now\b|\bfrom\s+now\s+on\s+you\b|\bpretend\s+(to\s+be|you)\b|\brole-?play\b"
+    r"|\b(system|assistant|developer)\s*(prompt|message)?\s*:|<\|?/?\s*(system|im_start|im_end|assistant|"
+    r"answer|reply|candidate[_-]?(answer|reply)|reference|rubric|instructions?)[^>]*\|?>"
+    r"|\bnew\s+(rubric|instructions?|rules?)\b|\b(grader|grading\s+model|evaluator|llm)\s*[:,]"
+    r"|\b(score|grade|rating)\s*[:=]\s*(100|5|10)\b|\boverall\s*[:=]\s*\d+"
+    r"|\bthought\s+process\s*:",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning, in order (hyphenated words split: fine-tuned -> fine, tune)."""
+    return [stem(w.split("'")[0]) for w in words(text) if w not in STOP_WORDS and len(w) > 1 or w.isdigit()]
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def is_non_answer(text: str) -> bool:
+    """'I don't know', 'no idea, pass' and the like: short and saying nothing but that."""
+    n = len(words(text))
+    return n <= 25 and bool(_NON_ANSWER.search(text)) and len(set(content_stems(text))) <= 6
+
+
+def injection_spans(text: str) -> list[str]:
+    """Sentences of the reply that address the grader instead of the interviewer."""
+    return [s for s in sentences(text) if _INJECTION.search(s)]
+
+
+def shorten(text: str, max_words: int = 24) -> str:
+    parts = text.split()
+    return " ".join(parts[:max_words]) + (" …" if len(parts) > max_words else "")

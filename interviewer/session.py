@@ -1,0 +1,334 @@
+"""The interview engine: plan, ask, take answers, follow up, grade, summarise. No UI in here.
+
+The terminal and the web app are thin adapters over `Session`. Every change is reported to an
+optional `on_event` hook (autosave), and the whole session exports as a `Transcript`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from .bank import Question
+from .grading import text as t
+from .grading.models import FollowUp, Grade, GradeRequest
+from .grading.offline import OfflineGrader
+from .transcript import QuestionScore, Summary, Transcript, TurnRecord, Usage
+
+Order = Literal["in-order", "shuffle", "weakest", "due"]
+Mode = Literal["practice", "mock"]
+
+
+class SessionSettings(BaseModel):
+    count: int = Field(5, ge=1, le=500)
+    order: Order = "in-order"
+    seed: int | None = None
+    mode: Mode = "practice"
+    followups: int = Field(1, ge=0, le=2)
+    """Follow-up questions allowed per question (0 turns them off)."""
+    banks: list[str] = []
+
+
+class Grader(Protocol):
+    name: str
+
+    def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade: ...
+
+
+class FollowUpWriter(Protocol):
+    def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]: ...
+
+
+class TemplateFollowUps:
+    """Offline follow-ups: a question built from the most important missed point, without its answer."""
+
+    async def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]:
+        topic = missed[0].rstrip(".")
+        topic = topic[0].lower() + topic[1:] if topic[:2].isalpha() and not topic[:2].isupper() else topic
+        yield f"Let's go a bit deeper. What can you tell me about {t.shorten(topic, 12)}, in this context?"
+
+
+class Step(BaseModel):
+    """What the interviewer says after an action."""
+
+    followup: str | None = None
+    """A follow-up question to answer before moving on."""
+    feedback: Grade | None = None
+    """The grade of the turn just finished (practice mode only)."""
+    notice: str | None = None
+    """Something the candidate must know, e.g. that grading fell back to the offline grader."""
+    next_question: str | None = None
+    finished: bool = False
+    summary: Summary | None = None
+
+
+@dataclass
+class SessionEvent:
+    """One change of a session, for the persistence hook."""
+
+    kind: Literal["started", "asked", "hint", "answered", "followup", "graded", "skipped", "finished"]
+    session: Session
+    turn_index: int | None = None
+
+
+def plan_questions(
+    questions: Sequence[Question], settings: SessionSettings, rank: Callable[[list[Question]], list[Question]] | None = None
+) -> list[Question]:
+    """Choose the session's questions: in order, shuffled with the seed, or ranked (weakest/due) by history."""
+    pool = list(questions)
+    if settings.order == "shuffle":
+        random.Random(settings.seed).shuffle(pool)
+    elif settings.order in ("weakest", "due") and rank is not None:
+        pool = rank(pool)
+    return pool[: settings.count]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Session:
+    questions: list[Question]
+    settings: SessionSettings
+    grader: Grader = field(default_factory=OfflineGrader)
+    followup_writer: FollowUpWriter = field(default_factory=TemplateFollowUps)
+    on_event: Callable[[SessionEvent], None] | None = None
+    session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: datetime = field(default_factory=_now)
+    finished_at: datetime | None = None
+    turns: list[TurnRecord] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    _offline: OfflineGrader = field(default_factory=OfflineGrader, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.questions:
+            raise ValueError("a session needs at least one question")
+        if not self.turns:
+            self._emit("started")
+            self._ask(0)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        return len(self.questions)
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def index(self) -> int:
+        """0-based index of the current question."""
+        return len(self.turns) - 1
+
+    @property
+    def current(self) -> TurnRecord | None:
+        return None if self.finished or not self.turns else self.turns[-1]
+
+    @property
+    def awaiting_followup(self) -> bool:
+        turn = self.current
+        return bool(turn and turn.followups and turn.followups[-1].answer is None)
+
+    def question_message(self) -> str:
+        """The current question as the interviewer asks it (the bank's text, verbatim)."""
+        turn = self.current
+        if turn is None:
+            return ""
+        return f"Question {self.index + 1} of {self.total}: {turn.question}"
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def hint(self, draft: str = "") -> str:
+        """Reveal one key point the draft does not cover yet (recorded in the transcript)."""
+        turn = self._require_turn()
+        question = self.questions[self.index]
+        draft_stems = set(t.content_stems(draft))
+        for point in question.key_points:
+            if point in turn.hints:
+                continue
+            if draft_stems and set(t.content_stems(point)) <= draft_stems:
+                continue
+            turn.hints.append(point)
+            self._emit("hint", self.index)
+            return f"Hint: {point}"
+        return "No more hints for this question."
+
+    def repeat(self) -> str:
+        self._require_turn()
+        if self.awaiting_followup:
+            return self.current.followups[-1].question  # type: ignore[union-attr]
+        return self.question_message()
+
+    def skip(self) -> Step:
+        turn = self._require_turn()
+        turn.skipped = True
+        turn.answered_at = _now()
+        self._emit("skipped", self.index)
+        return self._advance(Step())
+
+    async def answer(self, text: str) -> Step:
+        """Take an answer (or the answer to a follow-up); returns what comes next."""
+        step = Step()
+        async for item in self.answer_stream(text):
+            if isinstance(item, Step):
+                step = item
+        return step
+
+    async def answer_stream(self, text: str) -> AsyncIterator[str | Step]:
+        """Like `answer`, but yields a follow-up question piece by piece as it is written, then the Step."""
+        turn = self._require_turn()
+        question = self.questions[self.index]
+        if self.awaiting_followup:
+            turn.followups[-1].answer = text
+        else:
+            turn.answer = text
+        turn.answered_at = _now()
+        self._emit("answered", self.index)
+
+        request = GradeRequest(
+            question=question.text,
+            reference=question.reference,
+            answer=turn.answer or "",
+            kind=question.kind,
+            key_points=question.key_points,
+            followups=turn.followups,
+        )
+        missed = self._important_missed(request, turn)
+        if missed:
+            pieces: list[str] = []
+            try:
+                async for piece in self.followup_writer.write(request, missed, self.usage):
+                    pieces.append(piece)
+                    yield piece
+            except Exception:  # noqa: BLE001 - any writer failure falls back to the template
+                pieces = []
+            if not "".join(pieces).strip():
+                pieces = [p async for p in TemplateFollowUps().write(request, missed)]
+                yield "".join(pieces)
+            turn.followups.append(FollowUp(question="".join(pieces).strip()))
+            self._emit("followup", self.index)
+            yield Step(followup=turn.followups[-1].question)
+            return
+
+        grade = await self._grade(request)
+        turn.grade = grade
+        self._emit("graded", self.index)
+        notice = None
+        if grade.fallback_reason:
+            notice = f"LLM grading failed ({grade.fallback_reason}); this answer was graded offline."
+        step = Step(feedback=grade if self.settings.mode == "practice" else None, notice=notice)
+        yield self._advance(step)
+
+    def end(self) -> Summary:
+        """Finish now; questions not yet asked are left out of the transcript."""
+        if not self.finished:
+            turn = self.current
+            if turn and turn.answer is None and not turn.skipped:
+                self.turns.pop()  # asked but not answered: not part of the interview
+            self.finished_at = _now()
+            self._emit("finished")
+        return self.summary()
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def summary(self) -> Summary:
+        asked = [t for t in self.turns if t.skipped or t.grade is not None]
+        graded = [t for t in asked if t.grade is not None]
+        scores = [0.0 if t.grade is None else t.grade.overall for t in asked]
+        criteria: dict[str, list[float]] = {}
+        for turn in graded:
+            for c in turn.grade.criteria:  # type: ignore[union-attr]
+                criteria.setdefault(c.name, []).append(c.score)
+        ranked = sorted(
+            (QuestionScore(question_id=t.question_id, question=t.question, overall=s) for t, s in zip(asked, scores)),
+            key=lambda q: q.overall,
+        )
+        weakest = ranked[: min(3, len(ranked))]
+        strongest = [q for q in reversed(ranked[-3:]) if q not in weakest or len(ranked) > 3]
+        study: list[str] = []
+        for q in weakest:
+            turn = next(t for t in asked if t.question_id == q.question_id)
+            missed = turn.grade.missed if turn.grade else self._question(turn.question_id).key_points
+            study += [p for p in missed[:3] if p not in study]
+        return Summary(
+            total=len(self.turns),
+            answered=len(graded),
+            skipped=sum(t.skipped for t in asked),
+            overall=round(sum(scores) / len(scores), 1) if scores else None,
+            criteria={k: round(sum(v) / len(v), 2) for k, v in criteria.items()},
+            strongest=strongest,
+            weakest=weakest,
+            study=study,
+        )
+
+    def transcript(self) -> Transcript:
+        return Transcript(
+            session_id=self.session_id,
+            started_at=self.started_at,
+            finished_at=self.finished_at,
+            settings=self.settings.model_dump(mode="json"),
+            grader=self.grader.name,
+            turns=[turn.model_copy(deep=True) for turn in self.turns],
+            summary=self.summary() if self.turns else None,
+            usage=self.usage.model_copy(),
+        )
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _require_turn(self) -> TurnRecord:
+        if self.current is None:
+            raise SessionOver("the session has ended")
+        return self.current
+
+    def _question(self, question_id: str) -> Question:
+        return next(q for q in self.questions if q.id == question_id)
+
+    def _ask(self, index: int) -> None:
+        q = self.questions[index]
+        self.turns.append(
+            TurnRecord(question_id=q.id, question=q.text, reference=q.reference, kind=q.kind, asked_at=_now())
+        )
+        self._emit("asked", index)
+
+    def _advance(self, step: Step) -> Step:
+        if self.index + 1 < self.total:
+            self._ask(self.index + 1)
+            step.next_question = self.question_message()
+            return step
+        step.summary = self.end()
+        step.finished = True
+        return step
+
+    def _important_missed(self, request: GradeRequest, turn: TurnRecord) -> list[str]:
+        """Missed key points worth a follow-up; none once the follow-up budget is spent."""
+        if len(turn.followups) >= self.settings.followups or request.kind == "experience":
+            return []
+        probe = self._offline.grade(request)
+        if probe.overall == 0 or not probe.key_points:  # nothing to build on: move on rather than probe
+            return []
+        covered_share = len(probe.covered) / len(probe.key_points)
+        return probe.missed if covered_share < 0.5 and probe.missed else []
+
+    async def _grade(self, request: GradeRequest) -> Grade:
+        result = self.grader.grade(request, self.usage)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    def _emit(self, kind: str, turn_index: int | None = None) -> None:
+        if self.on_event is not None:
+            self.on_event(SessionEvent(kind, self, turn_index))  # type: ignore[arg-type]
+
+
+class SessionOver(Exception):
+    """An action on a session that has ended."""
