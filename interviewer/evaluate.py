@@ -106,6 +106,7 @@ def format_report(report: EvalReport) -> str:
         return (f"{name:<22} n={a.n:<4} spearman={f(a.spearman)}  pairwise={f(a.pairwise_accuracy)}  "
                 f"mae={f(a.mean_absolute_error)}")
 
-    out = [line("all replies", report.all), line("without 'wrong' level", report.without_wrong), "mean overall by level:"]
+    out = [line("all replies", report.all), line("without 'wrong' level", report.without_wrong)]
+    out.append("mean overall by level:")
     out += [f"  {k:<10} {v:5.1f}" for k, v in report.mean_by_level.items()]
     return "\n".join(out)

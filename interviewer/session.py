@@ -78,8 +78,11 @@ class SessionEvent:
     turn_index: int | None = None
 
 
+Ranker = Callable[[list[Question]], list[Question]]
+
+
 def plan_questions(
-    questions: Sequence[Question], settings: SessionSettings, rank: Callable[[list[Question]], list[Question]] | None = None
+    questions: Sequence[Question], settings: SessionSettings, rank: Ranker | None = None
 ) -> list[Question]:
     """Choose the session's questions: in order, shuffled with the seed, or ranked (weakest/due) by history."""
     pool = list(questions)

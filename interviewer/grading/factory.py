@@ -33,8 +33,8 @@ def choose_grader(settings: Settings) -> GraderChoice:
             OFFLINE_LABEL,
             notice="An LLM server or key is configured but INTERVIEWER_MODEL is not set: using the offline grader.",
         )
-    from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
     from ..llm import LLMClient
+    from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
 
     client = LLMClient.from_settings(settings)
     return GraderChoice(LLMGrader(client, settings), LLMFollowUps(client), f"LLM: {client.model} at {client.server}")

@@ -1,0 +1,265 @@
+"""The one module that talks to an LLM: OpenAI or any OpenAI-compatible server (Ollama, vLLM, LM Studio).
+
+Structured output goes through the SDK's pydantic parsing (`json_schema`); a server that rejects
+it is remembered and gets JSON mode with the schema in the prompt; output that fails validation
+gets one repair retry. The SDK itself retries 429/5xx/timeouts with backoff (honouring
+Retry-After). Every failure ends as an `LLMError` whose `reason` is fit to show the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlparse
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from .config import Settings
+from .errors import GraderError
+from .prompts import render
+from .tokens import count_tokens, load_prices
+from .transcript import Usage
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class LLMError(GraderError):
+    """The LLM could not give a usable answer; `reason` says why in plain words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class InvalidOutput(ValueError):
+    """Output that parses but breaks a rule the schema cannot express (raised by `check` functions)."""
+
+
+@dataclass
+class Capabilities:
+    """What a server and model have shown they do not accept, remembered for the process."""
+
+    json_schema: bool = True
+    temperature: bool = True
+    seed: bool = True
+    stream_usage: bool = True
+
+
+class LLMClient:
+    _capabilities: dict[tuple[str, str], Capabilities] = {}  # per (server, model), shared by all sessions
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 2,
+        temperature: float | None = 0.0,
+        seed: int | None = 7,
+    ) -> None:
+        self.model = model
+        self.base_url = base_url
+        self.temperature = temperature
+        self.seed = seed
+        self.timeout = timeout
+        self.retries = retries
+        self._api_key = api_key
+        self._clients: dict[int, openai.AsyncOpenAI] = {}
+
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK client of the running event loop (its connection pool cannot cross loops)."""
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._clients:
+            # A local server (base URL, no key) needs no key, but the SDK wants a non-empty string.
+            self._clients = {loop: openai.AsyncOpenAI(
+                api_key=self._api_key or "not-needed", base_url=self.base_url, timeout=self.timeout,
+                max_retries=self.retries,
+            )}
+        return self._clients[loop]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> LLMClient:
+        values: dict[str, Any] = dict(
+            model=settings.model,
+            base_url=settings.base_url,
+            api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+            timeout=settings.llm_timeout,
+            retries=settings.llm_retries,
+            temperature=settings.temperature,
+            seed=settings.seed,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not values["model"]:
+            raise LLMError("no model name: set INTERVIEWER_MODEL")
+        return cls(values.pop("model"), **values)
+
+    @property
+    def server(self) -> str:
+        if not self.base_url:
+            return "api.openai.com"
+        parsed = urlparse(self.base_url)
+        return parsed.netloc or self.base_url
+
+    @property
+    def caps(self) -> Capabilities:
+        return self._capabilities.setdefault((str(self.base_url), self.model), Capabilities())
+
+    def _sampling(self) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        if self.temperature is not None and self.caps.temperature:
+            params["temperature"] = self.temperature
+        if self.seed is not None and self.caps.seed:
+            params["seed"] = self.seed
+        return params
+
+    def _record(self, usage: Usage | None, completion: Any, messages: list[dict[str, str]], output: str) -> None:
+        if usage is None:
+            return
+        u = getattr(completion, "usage", None)
+        if u is not None and u.prompt_tokens is not None:
+            prompt, done = u.prompt_tokens, u.completion_tokens or 0
+        else:
+            prompt = sum(count_tokens(m["content"], self.model).tokens for m in messages)
+            done = count_tokens(output, self.model).tokens
+        usage.add(prompt, done, load_prices().cost(self.model, prompt, done))
+
+    def _adapt(self, exc: openai.BadRequestError) -> bool:
+        """Learn from a 400 that names an unsupported parameter; True when a retry may now succeed."""
+        text = f"{getattr(exc, 'param', '') or ''} {exc.message}".lower()
+        caps = self.caps
+        if caps.json_schema and ("response_format" in text or "json_schema" in text):
+            caps.json_schema = False
+        elif caps.temperature and "temperature" in text and self.temperature is not None:
+            caps.temperature = False
+        elif caps.seed and "seed" in text and self.seed is not None:
+            caps.seed = False
+        elif caps.stream_usage and "stream_options" in text:
+            caps.stream_usage = False
+        else:
+            return False
+        return True
+
+    async def structured(
+        self,
+        messages: list[dict[str, str]],
+        output: type[M],
+        check: Callable[[M], M] = lambda value: value,
+        usage: Usage | None = None,
+    ) -> M:
+        """One validated instance of `output`, by the best route the server supports."""
+        repair_error: str | None = None
+        for _ in range(8):  # bounded: a few capability adaptations plus one repair
+            attempt = list(messages)
+            if repair_error is not None:
+                attempt.append({"role": "user", "content": render("repair_request.md.j2", error=repair_error)})
+            try:
+                value = await self._structured_once(attempt, output, usage)
+                return check(value)
+            except openai.BadRequestError as exc:
+                if self._adapt(exc):
+                    continue
+                raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
+            except (ValidationError, InvalidOutput, json.JSONDecodeError, openai.LengthFinishReasonError) as exc:
+                if repair_error is not None:
+                    raise LLMError(f"the model's output was invalid twice ({_first_line(exc)})") from exc
+                repair_error = _first_line(exc, 600)
+            except openai.APIError as exc:
+                raise LLMError(describe_api_error(exc, self)) from exc
+        raise LLMError("the LLM server kept rejecting the request parameters")
+
+    async def _structured_once(self, messages: list[dict[str, str]], output: type[M], usage: Usage | None) -> M:
+        if self.caps.json_schema:
+            completion = await self.client.chat.completions.parse(
+                model=self.model, messages=messages, response_format=output, **self._sampling()
+            )
+            message = completion.choices[0].message
+            self._record(usage, completion, messages, message.content or "")
+            if message.refusal:
+                raise LLMError(f"the model refused to grade: {_first_line(message.refusal)}")
+            if message.parsed is None:
+                raise InvalidOutput("the model returned no JSON content")
+            return message.parsed
+        # JSON mode: the schema goes in a system message placed before every per-request part.
+        schema = json.dumps(output.model_json_schema(), separators=(",", ":"))
+        json_messages = [messages[0], {"role": "system", "content": render("json_mode.md.j2", schema=schema)}]
+        json_messages += messages[1:]
+        completion = await self.client.chat.completions.create(
+            model=self.model, messages=json_messages, response_format={"type": "json_object"}, **self._sampling()
+        )
+        message = completion.choices[0].message
+        self._record(usage, completion, json_messages, message.content or "")
+        if getattr(message, "refusal", None):
+            raise LLMError(f"the model refused to grade: {_first_line(message.refusal)}")
+        if completion.choices[0].finish_reason == "length":
+            raise InvalidOutput("the output was cut off (length limit)")
+        return output.model_validate_json(_strip_fences(message.content or ""))
+
+    async def stream_text(
+        self, messages: list[dict[str, str]], usage: Usage | None = None, max_tokens: int = 200
+    ) -> AsyncIterator[str]:
+        """Text as the model writes it."""
+        for _ in range(4):
+            params = self._sampling()
+            if self.caps.stream_usage:
+                params["stream_options"] = {"include_usage": True}
+            pieces: list[str] = []
+            try:
+                stream = await self.client.chat.completions.create(
+                    model=self.model, messages=messages, stream=True, max_tokens=max_tokens, **params
+                )
+                final = None
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        final = chunk
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        pieces.append(chunk.choices[0].delta.content)
+                        yield chunk.choices[0].delta.content
+                self._record(usage, final, messages, "".join(pieces))
+                return
+            except openai.BadRequestError as exc:
+                if not pieces and self._adapt(exc):
+                    continue
+                raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
+            except openai.APIError as exc:
+                raise LLMError(describe_api_error(exc, self)) from exc
+        raise LLMError("the LLM server kept rejecting the request parameters")
+
+
+def describe_api_error(exc: openai.APIError, client: LLMClient) -> str:
+    """A plain-words reason for an SDK error (after the SDK's own retries)."""
+    if isinstance(exc, openai.APITimeoutError):
+        return f"the LLM server at {client.server} did not answer within {client.timeout:g} s"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"could not connect to the LLM server at {client.server}"
+    if isinstance(exc, openai.AuthenticationError):
+        return "the LLM server rejected the API key (401)"
+    if isinstance(exc, openai.NotFoundError):
+        return f"model {client.model!r} not found at {client.server} (404)"
+    if isinstance(exc, openai.RateLimitError):
+        return "the LLM server kept rate-limiting the requests (429)"
+    if isinstance(exc, openai.APIStatusError):
+        return f"the LLM server failed (HTTP {exc.status_code})"
+    return f"LLM error: {_first_line(exc)}"
+
+
+def _first_line(value: object, limit: int = 200) -> str:
+    text = str(value).strip().splitlines()[0] if str(value).strip() else type(value).__name__
+    if isinstance(value, ValidationError):
+        text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in value.errors()[:5])
+    return text[:limit]
+
+
+def _strip_fences(text: str) -> str:
+    """Some servers wrap JSON-mode output in ```json fences."""
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text.strip()

