@@ -1,0 +1,456 @@
+"""The Gradio web app: layout, wiring and thin handlers over the session engine.
+
+Each browser session owns its engine in `gr.State` (freed after a time-to-live); nothing
+mutable lives at module level. Handlers are async so many sessions can grade at once.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
+
+import ipaddress
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from . import bank as bank_mod
+from . import webview as view
+from .config import Settings
+from .errors import BankError, ConfigError, InterviewerError
+from .grading.factory import GraderChoice, choose_grader
+from .session import Session, SessionOver, SessionSettings, Step, plan_questions
+
+BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+SESSION_TTL_SECONDS = 4 * 3600
+FORMATS = {"markdown": ".md", "json": ".json", "html": ".html"}
+
+CSS = """
+.iv-progress{margin:.25rem 0 .5rem}.iv-progress-label{font-weight:600;margin-bottom:.25rem}
+.iv-progress-track{height:8px;background:var(--neutral-200,#e5e7eb);border-radius:4px;overflow:hidden}
+.iv-progress-fill{height:100%;background:var(--color-accent,#f97316);transition:width .3s}
+.iv-feedback h3{margin:.2rem 0 .4rem}.iv-score{font-size:1.05rem}.iv-overall{font-size:1.5rem;font-weight:700}
+.iv-band{padding:.1rem .45rem;border-radius:.6rem;background:#eef;margin:0 .4rem}
+.iv-band-excellent{background:#d1fadf}.iv-band-good{background:#e0f2fe}.iv-band-partial{background:#fef3c7}
+.iv-band-weak,.iv-band-no-credit{background:#fee2e2}.iv-grader{color:var(--body-text-color-subdued,#666);font-size:.9rem}
+.iv-notice{color:#9a3412;font-weight:600}.iv-flags{color:#9a3412}
+table.iv-rubric{width:100%;border-collapse:collapse;margin:.5rem 0}
+table.iv-rubric td,table.iv-rubric th{border:1px solid var(--border-color-primary,#ddd);padding:.3rem .5rem;
+text-align:left;vertical-align:top}
+.iv-kp{list-style:none;padding-left:.2rem}.iv-kp li{margin:.15rem 0}.iv-kp-covered span{color:#15803d}
+.iv-kp-partial span{color:#b45309}.iv-kp-missed span{color:#b91c1c}.iv-kp-contradicted span{color:#b91c1c}
+.iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
+.iv-pre{white-space:pre-wrap;word-break:break-word}
+"""
+
+# Ctrl/Cmd+Enter submits the answer; plain Enter is a new line.
+SUBMIT_SHORTCUT_JS = """
+() => {
+  document.addEventListener('keydown', (ev) => {
+    if ((ev.ctrlKey || ev.metaKey) && ev.key === 'Enter' && ev.target.closest && ev.target.closest('#answer-box')) {
+      ev.preventDefault();
+      const button = document.querySelector('#submit-btn');
+      if (button) button.click();
+    }
+  });
+}
+"""
+
+
+@dataclass
+class WebSession:
+    """One browser session: its engine, its chat as shown, its grader, and a folder for downloads."""
+
+    session: Session
+    grader_label: str
+    chat: list[dict[str, str]] = field(default_factory=list)
+    notice: str = ""
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
+
+    def say(self, text: str) -> None:
+        self.chat.append({"role": "assistant", "content": text})
+
+    def heard(self, text: str) -> None:
+        shown = view.literal_markdown(text) if text.strip() else "*(empty answer)*"
+        self.chat.append({"role": "user", "content": shown})
+
+    def write_transcript(self, fmt: str) -> str:
+        transcript = self.session.transcript()
+        text = {"markdown": transcript.to_markdown, "json": transcript.to_json, "html": transcript.to_html}[fmt]()
+        path = self.folder / f"interview-{self.session.session_id[:8]}{FORMATS[fmt]}"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+
+def _free(ws: WebSession | None) -> None:
+    """Called by Gradio when a session's state expires or its tab closes."""
+    if isinstance(ws, WebSession):
+        shutil.rmtree(ws.folder, ignore_errors=True)
+
+
+# -- banks ----------------------------------------------------------------------------------------
+
+
+def bundled_banks(settings: Settings) -> dict[str, str]:
+    """Label -> path for the banks shipped in bank/ and those named by INTERVIEWER_BANK."""
+    paths: list[Path] = sorted(BANK_DIR.glob("*.md"))
+    if settings.bank:
+        for p in settings.bank_paths:
+            try:
+                paths += [f for f in bank_mod.bank_files(p) if f not in paths]
+            except BankError:
+                continue
+    labels: dict[str, str] = {}
+    for path in paths:
+        try:
+            b = bank_mod.load_bank(path)
+            labels[f"{b.title} ({len(b.questions)} questions)"] = str(path)
+        except BankError as exc:
+            labels[f"{path.name} (invalid: line {exc.line})"] = str(path)
+    return labels
+
+
+def read_upload(path: str | None) -> bank_mod.Bank | None:
+    """Parse an uploaded bank as text only (never as a server path named by the user)."""
+    if not path:
+        return None
+    file = Path(path)
+    data = file.read_bytes()
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BankError(file.name, 0, f"upload is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
+    if file.suffix.lower() not in (".md", ".markdown", ".txt"):
+        raise BankError(file.name, 0, "upload a Markdown (.md) bank")
+    return bank_mod.parse_bank(bank_mod.decode_bank_bytes(data, file.name), file.name)
+
+
+def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | None]:
+    """A message about an uploaded bank, and the bank when it is valid."""
+    try:
+        b = read_upload(path)
+    except BankError as exc:
+        where = f"line {exc.line}" if exc.line else "file"
+        return f"**Error in {view.literal_markdown(exc.path)}, {where}:** {view.literal_markdown(exc.message)}", None
+    if b is None:
+        return "", None
+    message = f"Uploaded **{view.literal_markdown(b.title)}**: {len(b.questions)} questions"
+    return f"{message} ({b.experience_count} experience).", b
+
+
+# -- the app --------------------------------------------------------------------------------------
+
+
+def build_app(settings: Settings | None = None) -> gr.Blocks:
+    settings = settings or Settings()
+    default_choice = choose_grader(settings)
+    banks = bundled_banks(settings)
+    default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
+
+    with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
+        state = gr.State(None, time_to_live=SESSION_TTL_SECONDS, delete_callback=_free)
+        uploaded_bank = gr.State(None, time_to_live=SESSION_TTL_SECONDS)
+        gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
+        grader_md = gr.Markdown(_grader_line(default_choice), elem_id="grader-label")
+
+        with gr.Column(visible=True, elem_id="setup") as setup_col:
+            with gr.Row():
+                bank_pick = gr.CheckboxGroup(
+                    list(banks), value=[default_bank] if default_bank else [], label="Question banks", elem_id="banks"
+                )
+                with gr.Column():
+                    upload = gr.File(label="Or upload a bank (.md)", file_types=[".md"], type="filepath",
+                                     elem_id="upload")
+                    upload_md = gr.Markdown(elem_id="upload-status")
+            with gr.Row():
+                count = gr.Slider(1, 30, value=5, step=1, label="Number of questions", elem_id="count")
+                order = gr.Radio(["in-order", "shuffle"], value="in-order", label="Order", elem_id="order")
+                mode = gr.Radio(
+                    [("Practice: feedback after each answer", "practice"), ("Mock: feedback at the end", "mock")],
+                    value="practice", label="Mode", elem_id="mode",
+                )
+                followups = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
+            with gr.Accordion("LLM settings for this browser session (optional)", open=False):
+                gr.Markdown("Used only in this browser session: never stored, logged or exported. "
+                            "Leave empty to use the server's configuration.")
+                with gr.Row():
+                    base_url = gr.Textbox("", label="Base URL", placeholder="http://localhost:11434/v1",
+                                          elem_id="llm-url")
+                    model = gr.Textbox("", label="Model", placeholder="gpt-4o-mini or llama3.1", elem_id="llm-model")
+                    api_key = gr.Textbox("", label="API key", type="password", elem_id="llm-key")
+            start_btn = gr.Button("Start interview", variant="primary", elem_id="start-btn")
+            setup_error = gr.Markdown(elem_id="setup-error")
+
+        with gr.Column(visible=False, elem_id="interview") as interview_col:
+            progress = gr.HTML(elem_id="progress")
+            chat = gr.Chatbot(label="Interview", height=430, elem_id="chat", feedback_options=None,
+                              buttons=["copy"], sanitize_html=True)
+            answer_box = gr.Textbox(
+                label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
+                placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
+            )
+            with gr.Row():
+                submit_btn = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
+                hint_btn = gr.Button("Hint", elem_id="hint-btn")
+                skip_btn = gr.Button("Skip", elem_id="skip-btn")
+                end_btn = gr.Button("End interview", variant="stop", elem_id="end-btn")
+            notice = gr.Markdown(elem_id="notice")
+            with gr.Column(visible=False, elem_id="feedback-col") as feedback_col:
+                feedback = gr.HTML(elem_id="feedback")
+                feedback_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Criteria (out of 5)",
+                                           height=220, elem_id="feedback-plot")
+
+        with gr.Column(visible=False, elem_id="summary") as summary_col:
+            gr.Markdown("## Summary")
+            summary_box = gr.HTML(elem_id="summary-box")
+            summary_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
+                                      height=260, elem_id="summary-plot")
+            summary_table = gr.Dataframe(headers=["#", "Question", "Score", "Band"], interactive=False,
+                                         wrap=True, elem_id="summary-table")
+            all_feedback = gr.HTML(elem_id="all-feedback")
+            again_btn = gr.Button("New interview", elem_id="again-btn")
+
+        with gr.Row(visible=False, elem_id="downloads") as downloads:
+            dl_md = gr.DownloadButton("Download Markdown", elem_id="dl-md")
+            dl_json = gr.DownloadButton("Download JSON", elem_id="dl-json")
+            dl_html = gr.DownloadButton("Download printable HTML", elem_id="dl-html")
+
+        # For automation (gradio_client): the transcript in a chosen format.
+        transcript_format = gr.Radio(list(FORMATS), value="json", visible=False)
+        transcript_file = gr.File(visible=False)
+        transcript_btn = gr.Button(visible=False)
+
+        view_outputs = [state, setup_col, interview_col, feedback_col, summary_col, downloads, chat, answer_box,
+                        progress, notice, feedback, feedback_plot, summary_box, summary_plot, summary_table,
+                        all_feedback, dl_md, dl_json, dl_html, grader_md, setup_error]
+
+        def render(
+            ws: WebSession | None, *, clear_answer: bool = False, error: str = "", files: bool = True
+        ) -> dict[Any, Any]:
+            """Every visible part of the page for the session's current state."""
+            if ws is None:
+                return {state: None, setup_col: gr.Column(visible=True), interview_col: gr.Column(visible=False),
+                        feedback_col: gr.Column(visible=False), summary_col: gr.Column(visible=False),
+                        downloads: gr.Row(visible=False), setup_error: error}
+            s = ws.session
+            finished = s.finished
+            done = sum(1 for t in s.turns if t.skipped or t.grade is not None)
+            label = "Finished" if finished else f"Question {s.index + 1} of {s.total}"
+            last = next((t for t in reversed(s.turns) if t.grade is not None or t.skipped), None)
+            show_feedback = s.settings.mode == "practice" and last is not None and not finished
+            out: dict[Any, Any] = {
+                state: ws,
+                setup_col: gr.Column(visible=False),
+                interview_col: gr.Column(visible=not finished),
+                feedback_col: gr.Column(visible=show_feedback),
+                summary_col: gr.Column(visible=finished),
+                downloads: gr.Row(visible=bool(s.turns)),
+                chat: list(ws.chat),
+                progress: view.progress_html(done, s.total, label),
+                notice: f"⚠️ {ws.notice}" if ws.notice else "",
+                grader_md: f"**Grader:** {view.literal_markdown(ws.grader_label)}",
+                setup_error: error,
+            }
+            if clear_answer:
+                out[answer_box] = ""
+            if show_feedback and last is not None:
+                out[feedback] = view.feedback_html(last, s.turns.index(last) + 1)
+                rows = view.criteria_rows(last.grade) if last.grade else []
+                out[feedback_plot] = pd.DataFrame(rows, columns=["criterion", "score"])
+            if finished:
+                transcript = s.transcript()
+                summary = transcript.summary or s.summary()
+                out[summary_box] = view.summary_html(summary, transcript.grader, transcript.usage)
+                out[summary_plot] = pd.DataFrame(view.summary_chart_rows(summary), columns=["criterion", "score"])
+                out[summary_table] = pd.DataFrame(view.question_table(transcript),
+                                                  columns=["#", "Question", "Score", "Band"])
+                out[all_feedback] = "".join(
+                    view.feedback_html(t, i) for i, t in enumerate(transcript.turns, start=1)
+                ) if s.settings.mode == "mock" else ""
+            if s.turns and files:
+                out[dl_md], out[dl_json], out[dl_html] = (ws.write_transcript(f) for f in ("markdown", "json", "html"))
+            return out
+
+        async def start(picked=None, n=5, order_value=None, mode_value=None, follow=True, url=None, model_name=None,
+                        key=None, extra=None, ws=None):
+            try:
+                choice = _grader_for(settings, default_choice, url, model_name, key)
+                paths = [banks[label] for label in (picked or []) if label in banks]
+                questions = [q for b in bank_mod.load_banks(paths) for q in b.questions]
+                if extra is not None:
+                    questions += extra.questions
+                if not questions:
+                    return render(None, error="Choose at least one question bank (or upload one).")
+            except (InterviewerError, OSError) as exc:
+                return render(None, error=f"**Cannot start:** {view.literal_markdown(str(exc))}")
+            session_settings = SessionSettings(
+                count=int(n or 5), order=order_value or "in-order", mode=mode_value or "practice",
+                followups=settings.followups if follow and settings.followups else (1 if follow else 0),
+                banks=[Path(p).name for p in paths] + ([extra.path] if extra is not None else []),
+            )
+            _free(ws)
+            session = Session(plan_questions(questions, session_settings), session_settings,
+                              grader=choice.grader, followup_writer=choice.followups)
+            new = WebSession(session, choice.label, notice=choice.notice or "")
+            new.say(_greeting(session))
+            new.say(view.e(session.question_message()))
+            return render(new, clear_answer=True)
+
+        async def answer(text=None, ws: WebSession | None = None):
+            if ws is None or ws.session.finished:
+                yield render(ws, error="Start an interview first.")
+                return
+            text = text or ""
+            ws.heard(text)
+            ws.notice = ""
+            ws.say("…")
+            yield render(ws, clear_answer=True, files=False)
+            written = ""
+            step = Step()
+            try:
+                async for item in ws.session.answer_stream(text):
+                    if isinstance(item, str):
+                        written += item
+                        ws.chat[-1] = {"role": "assistant", "content": view.e(written)}
+                        yield render(ws, files=False)
+                    else:
+                        step = item
+            except SessionOver:
+                ws.chat.pop()
+                yield render(ws)
+                return
+            ws.chat.pop()  # the placeholder; the step's messages replace it
+            _show_step(ws, step)
+            yield render(ws)
+
+        def hint(draft, ws: WebSession | None):
+            if ws is None or ws.session.finished:
+                return render(ws)
+            ws.say(view.e(ws.session.hint(draft or "")))
+            return render(ws)
+
+        def skip(ws: WebSession | None):
+            if ws is None or ws.session.finished:
+                return render(ws)
+            ws.chat.append({"role": "user", "content": "*(skipped)*"})
+            _show_step(ws, ws.session.skip())
+            return render(ws, clear_answer=True)
+
+        def end(ws: WebSession | None):
+            if ws is None:
+                return render(ws)
+            if not ws.session.finished:
+                ws.session.end()
+                ws.say("The interview is over. Your summary is below.")
+            return render(ws)
+
+        def new_interview(ws: WebSession | None):
+            _free(ws)
+            return render(None)
+
+        def transcript(fmt, ws: WebSession | None):
+            if ws is None:
+                raise gr.Error("No interview in this session yet: call /start first.")
+            return ws.write_transcript(fmt if fmt in FORMATS else "json")
+
+        start_inputs = [bank_pick, count, order, mode, followups, base_url, model, api_key, uploaded_bank, state]
+        limit = settings.concurrency
+        start_btn.click(start, start_inputs, view_outputs, api_name="start", concurrency_limit=limit)
+        submit_btn.click(answer, [answer_box, state], view_outputs, api_name="answer", concurrency_limit=limit)
+        hint_btn.click(hint, [answer_box, state], view_outputs, api_visibility="private")
+        skip_btn.click(skip, [state], view_outputs, api_visibility="private")
+        end_btn.click(end, [state], view_outputs, api_visibility="private")
+        again_btn.click(new_interview, [state], view_outputs, api_visibility="private")
+        transcript_btn.click(transcript, [transcript_format, state], [transcript_file], api_name="transcript")
+        upload.change(take_upload, [upload], [upload_md, uploaded_bank], api_visibility="private")
+        demo.load(None, None, None, js=SUBMIT_SHORTCUT_JS)
+
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    return demo
+
+
+def _grader_line(choice: GraderChoice) -> str:
+    line = f"**Grader:** {view.literal_markdown(choice.label)}"
+    return line + (f"  \n⚠️ {view.literal_markdown(choice.notice)}" if choice.notice else "")
+
+
+def _grader_for(settings: Settings, default: GraderChoice, url: str, model: str, key: str) -> GraderChoice:
+    """The server's grader, or one built from what this browser session typed in (kept in memory only)."""
+    url, model, key = (url or "").strip(), (model or "").strip(), (key or "").strip()
+    if not (url or model or key):
+        return default
+    overrides: dict[str, Any] = {"grader": "llm"}
+    if url:
+        overrides["base_url"] = url.strip()
+    if model:
+        overrides["model"] = model.strip()
+    if key:
+        overrides["api_key"] = key.strip()
+    session_settings = settings.model_copy(update=overrides)
+    if not session_settings.model:
+        raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
+    return choose_grader(session_settings)
+
+
+def _greeting(session: Session) -> str:
+    mode = "feedback after each answer" if session.settings.mode == "practice" else "feedback at the end"
+    return (f"Hello! This is a {session.total}-question interview ({mode}). Take your time; "
+            "use Hint if you are stuck, or Skip to move on.")
+
+
+def _show_step(ws: WebSession, step: Step) -> None:
+    if step.notice:
+        ws.notice = step.notice
+    if step.followup:
+        ws.say(view.e(step.followup))
+        return
+    if step.feedback is not None:
+        g = step.feedback
+        ws.say(f"Score: **{g.overall:.0f}/100** ({g.band}). The feedback is below the chat.")
+    elif not step.finished:
+        ws.say("Thank you.")
+    if step.next_question:
+        ws.say(view.e(step.next_question))
+    if step.finished:
+        ws.say("That was the last question. Your summary is below.")
+
+
+def server_settings() -> dict[str, Any]:
+    """Where to listen: 127.0.0.1 unless told otherwise; any other address needs a login unless opted out."""
+    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
+    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    options: dict[str, Any] = {"server_name": host, "server_port": port}
+    auth = os.environ.get("INTERVIEWER_AUTH", "")
+    if auth:
+        user, _, password = auth.partition(":")
+        if not user or not password:
+            raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
+        options["auth"] = (user, password)
+    elif not _is_loopback(host) and os.environ.get("INTERVIEWER_ALLOW_OPEN") != "1":
+        raise ConfigError(
+            f"refusing to serve on {host} without a login: set INTERVIEWER_AUTH=user:password "
+            "(or INTERVIEWER_ALLOW_OPEN=1 to serve without one)"
+        )
+    return options
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
+    """Start the app (blocking unless prevent_thread_lock=True is passed)."""
+    demo = demo or build_app()
+    options = {**server_settings(), **overrides}
+    demo.launch(css=CSS, max_file_size=MAX_UPLOAD_BYTES, show_error=True, **options)
+    return demo

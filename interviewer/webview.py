@@ -1,0 +1,168 @@
+"""What the web app shows, as escaped HTML and Markdown strings and plain tables (no Gradio in here).
+
+Whatever the candidate typed is escaped before it reaches the page, so it is shown as text and
+never run as HTML or script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .grading.models import Grade, grader_label
+from .transcript import Summary, Transcript, TurnRecord, Usage
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def literal_markdown(text: str) -> str:
+    """Text that a Markdown renderer shows exactly as typed (HTML escaped, Markdown syntax escaped)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+FLAG_WORDS = {
+    "empty_answer": "empty answer",
+    "non_answer": "not an answer",
+    "truncated_answer": "answer cut to the grading budget (the transcript keeps it whole)",
+    "possible_prompt_injection": "the answer seems to address the grader; such text earns nothing",
+    "correctness_not_assessed": "correctness not assessed (offline grader)",
+}
+
+
+def flag_words(flags: list[str]) -> str:
+    return "; ".join(FLAG_WORDS.get(f, f) for f in flags)
+
+
+def progress_html(done: int, total: int, label: str) -> str:
+    pct = 0 if total == 0 else round(100 * done / total)
+    return (
+        f'<div class="iv-progress" role="progressbar" aria-valuemin="0" aria-valuemax="{total}" '
+        f'aria-valuenow="{done}"><div class="iv-progress-label">{e(label)}</div>'
+        f'<div class="iv-progress-track"><div class="iv-progress-fill" style="width:{pct}%"></div></div></div>'
+    )
+
+
+def _list(title: str, items: list[str], css: str = "") -> str:
+    if not items:
+        return ""
+    lis = "".join(f"<li>{e(x)}</li>" for x in items)
+    return f'<div class="iv-list {css}"><strong>{e(title)}</strong><ul>{lis}</ul></div>'
+
+
+def feedback_html(turn: TurnRecord, number: int | None = None) -> str:
+    """The feedback card for one graded (or skipped) turn."""
+    head = f"Question {number}: " if number else ""
+    parts = [f'<div class="iv-feedback"><h3>{e(head)}{e(turn.question)}</h3>']
+    grade = turn.grade
+    if turn.skipped or grade is None:
+        parts.append("<p><em>Skipped: no feedback.</em></p></div>")
+        return "".join(parts)
+    parts.append(
+        f'<p class="iv-score"><span class="iv-overall">{grade.overall:.0f}/100</span> '
+        f'<span class="iv-band iv-band-{e(grade.band.replace(" ", "-"))}">{e(grade.band)}</span> '
+        f'<span class="iv-grader">{e(grader_label(grade))}</span></p>'
+    )
+    if grade.fallback_reason:
+        parts.append(f'<p class="iv-notice">LLM grading failed ({e(grade.fallback_reason)}); graded offline.</p>')
+    if grade.flags:
+        parts.append(f'<p class="iv-flags">Note: {e(flag_words(grade.flags))}</p>')
+    parts.append(rubric_table_html(grade))
+    parts.append(_key_points_html(grade))
+    parts.append(_list("Strengths", grade.strengths))
+    parts.append(_list("Factual errors", grade.factual_errors, "iv-errors"))
+    parts.append(_list("Suggestions", grade.suggestions))
+    if turn.answer is not None:
+        parts.append(f'<details><summary>Your answer</summary><pre class="iv-pre">{e(turn.answer)}</pre></details>')
+    for f in turn.followups:
+        parts.append(
+            f"<details><summary>Follow-up: {e(f.question)}</summary>"
+            f'<pre class="iv-pre">{e(f.answer or "(not answered)")}</pre></details>'
+        )
+    parts.append(f'<details><summary>Reference answer</summary><pre class="iv-pre">{e(turn.reference)}</pre></details>')
+    if grade.improved_answer:
+        parts.append(
+            f'<details><summary>Improved answer</summary><pre class="iv-pre">{e(grade.improved_answer)}</pre></details>'
+        )
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def rubric_table_html(grade: Grade) -> str:
+    rows = "".join(
+        f"<tr><td>{e(c.name.replace('_', ' '))}</td><td>{c.score:g}/{c.max}</td><td>{c.weight:g}</td>"
+        f"<td>{e(c.justification)}</td></tr>"
+        for c in grade.criteria
+    )
+    return (
+        '<table class="iv-rubric"><thead><tr><th>Criterion</th><th>Score</th><th>Weight</th>'
+        f"<th>Justification</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _key_points_html(grade: Grade) -> str:
+    if not grade.key_points:
+        return ""
+    icons = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠"}
+    rows = "".join(
+        f'<li class="iv-kp-{k.status}"><span title="{k.status}">{icons[k.status]}</span> {e(k.point)}'
+        + (f' <q class="iv-evidence">{e(k.evidence)}</q>' if k.evidence else "")
+        + "</li>"
+        for k in grade.key_points
+    )
+    covered = sum(k.status == "covered" for k in grade.key_points)
+    return (
+        f'<div class="iv-list"><strong>Key points: {covered} of {len(grade.key_points)} covered</strong>'
+        f'<ul class="iv-kp">{rows}</ul></div>'
+    )
+
+
+def criteria_rows(grade: Grade) -> list[dict[str, object]]:
+    return [{"criterion": c.name.replace("_", " "), "score": float(c.score)} for c in grade.criteria]
+
+
+def summary_html(summary: Summary, grader: str, usage: Usage) -> str:
+    overall = "-" if summary.overall is None else f"{summary.overall:.0f}/100"
+    parts = [
+        '<div class="iv-summary">',
+        f'<p class="iv-score"><span class="iv-overall">{overall}</span> overall · {summary.answered} answered, '
+        f"{summary.skipped} skipped (skipped count as 0) · {e(grader_label(grader))}</p>",
+    ]
+    if summary.weakest:
+        weakest = [f"{q.question} ({q.overall:.0f}/100)" for q in summary.weakest]
+        parts.append(_list("Weakest questions", weakest))
+    parts.append(_list("What to study next", summary.study))
+    if summary.strongest:
+        parts.append(_list("Strongest", [f"{q.question} ({q.overall:.0f}/100)" for q in summary.strongest]))
+    if usage.prompt_tokens:
+        cost = (
+            f", estimated cost ${usage.estimated_cost_usd:.4f}"
+            if usage.estimated_cost_usd is not None
+            else " (no price known for this model)"
+        )
+        parts.append(f"<p>Tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion{cost}.</p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def question_table(transcript: Transcript) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for i, turn in enumerate(transcript.turns, start=1):
+        if turn.skipped:
+            score, band = "skipped", ""
+        elif turn.grade is None:
+            score, band = "-", ""
+        else:
+            score, band = f"{turn.grade.overall:.0f}", turn.grade.band
+        rows.append([i, turn.question, score, band])
+    return rows
+
+
+def summary_chart_rows(summary: Summary) -> list[dict[str, object]]:
+    rows = [{"criterion": k.replace("_", " "), "score": v} for k, v in summary.criteria.items()]
+    if summary.overall is not None:
+        rows.insert(0, {"criterion": "overall (÷20)", "score": round(summary.overall / 20, 2)})
+    return rows
