@@ -7,18 +7,21 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ValidationError
 
 from . import bank as bank_mod
+from . import review
 from .config import Settings
 from .errors import BankError, InterviewerError
 from .evaluate import LabelledResult, evaluate, format_report
 from .grading.factory import choose_grader
 from .grading.models import Grade, GradeRequest, grader_label
 from .session import Session, SessionSettings, Step, plan_questions
+from .store import Store
 from .transcript import Transcript
 
 
@@ -52,7 +55,28 @@ def _parser() -> argparse.ArgumentParser:
     practice.add_argument("--mode", choices=["practice", "mock"], default="practice")
     practice.add_argument("--followups", type=int, choices=[0, 1, 2], help="follow-ups per question (default 1)")
     practice.add_argument("--out", type=Path, default=Path("."), help="folder for the transcript (default .)")
+    practice.add_argument("--resume", nargs="?", const="latest", metavar="SESSION_ID",
+                          help="resume an unfinished session (the latest one if no id is given)")
     practice.set_defaults(func=_practice)
+
+    history = sub.add_parser("history", help="saved sessions: list, export, import, delete")
+    history.add_argument("--json", action="store_true", help="list as JSON")
+    history.set_defaults(func=_history_list)
+    history_sub = history.add_subparsers(metavar="ACTION")
+    h_export = history_sub.add_parser("export", help="write a saved session's transcript")
+    h_export.add_argument("session_id")
+    h_export.add_argument("--format", choices=["md", "json", "html"], default="md")
+    h_export.add_argument("--output", type=Path, help="default: standard output")
+    h_export.set_defaults(func=_history_export)
+    h_import = history_sub.add_parser("import", help="add a transcript JSON to the history")
+    h_import.add_argument("transcript", type=Path)
+    h_import.set_defaults(func=_history_import)
+    h_delete = history_sub.add_parser("delete", help="delete one session, or all of them")
+    target = h_delete.add_mutually_exclusive_group(required=True)
+    target.add_argument("session_id", nargs="?")
+    target.add_argument("--all", action="store_true")
+    h_delete.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    h_delete.set_defaults(func=_history_delete)
 
     bank = sub.add_parser("bank", help="check or export question banks")
     bank_sub = bank.add_subparsers(metavar="ACTION")
@@ -95,25 +119,48 @@ def _serve(args: argparse.Namespace) -> int:
 def _practice(args: argparse.Namespace) -> int:
     settings = Settings()
     choice = choose_grader(settings)
-    paths = args.bank or [str(p) for p in settings.bank_paths]
-    banks = bank_mod.load_banks(paths)
-    session_settings = SessionSettings(
-        count=args.count,
-        order=args.order,
-        seed=args.seed,
-        mode=args.mode,
-        followups=settings.followups if args.followups is None else args.followups,
-        banks=[str(p) for p in paths],
-    )
-    questions = plan_questions(list(bank_mod.all_questions(banks)), session_settings)
-    session = Session(questions, session_settings, grader=choice.grader, followup_writer=choice.followups)
+    store = Store.open(settings)
     out = sys.stdout
+    if args.resume:
+        unfinished = store.unfinished()
+        if not unfinished:
+            raise InterviewerError("no unfinished session to resume")
+        session_id = unfinished[0].id if args.resume == "latest" else store.resolve(args.resume)
+        session = store.restore(session_id, choice.grader, choice.followups)
+        done = sum(1 for t in session.turns if t.skipped or t.grade is not None)
+        print(f"Resuming session {session.session_id[:8]}: {done} of {session.total} questions done.", file=out)
+    else:
+        paths = args.bank or [str(p) for p in settings.bank_paths]
+        banks = bank_mod.load_banks(paths)
+        session_settings = SessionSettings(
+            count=args.count,
+            order=args.order,
+            seed=args.seed,
+            mode=args.mode,
+            followups=settings.followups if args.followups is None else args.followups,
+            banks=[str(p) for p in paths],
+        )
+        questions = list(bank_mod.all_questions(banks))
+        questions = plan_questions(questions, session_settings, rank=ranker(store, args.order))
+        session = Session(questions, session_settings, grader=choice.grader, followup_writer=choice.followups,
+                          on_event=store.hook())
     print(f"Grader: {choice.label}", file=out)
     if choice.notice:
         print(choice.notice, file=out)
+    print(f"Session {session.session_id[:8]} is saved as you go (resume: interviewer practice --resume).", file=out)
     print("Type your answer; finish it with an empty line. Commands: /hint /skip /repeat /end\n", file=out)
     asyncio.run(_practice_loop(session, _read_answers(sys.stdin, out), out))
     return _save_transcript(session.transcript(), args.out, out)
+
+
+def ranker(store: Store, order: str) -> Callable[[list], list] | None:
+    """The history-based ordering for --order weakest/due."""
+    if order not in ("weakest", "due"):
+        return None
+    states = store.review_states()
+    if order == "weakest":
+        return lambda qs: review.order_weakest(qs, states)
+    return lambda qs: review.order_due(qs, states, datetime.now(UTC))
 
 
 def _read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
@@ -140,7 +187,15 @@ def _read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
 
 
 async def _practice_loop(session: Session, answers: Iterator[str | None], out: TextIO) -> None:
-    print(session.question_message(), file=out)
+    settled = await session.settle() if session.turns and session.current is not None else None
+    if settled is not None:
+        _show_step(settled, out)
+        if session.finished:
+            return
+    elif session.current is not None:
+        print(session.question_message(), file=out)
+        if session.awaiting_followup:
+            print(session.repeat(), file=out)
     for text in answers:
         if text is None or text == "/end":
             break
@@ -382,3 +437,64 @@ def _eval(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def _history_list(args: argparse.Namespace) -> int:
+    rows = Store.open().sessions()
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("No saved sessions yet.")
+        return 0
+    print(f"{'id':<10} {'started':<17} {'status':<10} {'answered':>8} {'score':>6}  bank")
+    for r in rows:
+        status = "finished" if r.finished_at else "unfinished"
+        score = "-" if r.overall is None else f"{r.overall:.0f}"
+        banks = ", ".join(Path(b).name for b in r.banks)
+        started = f"{r.started_at:%Y-%m-%d %H:%M}"
+        print(f"{r.id[:8]:<10} {started:<17} {status:<10} {r.answered:>4}/{r.total:<3} {score:>6}  {banks}")
+    return 0
+
+
+def _history_export(args: argparse.Namespace) -> int:
+    store = Store.open()
+    tr = store.transcript(store.resolve(args.session_id))
+    text = {"md": tr.to_markdown, "json": tr.to_json, "html": tr.to_html}[args.format]()
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"Wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def _history_import(args: argparse.Namespace) -> int:
+    try:
+        tr = Transcript.from_json(args.transcript.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InterviewerError(f"{args.transcript}: not a transcript JSON ({_short_error(exc)})") from exc
+    Store.open().import_transcript(tr)
+    print(f"Imported session {tr.session_id} ({len(tr.turns)} questions).")
+    return 0
+
+
+def _history_delete(args: argparse.Namespace) -> int:
+    store = Store.open()
+    what = "ALL saved sessions and review history" if args.all else f"session {store.resolve(args.session_id)}"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise InterviewerError("refusing to delete without confirmation: run in a terminal or pass --yes")
+        if input(f"Delete {what}? This cannot be undone. [y/N] ").strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.")
+            return 1
+    if args.all:
+        n = store.delete_all()
+        print(f"Deleted {n} session(s) and the review history.")
+    else:
+        store.delete(store.resolve(args.session_id))
+        print(f"Deleted {what}.")
+    return 0

@@ -20,7 +20,7 @@ from .bank import Question
 from .grading import text as t
 from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
-from .transcript import QuestionScore, Summary, Transcript, TurnRecord, Usage
+from .transcript import Summary, Transcript, TurnRecord, Usage, summarise
 
 Order = Literal["in-order", "shuffle", "weakest", "due"]
 Mode = Literal["practice", "mock"]
@@ -190,7 +190,6 @@ class Session:
     async def answer_stream(self, text: str) -> AsyncIterator[str | Step]:
         """Like `answer`, but yields a follow-up question piece by piece as it is written, then the Step."""
         turn = self._require_turn()
-        question = self.questions[self.index]
         if self.awaiting_followup:
             turn.followups[-1].answer = text
         else:
@@ -198,14 +197,7 @@ class Session:
         turn.answered_at = _now()
         self._emit("answered", self.index)
 
-        request = GradeRequest(
-            question=question.text,
-            reference=question.reference,
-            answer=turn.answer or "",
-            kind=question.kind,
-            key_points=question.key_points,
-            followups=turn.followups,
-        )
+        request = self._request(turn)
         missed = self._important_missed(request, turn)
         if missed:
             pieces: list[str] = []
@@ -223,14 +215,18 @@ class Session:
             yield Step(followup=turn.followups[-1].question)
             return
 
-        grade = await self._grade(request)
-        turn.grade = grade
-        self._emit("graded", self.index)
-        notice = None
-        if grade.fallback_reason:
-            notice = f"LLM grading failed ({grade.fallback_reason}); this answer was graded offline."
-        step = Step(feedback=grade if self.settings.mode == "practice" else None, notice=notice)
-        yield self._advance(step)
+        yield await self._grade_and_advance(turn, request)
+
+    async def settle(self) -> Step | None:
+        """After a restore from history: grade an answer saved before its grade, or ask the next question."""
+        turn = self.current
+        if turn is None:
+            return None
+        if turn.answer is not None and turn.grade is None and not turn.skipped and not self.awaiting_followup:
+            return await self._grade_and_advance(turn, self._request(turn))
+        if turn.skipped or turn.grade is not None:
+            return self._advance(Step())
+        return None
 
     def end(self) -> Summary:
         """Finish now; questions not yet asked are left out of the transcript."""
@@ -245,34 +241,7 @@ class Session:
     # -- results ---------------------------------------------------------------------------------
 
     def summary(self) -> Summary:
-        asked = [t for t in self.turns if t.skipped or t.grade is not None]
-        graded = [t for t in asked if t.grade is not None]
-        scores = [0.0 if t.grade is None else t.grade.overall for t in asked]
-        criteria: dict[str, list[float]] = {}
-        for turn in graded:
-            for c in turn.grade.criteria:  # type: ignore[union-attr]
-                criteria.setdefault(c.name, []).append(c.score)
-        ranked = sorted(
-            (QuestionScore(question_id=t.question_id, question=t.question, overall=s) for t, s in zip(asked, scores)),
-            key=lambda q: q.overall,
-        )
-        weakest = ranked[: min(3, len(ranked))]
-        strongest = [q for q in reversed(ranked[-3:]) if q not in weakest or len(ranked) > 3]
-        study: list[str] = []
-        for q in weakest:
-            turn = next(t for t in asked if t.question_id == q.question_id)
-            missed = turn.grade.missed if turn.grade else self._question(turn.question_id).key_points
-            study += [p for p in missed[:3] if p not in study]
-        return Summary(
-            total=len(self.turns),
-            answered=len(graded),
-            skipped=sum(t.skipped for t in asked),
-            overall=round(sum(scores) / len(scores), 1) if scores else None,
-            criteria={k: round(sum(v) / len(v), 2) for k, v in criteria.items()},
-            strongest=strongest,
-            weakest=weakest,
-            study=study,
-        )
+        return summarise(self.turns)
 
     def transcript(self) -> Transcript:
         return Transcript(
@@ -293,8 +262,25 @@ class Session:
             raise SessionOver("the session has ended")
         return self.current
 
-    def _question(self, question_id: str) -> Question:
-        return next(q for q in self.questions if q.id == question_id)
+    def _request(self, turn: TurnRecord) -> GradeRequest:
+        question = self.questions[self.index]
+        return GradeRequest(
+            question=question.text,
+            reference=question.reference,
+            answer=turn.answer or "",
+            kind=question.kind,
+            key_points=question.key_points,
+            followups=turn.followups,
+        )
+
+    async def _grade_and_advance(self, turn: TurnRecord, request: GradeRequest) -> Step:
+        grade = await self._grade(request)
+        turn.grade = grade
+        self._emit("graded", self.index)
+        notice = None
+        if grade.fallback_reason:
+            notice = f"LLM grading failed ({grade.fallback_reason}); this answer was graded offline."
+        return self._advance(Step(feedback=grade if self.settings.mode == "practice" else None, notice=notice))
 
     def _ask(self, index: int) -> None:
         q = self.questions[index]

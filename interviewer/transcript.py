@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .bank import extract_key_points
 from .grading.models import FollowUp, Grade, grader_label
 
 SCHEMA = "interviewer.transcript/1"
@@ -65,6 +66,38 @@ class Summary(BaseModel):
     weakest: list[QuestionScore]
     study: list[str]
     """What to study: key points missed in the weakest answers."""
+
+
+def summarise(turns: list[TurnRecord]) -> Summary:
+    """Overall and per-criterion averages, strongest and weakest questions, and what to study."""
+    asked = [t for t in turns if t.skipped or t.grade is not None]
+    scores = [0.0 if t.grade is None else t.grade.overall for t in asked]
+    criteria: dict[str, list[float]] = {}
+    for turn in asked:
+        for c in turn.grade.criteria if turn.grade else []:
+            criteria.setdefault(c.name, []).append(c.score)
+    ranked = sorted(
+        (QuestionScore(question_id=t.question_id, question=t.question, overall=s) for t, s in zip(asked, scores)),
+        key=lambda q: q.overall,
+    )
+    n_weak = min(3, (len(ranked) + 1) // 2)
+    weakest = ranked[:n_weak]
+    strongest = list(reversed(ranked[n_weak:]))[:3]
+    study: list[str] = []
+    for q in weakest:
+        turn = next(t for t in asked if t.question_id == q.question_id)
+        missed = turn.grade.missed if turn.grade else extract_key_points(turn.reference)
+        study += [p for p in missed[:3] if p not in study]
+    return Summary(
+        total=len(turns),
+        answered=sum(t.grade is not None for t in asked),
+        skipped=sum(t.skipped for t in asked),
+        overall=round(sum(scores) / len(scores), 1) if scores else None,
+        criteria={k: round(sum(v) / len(v), 2) for k, v in criteria.items()},
+        strongest=strongest,
+        weakest=weakest,
+        study=study,
+    )
 
 
 class Transcript(BaseModel):

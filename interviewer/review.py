@@ -1,0 +1,85 @@
+"""Spaced review of questions with FSRS (the maintained `fsrs` package), fed by rubric scores.
+
+A graded answer becomes a recall rating (score below 40 = Again, below 65 = Hard, below 85 = Good,
+else Easy; a skip = Again). Steps are a day long: interview questions are revisited over days,
+not minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fsrs import Card, Rating, Scheduler
+from pydantic import BaseModel
+
+from .bank import Question
+
+SCHEDULER = Scheduler(
+    learning_steps=(timedelta(days=1),),
+    relearning_steps=(timedelta(days=1),),
+    enable_fuzzing=False,  # deterministic schedules: the same history always gives the same order
+)
+
+
+def rating_for(overall: float | None) -> Rating:
+    """The recall rating a score stands for (None = skipped)."""
+    if overall is None or overall < 40:
+        return Rating.Again
+    if overall < 65:
+        return Rating.Hard
+    if overall < 85:
+        return Rating.Good
+    return Rating.Easy
+
+
+class ReviewState(BaseModel):
+    """What the store keeps per question: its FSRS card and the latest score."""
+
+    question_id: str
+    card: dict
+    last_score: float | None = None
+    best_score: float | None = None
+    attempts: int = 0
+
+    @property
+    def due(self) -> datetime:
+        return Card.from_dict(self.card).due
+
+
+def review(state: ReviewState | None, question_id: str, overall: float | None, when: datetime) -> ReviewState:
+    """The state after one more graded (or skipped) attempt at `when`."""
+    card = Card.from_dict(state.card) if state else Card(due=when)
+    card, _ = SCHEDULER.review_card(card, rating_for(overall), when)
+    score = overall if overall is not None else 0.0
+    best = score if state is None or state.best_score is None else max(state.best_score, score)
+    return ReviewState(
+        question_id=question_id,
+        card=card.to_dict(),
+        last_score=score,
+        best_score=best,
+        attempts=(state.attempts if state else 0) + 1,
+    )
+
+
+def order_weakest(questions: list[Question], states: dict[str, ReviewState]) -> list[Question]:
+    """Lowest last score first; a question never answered sits in the middle (50)."""
+    def key(q: Question) -> tuple[float, int]:
+        s = states.get(q.id)
+        return (s.last_score if s and s.last_score is not None else 50.0, 0)
+
+    return sorted(questions, key=key)
+
+
+def order_due(questions: list[Question], states: dict[str, ReviewState], now: datetime) -> list[Question]:
+    """Questions due now (new ones count as due), weakest first; then the rest, soonest due first."""
+    def is_due(q: Question) -> bool:
+        s = states.get(q.id)
+        return s is None or s.due <= now
+
+    due = order_weakest([q for q in questions if is_due(q)], states)
+    later = sorted((q for q in questions if not is_due(q)), key=lambda q: states[q.id].due)
+    return due + later
+
+
+def count_due(questions: list[Question], states: dict[str, ReviewState], now: datetime) -> int:
+    return sum(1 for q in questions if q.id not in states or states[q.id].due <= now)
