@@ -44,7 +44,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9`*(])")
-_ITEM_SPLIT = re.compile(r"\s*(?:,|;|→|->|\bthen\b)\s*")
+_PLAIN_SPLIT = re.compile(r"[,;→]")
 
 
 class Question(BaseModel):
@@ -244,6 +244,9 @@ def _split_items(text: str) -> list[str]:
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]
     items: list[str] = []
     for sentence in sentences:
+        if not any(ch in sentence for ch in "([`"):  # the common case: a plain list
+            items.extend(_PLAIN_SPLIT.split(sentence))
+            continue
         depth, start, parts = 0, 0, []
         in_code = False
         for i, ch in enumerate(sentence):

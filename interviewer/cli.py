@@ -220,7 +220,7 @@ async def _practice_loop(session: Session, answers: Iterator[str | None], out: T
         _show_step(step, out)
         if session.finished:
             return
-    summary = session.end()
+    summary = await session.finish()
     if session.turns:
         _show_step(Step(finished=True, summary=summary), out)
 
@@ -337,17 +337,25 @@ def _grading_settings(args: argparse.Namespace) -> Settings:
 
 def _read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[str, Any] | None, Any]]:
     """(line number, raw object, parsed model or an error message) for each non-blank line."""
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                if not isinstance(raw, dict):
-                    raise ValueError("a line must be a JSON object")
-                yield lineno, raw, model.model_validate(raw)
-            except (ValueError, ValidationError) as exc:
-                yield lineno, None, _short_error(exc)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InterviewerError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    for lineno, raw_line in enumerate(data.splitlines(), start=1):
+        if not raw_line.strip():
+            continue
+        try:
+            line = raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield lineno, None, "not UTF-8 text"
+            continue
+        try:
+            raw = json.loads(line)
+            if not isinstance(raw, dict):
+                raise ValueError("a line must be a JSON object")
+            yield lineno, raw, model.model_validate(raw)
+        except (ValueError, ValidationError) as exc:
+            yield lineno, None, _short_error(exc)
 
 
 def _short_error(exc: Exception) -> str:

@@ -228,8 +228,16 @@ class Session:
             return self._advance(Step())
         return None
 
+    async def finish(self) -> Summary:
+        """End now, first grading an answer that is still waiting for its grade (e.g. behind a follow-up)."""
+        turn = self.current
+        if turn is not None and turn.answer is not None and turn.grade is None and not turn.skipped:
+            turn.grade = await self._grade(self._request(turn))
+            self._emit("graded", self.index)
+        return self.end()
+
     def end(self) -> Summary:
-        """Finish now; questions not yet asked are left out of the transcript."""
+        """Finish now; questions not yet asked are left out of the transcript (see `finish` to grade first)."""
         if not self.finished:
             turn = self.current
             if turn and turn.answer is None and not turn.skipped:

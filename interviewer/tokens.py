@@ -16,7 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 PRICES_FILE = Path(__file__).resolve().parent.parent / "prompts" / "prices.toml"
-_CL100K_MODELS = ("gpt-4-", "gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada")
+# Models whose tokenizer is cl100k_base (gpt-4o, gpt-4.1, gpt-4.5, o-series and gpt-5 use o200k_base).
+_CL100K_MODELS = ("gpt-4-", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada")
 
 
 @cache
@@ -39,7 +40,7 @@ def count_tokens(text: str, model: str | None = None) -> TokenCount:
     enc = _encoding()
     if enc is None:
         return TokenCount(max(1, len(text) // 4) if text else 0, True)
-    exact = bool(model) and model.startswith(_CL100K_MODELS) and not model.startswith("gpt-4o")
+    exact = bool(model) and (model == "gpt-4" or model.startswith(_CL100K_MODELS))
     return TokenCount(len(enc.encode(text, disallowed_special=())), not exact)
 
 

@@ -139,7 +139,7 @@ def literal_block(text: str) -> str:
 
 def table_cell(text: object) -> str:
     """A value that cannot break a Markdown table row."""
-    return html.escape(str(text)).replace("|", "&#124;").replace("\r", " ").replace("\n", " ")
+    return html.escape(str(text), quote=False).replace("|", "&#124;").replace("\r", " ").replace("\n", " ")
 
 
 def _when(value: datetime | None) -> str:

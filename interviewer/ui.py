@@ -341,11 +341,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             _show_step(ws, ws.session.skip())
             return render(ws, clear_answer=True)
 
-        def end(ws: WebSession | None):
+        async def end(ws: WebSession | None):
             if ws is None:
                 return render(ws)
             if not ws.session.finished:
-                ws.session.end()
+                await ws.session.finish()
                 ws.say("The interview is over. Your summary is below.")
             return render(ws)
 

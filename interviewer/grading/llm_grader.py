@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import unicodedata
 from collections.abc import AsyncIterator
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ..bank import extract_key_points
 from ..config import Settings
 from ..llm import InvalidOutput, LLMClient, LLMError
 from ..prompts import render
@@ -62,18 +64,25 @@ class LLMGradeOutput(BaseModel):
 
 # Tags in a reply that could pass for our delimiters; their angle brackets are neutralised.
 _LOOKALIKE_TAG = re.compile(
-    r"<\s*/?\s*[\w.:-]*(reply|answer|question|reference|rubric|instruction|system|followup|candidate|user|"
-    r"assistant|im_start|im_end)[\w.:|-]*\s*/?\s*>",
+    r"<\s*/?\s*[\w.:|-]*(reply|answer|question|reference|rubric|instruction|system|followup|candidate|user|"
+    r"assistant|im_start|im_end)[\w.:|-]*\s*/?\s*>"
+    r"|<\|[^<>|\s]{1,40}\|>",  # chat-template special tokens: <|im_start|>, <|eot_id|>, <|endoftext|>
     re.IGNORECASE,
 )
 
 
+def strip_invisible(text: str) -> str:
+    """Drop zero-width and other format characters (Unicode Cf), which can hide a tag from a pattern."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def neutralise_tags(text: str) -> str:
-    return _LOOKALIKE_TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
+    # Invisible characters go first: "</\u200breply_…>" would otherwise slip past the pattern.
+    return _LOOKALIKE_TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), strip_invisible(text))
 
 
 def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = strip_invisible(text).lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -126,7 +135,7 @@ class LLMGrader:
             kind=request.kind,
             question=request.question,
             reference=request.reference,
-            key_points=request.key_points or [],
+            key_points=request.key_points or extract_key_points(request.reference),
             tag=tag,
             reply=neutralise_tags(reply),
             truncated=truncated,
@@ -164,7 +173,7 @@ class LLMGrader:
             for c in rubric.criteria
         ]
         flags = []
-        if out.possible_prompt_injection or t.injection_spans(reply):
+        if out.possible_prompt_injection or t.injection_spans(strip_invisible(reply)):
             flags.append(INJECTION)
         if truncated:
             flags.append(TRUNCATED)
@@ -200,4 +209,4 @@ class LLMFollowUps:
             yield piece
 
 
-__all__ = ["LLMError", "LLMFollowUps", "LLMGrader", "neutralise_tags", "quote_in_reply"]
+__all__ = ["LLMError", "LLMFollowUps", "LLMGrader", "neutralise_tags", "quote_in_reply", "strip_invisible"]

@@ -28,10 +28,10 @@ STOP_WORDS = frozenset(
 )
 
 _NON_ANSWER = re.compile(
-    r"\b(?:(?:haven'?t|have\s+not|don'?t|do\s+not|didn'?t|can'?t|cannot|couldn'?t|never|not)\s+(?:\w+\s+){0,2}?"
-    r"(?:know|remember|recall|thought|worked|used|done|heard|kept\s+up|say|compare|answer|tell|sure|familiar|"
-    r"touched|looked)|no\s+(?:idea|clue|experience)|(?:be|'d\s+be)\s+guessing|pass|skip|dunno|idk|"
-    r"next\s+question|no\s+comment)\b",
+    r"\b(?:(?:haven'?t|have\s+not|don'?t|do\s+not|didn'?t|can'?t|cannot|couldn'?t|never)\s+(?:\w+\s+){0,2}?"
+    r"(?:know|remember|recall|thought|worked|used|done|heard|kept\s+up|say|compare|answer|tell|touched|looked)"
+    r"|not\s+(?:\w+\s+)?(?:sure|familiar)|no\s+(?:idea|clue|experience)|(?:be|'d\s+be)\s+guessing|pass|skip|"
+    r"dunno|idk|next\s+question|no\s+comment)\b",
     re.IGNORECASE,
 )
 

@@ -1,0 +1,329 @@
+"""The command line, run as real subprocesses: bank check/export, grade, eval, practice driven through stdin."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BANK_DIR = ROOT / "bank"
+DEFAULT = BANK_DIR / "genai_misc.md"
+LABELLED = ROOT / "tests" / "data" / "labelled_genai_misc.jsonl"
+
+
+def cli(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "interviewer", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+BAD_BANK = "# Bad\n\n## 1. Fine?\n\n**Answer:**\nYes.\n\n## 1. Same number again?\n\n**Answer:**\nNo.\n"
+
+
+# -- bank check ---------------------------------------------------------------------------------------
+
+
+def test_bank_check_default_folder(tmp_path):
+    r = cli("bank", "check", str(BANK_DIR), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "11 questions" in r.stdout
+    assert "genai_misc.md" in r.stdout
+
+
+def test_bank_check_json_contract(tmp_path):
+    r = cli("bank", "check", str(BANK_DIR), "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    reports = json.loads(r.stdout)
+    assert isinstance(reports, list) and len(reports) == 1
+    report = reports[0]
+    assert set(report) == {"path", "title", "questions", "experience", "errors"}
+    assert Path(report["path"]).resolve() == DEFAULT
+    assert report["title"] == "Some Miscellaneous Questions"
+    assert report["questions"] == 11
+    assert report["experience"] == 2
+    assert report["errors"] == []
+
+
+def test_bank_check_bad_bank_exits_1_with_file_and_line(tmp_path):
+    bad = tmp_path / "bad.md"
+    bad.write_text(BAD_BANK, encoding="utf-8")
+    r = cli("bank", "check", str(bad), str(DEFAULT), cwd=tmp_path)
+    assert r.returncode == 1
+    assert f"{bad}:8:" in r.stdout + r.stderr
+    assert "genai_misc.md" in r.stdout  # the good bank is still reported
+    rj = cli("bank", "check", "bad.md", "--json", cwd=tmp_path)
+    assert rj.returncode == 1
+    [report] = json.loads(rj.stdout)
+    assert set(report) == {"path", "title", "questions", "experience", "errors"}
+    assert report["path"] == "bad.md"
+    assert len(report["errors"]) == 1
+    assert set(report["errors"][0]) == {"line", "message"}
+    assert report["errors"][0]["line"] == 8
+    assert "duplicate" in report["errors"][0]["message"]
+
+
+def test_bank_check_undecodable_file(tmp_path):
+    (tmp_path / "latin.md").write_bytes(b"# T\n## 1. Q?\n**Answer:**\nna\xefve\n")
+    r = cli("bank", "check", "latin.md", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "latin.md:4:" in r.stdout + r.stderr
+
+
+def test_bank_check_missing_path(tmp_path):
+    r = cli("bank", "check", "nowhere.md", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "nowhere.md" in r.stdout + r.stderr
+
+
+# -- bank export --------------------------------------------------------------------------------------
+
+
+def test_bank_export_jsonl(tmp_path):
+    r = cli("bank", "export", str(DEFAULT), "--format", "jsonl", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().split("\n")
+    assert len(lines) == 11
+    rows = [json.loads(line) for line in lines]
+    for row in rows:
+        assert set(row) >= {"id", "number", "question", "reference", "kind", "key_points", "line"}
+        assert isinstance(row["key_points"], list) and row["key_points"]
+        assert isinstance(row["line"], int) and row["line"] > 0
+        assert row["kind"] in ("technical", "experience")
+    assert [row["number"] for row in rows] == list(range(1, 12))
+    assert [row["id"] for row in rows][:2] == ["genai_misc#1", "genai_misc#2"]
+    assert [row["number"] for row in rows if row["kind"] == "experience"] == [2, 4]
+    assert "Bias amplification" in rows[0]["key_points"]
+    assert rows[0]["line"] == 3
+
+
+def test_bank_export_json(tmp_path):
+    r = cli("bank", "export", str(BANK_DIR), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert len(rows) == 11
+    assert rows[-1]["reference"].endswith("democratization of AI capabilities.")
+
+
+def test_bank_export_bad_bank_fails(tmp_path):
+    (tmp_path / "bad.md").write_text(BAD_BANK, encoding="utf-8")
+    r = cli("bank", "export", "bad.md", "--format", "jsonl", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "bad.md:8" in r.stderr
+
+
+# -- grade --------------------------------------------------------------------------------------------
+
+Q1 = "What ethical considerations are crucial when deploying generative models, and how do you address them?"
+REF1 = (
+    "**Key Concerns:** Bias amplification, misinformation generation, privacy violations.\n\n"
+    "**Mitigation Strategies:** Diverse training data, bias auditing, content filtering, human oversight."
+)
+
+
+def _grade_input(tmp_path: Path) -> Path:
+    lines = [
+        json.dumps({"question": Q1, "reference": REF1, "answer": "Bias amplification and privacy; I audit for bias.",
+                    "id": "a"}),
+        '{"question": "broken", "reference": ',
+        json.dumps({"question": "Tell me about a project.", "reference": "**Project:** Built a search tool.",
+                    "answer": "At my last company I built a search tool; latency fell by 40%.", "kind": "experience",
+                    "id": 7}),
+        json.dumps({"question": Q1, "reference": REF1, "id": "no-answer"}),
+        "",
+        json.dumps({"question": Q1, "reference": REF1, "answer": "I don't know"}),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_grade_reports_bad_lines_and_grades_the_rest(tmp_path):
+    _grade_input(tmp_path)
+    r = cli("grade", "--input", "in.jsonl", "--grader", "offline", cwd=tmp_path)
+    assert r.returncode == 1
+    out = [json.loads(line) for line in r.stdout.strip().split("\n")]
+    assert [o.get("id") for o in out] == ["a", 7, None]
+    for o in out:
+        g = o["grade"]
+        assert g["grader"] == "offline"
+        assert 0 <= g["overall"] <= 100
+        assert set(g) >= {"overall", "criteria", "key_points", "covered", "missed", "flags"}
+    assert out[0]["answer"] == "Bias amplification and privacy; I audit for bias."
+    assert out[0]["grade"]["overall"] > 0
+    assert {c["name"] for c in out[1]["grade"]["criteria"]} >= {"situation", "actions", "outcome"}
+    assert out[2]["grade"]["overall"] == 0
+    assert "in.jsonl:2:" in r.stderr
+    assert "in.jsonl:4:" in r.stderr
+    assert "answer" in r.stderr.split("in.jsonl:4:")[1].split("\n")[0]
+    for n in (1, 3, 5, 6):
+        assert f"in.jsonl:{n}:" not in r.stderr
+
+
+def test_grade_reports_non_object_and_bad_kind_lines(tmp_path):
+    good = json.dumps({"question": Q1, "reference": REF1, "answer": "Bias amplification and privacy violations."})
+    bad_kind = json.dumps({"question": Q1, "reference": REF1, "answer": "Bias.", "kind": "trivia"})
+    (tmp_path / "in.jsonl").write_text("\n".join([good, "[1, 2]", bad_kind, good]) + "\n", encoding="utf-8")
+    r = cli("grade", "--input", "in.jsonl", cwd=tmp_path)
+    assert r.returncode == 1
+    assert len(r.stdout.strip().split("\n")) == 2
+    assert "in.jsonl:2:" in r.stderr and "in.jsonl:3:" in r.stderr
+
+
+def test_grade_line_with_undecodable_bytes_does_not_stop_the_rest(tmp_path):
+    good = json.dumps({"question": Q1, "reference": REF1, "answer": "Bias amplification and privacy violations."})
+    bad = b'{"question": "q", "reference": "r", "answer": "caf\xe9"}'
+    (tmp_path / "in.jsonl").write_bytes(good.encode() + b"\n" + bad + b"\n" + good.encode() + b"\n")
+    r = cli("grade", "--input", "in.jsonl", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert "in.jsonl:2:" in r.stderr
+    out = [json.loads(line) for line in r.stdout.strip().split("\n") if line]
+    assert len(out) == 2 and all("grade" in o for o in out)
+
+
+def test_grade_missing_input_file_is_a_clean_error(tmp_path):
+    r = cli("grade", "--input", "missing.jsonl", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "missing.jsonl" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_grade_to_output_file(tmp_path):
+    path = tmp_path / "good.jsonl"
+    path.write_text(json.dumps({"question": Q1, "reference": REF1, "answer": "Bias and privacy."}) + "\n",
+                    encoding="utf-8")
+    r = cli("grade", "--input", "good.jsonl", "--output", "out.jsonl", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1 and rows[0]["grade"]["grader"] == "offline"
+    assert rows[0]["question"] == Q1
+    assert r.stdout.strip() == ""
+
+
+# -- eval ---------------------------------------------------------------------------------------------
+
+
+def test_eval_prints_agreement_figures(tmp_path):
+    r = cli("eval", "--input", str(LABELLED), "--grader", "offline", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for word in ("spearman", "pairwise", "mae", "wrong", "excellent"):
+        assert word in r.stdout.lower()
+
+
+def test_eval_json_meets_the_targets(tmp_path):
+    r = cli("eval", "--input", str(LABELLED), "--grader", "offline", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert report["all"]["n"] == len(labelled)
+    assert report["without_wrong"]["n"] == sum(x["level"] != "wrong" for x in labelled)
+    ww = report["without_wrong"]
+    assert ww["spearman"] >= 0.85, ww
+    assert ww["pairwise_accuracy"] >= 0.9, ww
+    assert ww["mean_absolute_error"] is not None
+    levels = report["mean_by_level"]
+    assert levels["excellent"] > levels["good"] > levels["partial"] > levels["vague"]
+    assert levels["good"] > levels["offtopic"]
+
+
+def test_labelled_set_shape():
+    labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = {x["question"] for x in labelled}
+    assert len(questions) == 11
+    required = {"excellent", "good", "partial", "vague", "wrong", "offtopic"}
+    for q in questions:
+        levels = {x["level"] for x in labelled if x["question"] == q}
+        assert levels >= required, q
+    for x in labelled:
+        assert x["score"] in (1, 2, 3, 4, 5)
+        assert x["answer"].strip()
+
+
+# -- practice -----------------------------------------------------------------------------------------
+
+
+def _transcript_files(folder: Path) -> tuple[Path, Path]:
+    mds = list(folder.glob("*.md"))
+    jsons = list(folder.glob("*.json"))
+    assert len(mds) == 1 and len(jsons) == 1, list(folder.iterdir())
+    return mds[0], jsons[0]
+
+
+def test_practice_through_stdin_writes_transcripts(tmp_path):
+    first = ("Bias amplification from skewed training data, misinformation and privacy leaks.\n"
+             "I would add bias audits, content filtering and human oversight.")
+    third = "Latent space is a compressed lower-dimensional representation where similar points cluster."
+    stdin = f"\n{first}\n\n/hint\n/skip\n{third}\n\n"
+    out = tmp_path / "out"
+    r = cli("practice", "--bank", str(DEFAULT), "-n", "3", "--followups", "0", "--out", str(out), cwd=tmp_path,
+            stdin=stdin)
+    assert r.returncode == 0, r.stderr
+    assert "Question 1 of 3" in r.stdout and "Question 3 of 3" in r.stdout
+    assert "Hint:" in r.stdout
+    assert "Score:" in r.stdout  # practice mode: feedback after each answer
+    assert "Summary" in r.stdout
+    md, js = _transcript_files(out)
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert data["schema"] == "interviewer.transcript/1"
+    turns = data["turns"]
+    assert [t["question_id"] for t in turns] == ["genai_misc#1", "genai_misc#2", "genai_misc#3"]
+    assert turns[0]["answer"] == first
+    assert turns[0]["grade"]["overall"] > 0
+    assert turns[1]["skipped"] is True and len(turns[1]["hints"]) == 1
+    assert turns[1]["hints"][0] in r.stdout
+    assert turns[2]["answer"] == third
+    assert data["summary"]["answered"] == 2 and data["summary"]["skipped"] == 1
+    text = md.read_text(encoding="utf-8")
+    assert first in text and third in text
+    assert str(md.with_suffix("")) in r.stdout
+
+
+def test_practice_mock_mode_and_end(tmp_path):
+    answer = "Transformers holds pre-trained models, Datasets loads and caches data, Tokenizers does fast BPE."
+    stdin = f"{answer}\n\n/end\n"
+    bank = tmp_path / "mini.md"
+    bank.write_text(
+        "# Mini\n\n## 1. What are the Hugging Face libraries for?\n\n**Answer:**\n"
+        "**Libraries:** Transformers for models, Datasets for data loading and caching, Tokenizers for fast "
+        "tokenization.\n\n## 2. What is BPE?\n\n**Answer:**\nByte-pair encoding merges frequent pairs.\n",
+        encoding="utf-8",
+    )
+    r = cli("practice", "--bank", "mini.md", "--mode", "mock", "--out", "tr", cwd=tmp_path, stdin=stdin)
+    assert r.returncode == 0, r.stderr
+    before_summary = r.stdout.split("=== Summary ===")[0]
+    assert "Score:" not in before_summary  # mock mode: no feedback until the end
+    assert "Question 2 of 2" in r.stdout
+    _, js = _transcript_files(tmp_path / "tr")
+    data = json.loads(js.read_text(encoding="utf-8"))
+    assert len(data["turns"]) == 1  # ended before answering question 2
+    assert data["turns"][0]["answer"] == answer
+    assert data["turns"][0]["grade"] is not None
+    assert data["finished_at"] is not None
+    assert data["settings"]["mode"] == "mock"
+
+
+def test_practice_bank_from_environment(tmp_path):
+    bank = tmp_path / "env.md"
+    bank.write_text("# Env\n\n## 1. What is a token?\n\n**Answer:**\nA unit of text the model reads.\n",
+                    encoding="utf-8")
+    r = cli("practice", "--out", "tr", "--followups", "0", cwd=tmp_path, stdin="A piece of text, often a subword.\n\n",
+            env={"INTERVIEWER_BANK": str(bank)})
+    assert r.returncode == 0, r.stderr
+    assert "What is a token?" in r.stdout
+    _, js = _transcript_files(tmp_path / "tr")
+    assert json.loads(js.read_text(encoding="utf-8"))["turns"][0]["question_id"] == "env#1"
+
+
+def test_practice_bad_bank_exits_1(tmp_path):
+    (tmp_path / "bad.md").write_text(BAD_BANK, encoding="utf-8")
+    r = cli("practice", "--bank", "bad.md", cwd=tmp_path, stdin="")
+    assert r.returncode == 1
+    assert "bad.md:8" in r.stderr
