@@ -141,7 +141,8 @@ def _practice(args: argparse.Namespace) -> int:
             banks=[str(p) for p in paths],
         )
         questions = list(bank_mod.all_questions(banks))
-        questions = plan_questions(questions, session_settings, rank=ranker(store, args.order))
+        rank = review.ranker(store.review_states(), args.order, datetime.now(UTC))
+        questions = plan_questions(questions, session_settings, rank=rank)
         session = Session(questions, session_settings, grader=choice.grader, followup_writer=choice.followups,
                           on_event=store.hook())
     print(f"Grader: {choice.label}", file=out)
@@ -151,16 +152,6 @@ def _practice(args: argparse.Namespace) -> int:
     print("Type your answer; finish it with an empty line. Commands: /hint /skip /repeat /end\n", file=out)
     asyncio.run(_practice_loop(session, _read_answers(sys.stdin, out), out))
     return _save_transcript(session.transcript(), args.out, out)
-
-
-def ranker(store: Store, order: str) -> Callable[[list], list] | None:
-    """The history-based ordering for --order weakest/due."""
-    if order not in ("weakest", "due"):
-        return None
-    states = store.review_states()
-    if order == "weakest":
-        return lambda qs: review.order_weakest(qs, states)
-    return lambda qs: review.order_due(qs, states, datetime.now(UTC))
 
 
 def _read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:

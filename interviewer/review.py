@@ -83,3 +83,12 @@ def order_due(questions: list[Question], states: dict[str, ReviewState], now: da
 
 def count_due(questions: list[Question], states: dict[str, ReviewState], now: datetime) -> int:
     return sum(1 for q in questions if q.id not in states or states[q.id].due <= now)
+
+
+def ranker(states: dict[str, ReviewState], order: str, now: datetime):  # -> Callable | None
+    """The history-based ordering for order 'weakest' or 'due' (None for the others)."""
+    if order == "weakest":
+        return lambda qs: order_weakest(qs, states)
+    if order == "due":
+        return lambda qs: order_due(qs, states, now)
+    return None

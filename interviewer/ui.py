@@ -14,6 +14,7 @@ import ipaddress
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,13 @@ import gradio as gr
 import pandas as pd
 
 from . import bank as bank_mod
+from . import review
 from . import webview as view
 from .config import Settings
 from .errors import BankError, ConfigError, InterviewerError
 from .grading.factory import GraderChoice, choose_grader
 from .session import Session, SessionOver, SessionSettings, Step, plan_questions
+from .store import Store, default_data_dir
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -143,6 +146,28 @@ def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | None]:
     return f"{message} ({b.experience_count} experience).", b
 
 
+# -- history --------------------------------------------------------------------------------------
+
+
+def open_store(settings: Settings) -> tuple[Store | None, str]:
+    """The history store, or None and the reason when the data folder cannot be used."""
+    try:
+        return Store.open(settings), ""
+    except (OSError, InterviewerError) as exc:
+        return None, f"History is off: cannot use {default_data_dir(settings)} ({exc})."
+
+
+def browser_secret(store: Store | None) -> str | None:
+    """A key kept in the data folder, so this browser's id survives an app restart."""
+    if store is None:
+        return None
+    path = store.folder / "browser-secret"
+    if not path.exists():
+        path.write_text(os.urandom(24).hex(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
 # -- the app --------------------------------------------------------------------------------------
 
 
@@ -150,75 +175,115 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     settings = settings or Settings()
     default_choice = choose_grader(settings)
     banks = bundled_banks(settings)
+    store, store_problem = open_store(settings)
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
 
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         state = gr.State(None, time_to_live=SESSION_TTL_SECONDS, delete_callback=_free)
         uploaded_bank = gr.State(None, time_to_live=SESSION_TTL_SECONDS)
+        # This browser's anonymous id: its history and unfinished sessions are its own.
+        browser_id = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret(store))
         gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
         grader_md = gr.Markdown(_grader_line(default_choice), elem_id="grader-label")
+        with gr.Row(visible=False, elem_id="resume") as resume_row:
+            resume_md = gr.Markdown(elem_id="resume-text")
+            resume_btn = gr.Button("Resume it", variant="primary", elem_id="resume-btn", scale=0)
+            dismiss_btn = gr.Button("Not now", elem_id="dismiss-btn", scale=0)
+        resume_id = gr.State(None)
 
-        with gr.Column(visible=True, elem_id="setup") as setup_col:
-            with gr.Row():
-                bank_pick = gr.CheckboxGroup(
-                    list(banks), value=[default_bank] if default_bank else [], label="Question banks", elem_id="banks"
-                )
-                with gr.Column():
-                    upload = gr.File(label="Or upload a bank (.md)", file_types=[".md"], type="filepath",
-                                     elem_id="upload")
-                    upload_md = gr.Markdown(elem_id="upload-status")
-            with gr.Row():
-                count = gr.Slider(1, 30, value=5, step=1, label="Number of questions", elem_id="count")
-                order = gr.Radio(["in-order", "shuffle"], value="in-order", label="Order", elem_id="order")
-                mode = gr.Radio(
-                    [("Practice: feedback after each answer", "practice"), ("Mock: feedback at the end", "mock")],
-                    value="practice", label="Mode", elem_id="mode",
-                )
-                followups = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
-            with gr.Accordion("LLM settings for this browser session (optional)", open=False):
-                gr.Markdown("Used only in this browser session: never stored, logged or exported. "
-                            "Leave empty to use the server's configuration.")
+        with gr.Tab("Interview", elem_id="tab-interview"):
+
+            with gr.Column(visible=True, elem_id="setup") as setup_col:
                 with gr.Row():
-                    base_url = gr.Textbox("", label="Base URL", placeholder="http://localhost:11434/v1",
-                                          elem_id="llm-url")
-                    model = gr.Textbox("", label="Model", placeholder="gpt-4o-mini or llama3.1", elem_id="llm-model")
-                    api_key = gr.Textbox("", label="API key", type="password", elem_id="llm-key")
-            start_btn = gr.Button("Start interview", variant="primary", elem_id="start-btn")
-            setup_error = gr.Markdown(elem_id="setup-error")
+                    bank_pick = gr.CheckboxGroup(
+                        list(banks), value=[default_bank] if default_bank else [], label="Question banks",
+                        elem_id="banks",
+                    )
+                    with gr.Column():
+                        upload = gr.File(label="Or upload a bank (.md)", file_types=[".md"], type="filepath",
+                                         elem_id="upload")
+                        upload_md = gr.Markdown(elem_id="upload-status")
+                with gr.Row():
+                    count = gr.Slider(1, 30, value=5, step=1, label="Number of questions", elem_id="count")
+                    order = gr.Radio(
+                        [("in order", "in-order"), ("shuffled", "shuffle"), ("weakest first", "weakest"),
+                         ("due for review", "due")],
+                        value="in-order", label="Order", elem_id="order",
+                    )
+                    mode = gr.Radio(
+                        [("Practice: feedback after each answer", "practice"), ("Mock: feedback at the end", "mock")],
+                        value="practice", label="Mode", elem_id="mode",
+                    )
+                    followups = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions",
+                                            elem_id="followups")
+                with gr.Accordion("LLM settings for this browser session (optional)", open=False):
+                    gr.Markdown("Used only in this browser session: never stored, logged or exported. "
+                                "Leave empty to use the server's configuration.")
+                    with gr.Row():
+                        base_url = gr.Textbox("", label="Base URL", placeholder="http://localhost:11434/v1",
+                                              elem_id="llm-url")
+                        model = gr.Textbox("", label="Model", placeholder="gpt-4o-mini or llama3.1",
+                                           elem_id="llm-model")
+                        api_key = gr.Textbox("", label="API key", type="password", elem_id="llm-key")
+                start_btn = gr.Button("Start interview", variant="primary", elem_id="start-btn")
+                setup_error = gr.Markdown(elem_id="setup-error")
 
-        with gr.Column(visible=False, elem_id="interview") as interview_col:
-            progress = gr.HTML(elem_id="progress")
-            chat = gr.Chatbot(label="Interview", height=430, elem_id="chat", feedback_options=None,
-                              buttons=["copy"], sanitize_html=True)
-            answer_box = gr.Textbox(
-                label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
-                placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
-            )
+            with gr.Column(visible=False, elem_id="interview") as interview_col:
+                progress = gr.HTML(elem_id="progress")
+                chat = gr.Chatbot(label="Interview", height=430, elem_id="chat", feedback_options=None,
+                                  buttons=["copy"], sanitize_html=True)
+                answer_box = gr.Textbox(
+                    label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
+                    placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
+                )
+                with gr.Row():
+                    submit_btn = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
+                    hint_btn = gr.Button("Hint", elem_id="hint-btn")
+                    skip_btn = gr.Button("Skip", elem_id="skip-btn")
+                    end_btn = gr.Button("End interview", variant="stop", elem_id="end-btn")
+                notice = gr.Markdown(elem_id="notice")
+                with gr.Column(visible=False, elem_id="feedback-col") as feedback_col:
+                    feedback = gr.HTML(elem_id="feedback")
+                    feedback_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Criteria (out of 5)",
+                                               height=220, elem_id="feedback-plot")
+
+            with gr.Column(visible=False, elem_id="summary") as summary_col:
+                gr.Markdown("## Summary")
+                summary_box = gr.HTML(elem_id="summary-box")
+                summary_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
+                                          height=260, elem_id="summary-plot")
+                summary_table = gr.Dataframe(headers=["#", "Question", "Score", "Band"], interactive=False,
+                                             wrap=True, elem_id="summary-table")
+                all_feedback = gr.HTML(elem_id="all-feedback")
+                again_btn = gr.Button("New interview", elem_id="again-btn")
+
+            with gr.Row(visible=False, elem_id="downloads") as downloads:
+                dl_md = gr.DownloadButton("Download Markdown", elem_id="dl-md")
+                dl_json = gr.DownloadButton("Download JSON", elem_id="dl-json")
+                dl_html = gr.DownloadButton("Download printable HTML", elem_id="dl-html")
+
+        with gr.Tab("History", elem_id="tab-history") as history_tab:
+            history_note = gr.Markdown(store_problem or "", elem_id="history-note")
+            due_md = gr.Markdown(elem_id="due")
+            progress_plot = gr.LinePlot(x="started", y="score", color="series", y_lim=[0, 5],
+                                        title="Scores over time (out of 5)", height=280, elem_id="progress-plot")
+            sessions_table = gr.Dataframe(headers=["Session", "Started", "Status", "Answered", "Score", "Banks"],
+                                          interactive=False, wrap=True, elem_id="sessions-table")
             with gr.Row():
-                submit_btn = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
-                hint_btn = gr.Button("Hint", elem_id="hint-btn")
-                skip_btn = gr.Button("Skip", elem_id="skip-btn")
-                end_btn = gr.Button("End interview", variant="stop", elem_id="end-btn")
-            notice = gr.Markdown(elem_id="notice")
-            with gr.Column(visible=False, elem_id="feedback-col") as feedback_col:
-                feedback = gr.HTML(elem_id="feedback")
-                feedback_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Criteria (out of 5)",
-                                           height=220, elem_id="feedback-plot")
-
-        with gr.Column(visible=False, elem_id="summary") as summary_col:
-            gr.Markdown("## Summary")
-            summary_box = gr.HTML(elem_id="summary-box")
-            summary_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
-                                      height=260, elem_id="summary-plot")
-            summary_table = gr.Dataframe(headers=["#", "Question", "Score", "Band"], interactive=False,
-                                         wrap=True, elem_id="summary-table")
-            all_feedback = gr.HTML(elem_id="all-feedback")
-            again_btn = gr.Button("New interview", elem_id="again-btn")
-
-        with gr.Row(visible=False, elem_id="downloads") as downloads:
-            dl_md = gr.DownloadButton("Download Markdown", elem_id="dl-md")
-            dl_json = gr.DownloadButton("Download JSON", elem_id="dl-json")
-            dl_html = gr.DownloadButton("Download printable HTML", elem_id="dl-html")
+                past_pick = gr.Dropdown(label="Open a past session", choices=[], elem_id="past-pick", scale=2)
+                past_md = gr.DownloadButton("Markdown", elem_id="past-md", visible=False)
+                past_json = gr.DownloadButton("JSON", elem_id="past-json", visible=False)
+                past_html = gr.DownloadButton("HTML", elem_id="past-html", visible=False)
+            past_view = gr.HTML(elem_id="past-view")
+            stats_table = gr.Dataframe(headers=["Question", "Attempts", "Last", "Best", "Trend"], interactive=False,
+                                       wrap=True, label="Per question", elem_id="stats-table")
+            with gr.Row():
+                refresh_btn = gr.Button("Refresh", elem_id="history-refresh", scale=0)
+                delete_btn = gr.Button("Delete my history…", variant="stop", elem_id="history-delete", scale=0)
+            with gr.Row(visible=False, elem_id="delete-confirm") as confirm_row:
+                gr.Markdown("Delete every saved session of this browser? This cannot be undone.")
+                confirm_btn = gr.Button("Yes, delete", variant="stop", elem_id="delete-yes", scale=0)
+                cancel_btn = gr.Button("Cancel", elem_id="delete-no", scale=0)
 
         # For automation (gradio_client): the transcript in a chosen format.
         transcript_format = gr.Radio(list(FORMATS), value="json", visible=False)
@@ -277,7 +342,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             return out
 
         async def start(picked=None, n=5, order_value=None, mode_value=None, follow=True, url=None, model_name=None,
-                        key=None, extra=None, ws=None):
+                        key=None, extra=None, owner=None, ws=None):
             try:
                 choice = _grader_for(settings, default_choice, url, model_name, key)
                 paths = [banks[label] for label in (picked or []) if label in banks]
@@ -294,8 +359,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 banks=[Path(p).name for p in paths] + ([extra.path] if extra is not None else []),
             )
             _free(ws)
-            session = Session(plan_questions(questions, session_settings), session_settings,
-                              grader=choice.grader, followup_writer=choice.followups)
+            states = store.review_states() if store else {}
+            rank = review.ranker(states, session_settings.order, datetime.now(UTC))
+            session = Session(plan_questions(questions, session_settings, rank), session_settings,
+                              grader=choice.grader, followup_writer=choice.followups,
+                              on_event=store.hook(owner) if store else None)
             new = WebSession(session, choice.label, notice=choice.notice or "")
             new.say(_greeting(session))
             new.say(view.e(session.question_message()))
@@ -358,7 +426,90 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 raise gr.Error("No interview in this session yet: call /start first.")
             return ws.write_transcript(fmt if fmt in FORMATS else "json")
 
-        start_inputs = [bank_pick, count, order, mode, followups, base_url, model, api_key, uploaded_bank, state]
+        def on_load(owner, ws):
+            """Give this browser an id, and offer to resume its latest unfinished interview."""
+            owner = owner or os.urandom(12).hex()
+            offer = None
+            if store is not None and ws is None:
+                offer = next(iter(store.unfinished(owner)), None)
+            if offer is None:
+                return owner, gr.Row(visible=False), "", None
+            text = (f"You have an unfinished interview from {offer.started_at:%Y-%m-%d %H:%M} UTC "
+                    f"({offer.answered} of {offer.total} questions answered).")
+            return owner, gr.Row(visible=True), text, offer.id
+
+        async def resume(session_id, owner, ws):
+            if store is None or not session_id:
+                return {**render(ws), resume_row: gr.Row(visible=False)}
+            session = store.restore(session_id, default_choice.grader, default_choice.followups, owner)
+            new = WebSession(session, default_choice.label)
+            new.say("Welcome back! Here is where you left off.")
+            for i, turn in enumerate(session.turns, start=1):
+                new.say(view.e(f"Question {i} of {session.total}: {turn.question}"))
+                if turn.skipped:
+                    new.chat.append({"role": "user", "content": "*(skipped)*"})
+                if turn.answer is not None:
+                    new.heard(turn.answer)
+                for f in turn.followups:
+                    new.say(view.e(f.question))
+                    if f.answer is not None:
+                        new.heard(f.answer)
+            step = await session.settle()
+            if step is not None:
+                _show_step(new, step)
+            return {**render(new, clear_answer=True), resume_row: gr.Row(visible=False)}
+
+        def dismiss():
+            return gr.Row(visible=False)
+
+        def history(owner):
+            if store is None:
+                return {history_note: store_problem}
+            now = datetime.now(UTC)
+            all_questions = [q for b in bank_mod.load_banks(list(banks.values())) for q in b.questions] if banks else []
+            due = review.count_due(all_questions, store.review_states(), now)
+            rows = store.sessions(owner)
+            return {
+                due_md: f"**{due}** of {len(all_questions)} questions in the bundled banks are due for review "
+                        "(choose the order *due for review* to practise them).",
+                progress_plot: pd.DataFrame(view.progress_rows(store.progress(owner)),
+                                            columns=["started", "score", "series"]),
+                sessions_table: pd.DataFrame(view.sessions_rows(rows),
+                                             columns=["Session", "Started", "Status", "Answered", "Score", "Banks"]),
+                past_pick: gr.Dropdown(choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],
+                                       value=None),
+                stats_table: pd.DataFrame(view.question_stats_rows(store.question_stats(owner)),
+                                          columns=["Question", "Attempts", "Last", "Best", "Trend"]),
+                confirm_row: gr.Row(visible=False),
+            }
+
+        def open_past(session_id, owner):
+            hidden = {past_md: gr.DownloadButton(visible=False), past_json: gr.DownloadButton(visible=False),
+                      past_html: gr.DownloadButton(visible=False), past_view: ""}
+            if store is None or not session_id or store.sessions(owner) is None:
+                return hidden
+            if session_id not in {r.id for r in store.sessions(owner)}:
+                return hidden  # only this browser's own sessions can be opened
+            tr = store.transcript(session_id)
+            folder = Path(tempfile.mkdtemp(prefix="interviewer-past-"))
+            files = {}
+            for fmt, suffix in FORMATS.items():
+                path = folder / f"interview-{session_id[:8]}{suffix}"
+                path.write_text({"markdown": tr.to_markdown, "json": tr.to_json, "html": tr.to_html}[fmt](),
+                                encoding="utf-8")
+                files[fmt] = str(path)
+            cards = "".join(view.feedback_html(t, i) for i, t in enumerate(tr.turns, start=1))
+            return {past_md: gr.DownloadButton(value=files["markdown"], visible=True),
+                    past_json: gr.DownloadButton(value=files["json"], visible=True),
+                    past_html: gr.DownloadButton(value=files["html"], visible=True), past_view: cards}
+
+        def delete_history(owner):
+            if store is not None and owner:
+                store.delete_all(owner)
+            return history(owner)
+
+        start_inputs = [bank_pick, count, order, mode, followups, base_url, model, api_key, uploaded_bank, browser_id,
+                        state]
         limit = settings.concurrency
         start_btn.click(start, start_inputs, view_outputs, api_name="start", concurrency_limit=limit)
         submit_btn.click(answer, [answer_box, state], view_outputs, api_name="answer", concurrency_limit=limit)
@@ -369,6 +520,18 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         transcript_btn.click(transcript, [transcript_format, state], [transcript_file], api_name="transcript")
         upload.change(take_upload, [upload], [upload_md, uploaded_bank], api_visibility="private")
         demo.load(None, None, None, js=SUBMIT_SHORTCUT_JS)
+        demo.load(on_load, [browser_id, state], [browser_id, resume_row, resume_md, resume_id],
+                  api_visibility="private")
+        resume_btn.click(resume, [resume_id, browser_id, state], view_outputs + [resume_row], api_visibility="private")
+        dismiss_btn.click(dismiss, None, [resume_row], api_visibility="private")
+        history_outputs = [history_note, due_md, progress_plot, sessions_table, past_pick, stats_table, confirm_row]
+        history_tab.select(history, [browser_id], history_outputs, api_visibility="private")
+        refresh_btn.click(history, [browser_id], history_outputs, api_visibility="private")
+        past_pick.change(open_past, [past_pick, browser_id], [past_md, past_json, past_html, past_view],
+                         api_visibility="private")
+        delete_btn.click(lambda: gr.Row(visible=True), None, [confirm_row], api_visibility="private")
+        cancel_btn.click(lambda: gr.Row(visible=False), None, [confirm_row], api_visibility="private")
+        confirm_btn.click(delete_history, [browser_id], history_outputs, api_visibility="private")
 
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo

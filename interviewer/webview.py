@@ -166,3 +166,38 @@ def summary_chart_rows(summary: Summary) -> list[dict[str, object]]:
     if summary.overall is not None:
         rows.insert(0, {"criterion": "overall (÷20)", "score": round(summary.overall / 20, 2)})
     return rows
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def sessions_rows(rows: list) -> list[list[object]]:
+    """The History tab's table of saved sessions (store.SessionRow items)."""
+    return [
+        [
+            r.id[:8],
+            f"{r.started_at:%Y-%m-%d %H:%M}",
+            "finished" if r.finished_at else "unfinished",
+            f"{r.answered}/{r.total}",
+            "-" if r.overall is None else f"{r.overall:.0f}",
+            ", ".join(r.banks),
+        ]
+        for r in rows
+    ]
+
+
+def progress_rows(points: list) -> list[dict[str, object]]:
+    """Score over time, one series for the overall (scaled to 0-5) and one per criterion."""
+    rows: list[dict[str, object]] = []
+    for n, p in enumerate(points, start=1):
+        when = f"{n}: {p.started_at:%m-%d %H:%M}"  # one category per session, in order
+        rows.append({"started": when, "score": round(p.overall / 20, 2), "series": "overall (÷20)"})
+        rows += [{"started": when, "score": v, "series": k.replace("_", " ")} for k, v in p.criteria.items()]
+    return rows
+
+
+def question_stats_rows(stats: list) -> list[list[object]]:
+    def fmt(v: float | None, signed: bool = False) -> str:
+        return "-" if v is None else (f"{v:+.0f}" if signed else f"{v:.0f}")
+
+    return [[s.question, s.attempts, fmt(s.last_score), fmt(s.best_score), fmt(s.trend, True)] for s in stats]
