@@ -64,6 +64,7 @@ class _Reply:
     stems: frozenset[str]
     words: int
     sentences: list[str]
+    sentence_stems: list[frozenset[str]]
 
 
 class OfflineGrader:
@@ -82,11 +83,14 @@ class OfflineGrader:
         if injected:
             flags.append(INJECTION)
             reply_text = "\n".join(s for s in t.sentences(reply_text) if s not in injected)
+        sentences = t.sentences(reply_text)
+        sentence_stems = [frozenset(t.content_stems(x)) for x in sentences]
         reply = _Reply(
             reply_text,
-            frozenset(t.content_stems(reply_text)),
+            frozenset().union(*sentence_stems),
             len(t.words(reply_text)),
-            t.sentences(reply_text),
+            sentences,
+            sentence_stems,
         )
         question_stems = frozenset(t.content_stems(request.question))
         if t.is_non_answer(reply_text) or len(reply.stems - question_stems) < 3:
@@ -243,8 +247,8 @@ def _judge_point(point: str, reply: _Reply, question_stems: frozenset[str]) -> K
         status = "partial"
     else:
         return KeyPoint(point=point, status="missed")
-    best = max(reply.sentences, key=lambda s: len(stems & set(t.content_stems(s))))
-    return KeyPoint(point=point, status=status, evidence=t.shorten(best))
+    best = max(range(len(reply.sentences)), key=lambda i: len(stems & reply.sentence_stems[i]))
+    return KeyPoint(point=point, status=status, evidence=t.shorten(reply.sentences[best]))
 
 
 def _structure_point(label: str, count: int, enough: int, text: str, pattern: re.Pattern[str]) -> KeyPoint:
