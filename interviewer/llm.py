@@ -252,7 +252,8 @@ def describe_api_error(exc: openai.APIError, client: LLMClient) -> str:
 def _first_line(value: object, limit: int = 200) -> str:
     text = str(value).strip().splitlines()[0] if str(value).strip() else type(value).__name__
     if isinstance(value, ValidationError):
-        text = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in value.errors()[:5])
+        # a root-level error (invalid JSON) has no location: no leading ": "
+        text = "; ".join(": ".join(filter(None, (".".join(map(str, e["loc"])), e["msg"]))) for e in value.errors()[:5])
     return text[:limit]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-import unicodedata
 from collections.abc import AsyncIterator
 from typing import Literal
 
@@ -71,9 +70,16 @@ _LOOKALIKE_TAG = re.compile(
 )
 
 
+# Invisible format characters (Unicode Cf: zero-width spaces and joiners, bidi controls, word joiners,
+# the BOM, interlinear annotations, tag characters) that can hide a tag or an instruction from a pattern.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+
+
 def strip_invisible(text: str) -> str:
-    """Drop zero-width and other format characters (Unicode Cf), which can hide a tag from a pattern."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return _INVISIBLE.sub("", text)
 
 
 def neutralise_tags(text: str) -> str:
@@ -127,7 +133,9 @@ class LLMGrader:
         tag = f"reply_{secrets.token_hex(4)}"
         reply, truncated = truncate_to_tokens(request.answer, self.answer_tokens)
         followups = [
-            {"question": f.question, "answer": neutralise_tags(f.answer or "")} for f in request.followups if f.answer
+            # the follow-up question was written by a model that read the reply: it is neutralised too
+            {"question": neutralise_tags(f.question), "answer": neutralise_tags(f.answer or "")}
+            for f in request.followups if f.answer
         ]
         user = render(
             "grade_request.md.j2",
