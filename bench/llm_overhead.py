@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import sys
 import time
@@ -36,28 +35,11 @@ from interviewer.grading.models import GradeRequest  # noqa: E402
 from interviewer.llm import LLMClient  # noqa: E402
 from interviewer.tokens import count_tokens  # noqa: E402
 from interviewer.transcript import Usage  # noqa: E402
-from tests import fake_openai  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
 from tests.test_llm_grader import GradingResponder, grade_request_of  # noqa: E402
 
 MODEL = "gpt-4o-mini"  # a priced model, so cost accounting runs too
 LABELLED = ROOT / "tests" / "data" / "labelled_genai_misc.jsonl"
-
-
-def fake_without_nagle() -> None:
-    """Set TCP_NODELAY on the fake's sockets.
-
-    http.server writes the headers and the body of a response separately; with Nagle's algorithm
-    on and the client's delayed ACK, the body then waits about 40 ms on every request, which
-    would swamp the figures below. A real API server does not behave so.
-    """
-    setup = fake_openai._Handler.setup
-
-    def setup_nodelay(handler) -> None:
-        handler.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        setup(handler)
-
-    fake_openai._Handler.setup = setup_nodelay
 
 
 class TimedTransport(httpx2.AsyncBaseTransport):
@@ -172,7 +154,6 @@ def breakdown(grader: LLMGrader, requests: list[GradeRequest], responder: Gradin
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    fake_without_nagle()
     requests = requests_for_bank()
     responder = GradingResponder()
     with FakeOpenAI(responder=responder) as fake:

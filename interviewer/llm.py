@@ -119,12 +119,14 @@ class LLMClient:
             params["seed"] = self.seed
         return params
 
-    def _record(self, usage: Usage | None, completion: Any, messages: list[dict[str, str]], output: str) -> None:
+    def _record(self, usage: Usage | None, reported: Any, messages: list[dict[str, str]], output: str) -> None:
+        """Add a call's tokens: as the server reported them (an SDK usage object or a raw dict), else counted."""
         if usage is None:
             return
-        u = getattr(completion, "usage", None)
-        if u is not None and u.prompt_tokens is not None:
-            prompt, done = u.prompt_tokens, u.completion_tokens or 0
+        if isinstance(reported, dict):
+            reported = type("Reported", (), reported)
+        if reported is not None and getattr(reported, "prompt_tokens", None) is not None:
+            prompt, done = reported.prompt_tokens, getattr(reported, "completion_tokens", 0) or 0
         else:
             prompt = sum(count_tokens(m["content"], self.model).tokens for m in messages)
             done = count_tokens(output, self.model).tokens
@@ -176,11 +178,19 @@ class LLMClient:
 
     async def _structured_once(self, messages: list[dict[str, str]], output: type[M], usage: Usage | None) -> M:
         if self.caps.json_schema:
-            completion = await self.client.chat.completions.parse(
+            raw = await self.client.chat.completions.with_raw_response.parse(
                 model=self.model, messages=messages, response_format=output, **self._sampling()
             )
+            try:
+                completion = raw.parse()
+            except ValidationError:
+                # A server that ignores the schema may still send the right JSON, wrapped in ``` fences.
+                body = raw.http_response.json()
+                content = ((body.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
+                self._record(usage, body.get("usage"), messages, content)
+                return output.model_validate_json(_strip_fences(content))
             message = completion.choices[0].message
-            self._record(usage, completion, messages, message.content or "")
+            self._record(usage, completion.usage, messages, message.content or "")
             if message.refusal:
                 raise LLMError(f"the model refused to grade: {_first_line(message.refusal)}")
             if message.parsed is None:
@@ -194,7 +204,7 @@ class LLMClient:
             model=self.model, messages=json_messages, response_format={"type": "json_object"}, **self._sampling()
         )
         message = completion.choices[0].message
-        self._record(usage, completion, json_messages, message.content or "")
+        self._record(usage, completion.usage, json_messages, message.content or "")
         if getattr(message, "refusal", None):
             raise LLMError(f"the model refused to grade: {_first_line(message.refusal)}")
         if completion.choices[0].finish_reason == "length":
@@ -221,7 +231,7 @@ class LLMClient:
                     if chunk.choices and chunk.choices[0].delta.content:
                         pieces.append(chunk.choices[0].delta.content)
                         yield chunk.choices[0].delta.content
-                self._record(usage, final, messages, "".join(pieces))
+                self._record(usage, final.usage if final else None, messages, "".join(pieces))
                 return
             except openai.BadRequestError as exc:
                 if not pieces and self._adapt(exc):

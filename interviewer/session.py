@@ -200,17 +200,20 @@ class Session:
         request = self._request(turn)
         missed = self._important_missed(request, turn)
         if missed:
-            pieces: list[str] = []
+            shown: list[str] = []  # exactly what the candidate saw, which is what the transcript records
+            failed = False
             try:
                 async for piece in self.followup_writer.write(request, missed, self.usage):
-                    pieces.append(piece)
+                    shown.append(piece)
                     yield piece
             except Exception:  # noqa: BLE001 - any writer failure falls back to the template
-                pieces = []
-            if not "".join(pieces).strip():
-                pieces = [p async for p in TemplateFollowUps().write(request, missed)]
-                yield "".join(pieces)
-            turn.followups.append(FollowUp(question="".join(pieces).strip()))
+                failed = True
+            if failed or not "".join(shown).strip():
+                template = "".join([p async for p in TemplateFollowUps().write(request, missed)])
+                extra = f" …\n\n{template}" if "".join(shown).strip() else template
+                shown.append(extra)
+                yield extra
+            turn.followups.append(FollowUp(question="".join(shown)))
             self._emit("followup", self.index)
             yield Step(followup=turn.followups[-1].question)
             return

@@ -199,6 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Headers and body go out in separate writes; without this, Nagle plus delayed ACK adds ~40 ms a request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.fake = self.server.fake
         self.fake._track(self.connection, add=True)
 

@@ -515,14 +515,8 @@ INJECTIONS = [json.loads(line) for line in (DATA / "injection_replies.jsonl").re
 
 
 def _cases(check: str) -> list:
-    """The regression set; a case with a `known_gap` for this check is a strict xfail (it must start failing
-    the xfail, i.e. pass, once the gap is closed)."""
-    params = []
-    for case in INJECTIONS:
-        gap = case.get("known_gap", {}).get(check)
-        marks = [pytest.mark.xfail(reason=gap, strict=True)] if gap else []
-        params.append(pytest.param(case, id=case["id"], marks=marks))
-    return params
+    """The regression set, one test per attack."""
+    return [pytest.param(case, id=case["id"]) for case in INJECTIONS]
 
 
 def test_injection_set_is_big_enough():
@@ -676,9 +670,6 @@ def test_followup_failure_falls_back_to_the_template(fake, fault):
     assert_llm(session.transcript().turns[0].grade)  # the server answers again: graded by the LLM
 
 
-@pytest.mark.xfail(strict=True, reason="session.py: when a follow-up stream fails midway, the pieces already shown "
-                   "stay on screen and the template question is appended to them, while the transcript records "
-                   "only the template")
 def test_a_followup_stream_failing_midway_shows_what_is_recorded(fake):
     grader = make_grader(fake, timeout=0.5)
     fake.enqueue(stall_stream(3, 3))
@@ -686,7 +677,8 @@ def test_a_followup_stream_failing_midway_shows_what_is_recorded(fake):
                       followup_writer=LLMFollowUps(grader.client))
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
     assert step.followup and session.awaiting_followup  # the session goes on either way
-    assert "".join(pieces) == step.followup
+    assert "".join(pieces) == step.followup == session.transcript().turns[0].followups[0].question
+    assert "Let's go a bit deeper" in step.followup  # the template question completes what was shown
 
 
 # -- experience questions -------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from .models import (
     KeyPoint,
 )
 from .offline import OfflineGrader
+from .text import strip_invisible
 
 # -- what the model fills in, in this order ----------------------------------------------------------
 
@@ -68,18 +69,6 @@ _LOOKALIKE_TAG = re.compile(
     r"|<\|[^<>|\s]{1,40}\|>",  # chat-template special tokens: <|im_start|>, <|eot_id|>, <|endoftext|>
     re.IGNORECASE,
 )
-
-
-# Invisible format characters (Unicode Cf: zero-width spaces and joiners, bidi controls, word joiners,
-# the BOM, interlinear annotations, tag characters) that can hide a tag or an instruction from a pattern.
-_INVISIBLE = re.compile(
-    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
-    "\U000e0001\U000e0020-\U000e007f]"
-)
-
-
-def strip_invisible(text: str) -> str:
-    return _INVISIBLE.sub("", text)
 
 
 def neutralise_tags(text: str) -> str:
@@ -131,7 +120,9 @@ class LLMGrader:
         """The chat messages for a request, and whether the reply was cut to the token budget."""
         rubric = self.rubrics[request.kind]
         tag = f"reply_{secrets.token_hex(4)}"
-        reply, truncated = truncate_to_tokens(request.answer, self.answer_tokens)
+        # Sentences that address the grader are taken out before the model reads the reply (the flag says so).
+        reply, _ = t.without_injection(request.answer, "[text addressed to the grader removed]")
+        reply, truncated = truncate_to_tokens(reply, self.answer_tokens)
         followups = [
             # the follow-up question was written by a model that read the reply: it is neutralised too
             {"question": neutralise_tags(f.question), "answer": neutralise_tags(f.answer or "")}

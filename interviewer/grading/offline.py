@@ -79,10 +79,9 @@ class OfflineGrader:
         flags: list[str] = [CORRECTNESS_NOT_ASSESSED]
         if not reply_text.strip():
             return self._minimum(request, [EMPTY_ANSWER, *flags], "The reply is empty.")
-        injected = t.injection_spans(reply_text)
+        reply_text, injected = t.without_injection(reply_text)
         if injected:
             flags.append(INJECTION)
-            reply_text = "\n".join(s for s in t.sentences(reply_text) if s not in injected)
         sentences = t.sentences(reply_text)
         sentence_stems = [frozenset(t.content_stems(x)) for x in sentences]
         reply = _Reply(

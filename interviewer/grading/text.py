@@ -46,9 +46,28 @@ _INJECTION = re.compile(
     r"answer|reply|candidate[_-]?(answer|reply)|reference|rubric|instructions?)[^>]*\|?>"
     r"|\bnew\s+(rubric|instructions?|rules?)\b|\b(grader|grading\s+model|evaluator|llm)\s*[:,]"
     r"|\b(score|grade|rating)\s*[:=]\s*(100|5|10)\b|\boverall\s*[:=]\s*\d+"
-    r"|\bthought\s+process\s*:",
+    r"|\bthought\s+process\s*:"
+    r"|\b(rate|score|grade|mark)\s+(this|my|the)\s+(answer|reply|response)\s+(as\s+)?(a\s+)?\d+\s*(/|out\s+of)\s*\d+"
+    r"|\bmark\s+(every|all|each)\s+(of\s+the\s+)?key\s*points?"
+    r"|\b(score|rate|give|award)\s+(every|each|all)\s+(the\s+)?criteri(on|a)"
+    r"|\b\d+(\s*/\s*\d+)?\s+(on|for|in)\s+(every|each|all)\s+(the\s+)?criteri(on|a)"
+    r"|\"(score|criteria|overall|possible_prompt_injection|key_points)\"\s*:"
+    r"|\breference(\s+answer)?(\s+above)?\s+(is|was)\s+(now\s+)?(outdated|wrong|incorrect|obsolete|deprecated)"
+    r"|\bend\s+of\s+(the\s+)?(reply|answer|response|candidate'?s?\s+\w+)\b|\binterview\s+is\s+(now\s+)?over\b"
+    r"|\brubric\s*[(:]|\b(updated|revised|official)\s+rubric\b",
     re.IGNORECASE,
 )
+
+# Invisible format characters (Unicode Cf: zero-width spaces and joiners, bidi controls, word joiners,
+# the BOM, interlinear annotations, tag characters) that can hide a tag or an instruction from a pattern.
+_INVISIBLE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    "\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def strip_invisible(text: str) -> str:
+    return _INVISIBLE.sub("", text)
 
 
 @lru_cache(maxsize=65536)
@@ -76,8 +95,17 @@ def is_non_answer(text: str) -> bool:
 
 
 def injection_spans(text: str) -> list[str]:
-    """Sentences of the reply that address the grader instead of the interviewer."""
-    return [s for s in sentences(text) if _INJECTION.search(s)]
+    """Sentences of the reply that address the grader instead of the interviewer (as written in `text`)."""
+    return [s for s in sentences(text) if _INJECTION.search(strip_invisible(s))]
+
+
+def without_injection(text: str, placeholder: str = "") -> tuple[str, bool]:
+    """The reply with every sentence addressed to the grader taken out, and whether there was one."""
+    spans = injection_spans(text)
+    if not spans:
+        return text, False
+    kept = [placeholder if s in spans else s for s in sentences(text)]
+    return "\n".join(k for k in kept if k), True
 
 
 def shorten(text: str, max_words: int = 24) -> str:
