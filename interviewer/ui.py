@@ -51,6 +51,10 @@ text-align:left;vertical-align:top}
 .iv-kp-partial span{color:#b45309}.iv-kp-missed span{color:#b91c1c}.iv-kp-contradicted span{color:#b91c1c}
 .iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
 .iv-pre{white-space:pre-wrap;word-break:break-word}
+.iv-feedback{border:1px solid var(--border-color-primary,#ddd);border-radius:8px;padding:.6rem .9rem;margin:.8rem 0}
+.iv-feedback>details>summary h3{display:inline}
+.iv-notice-box{color:#9a3412;font-weight:600}
+.iv-table td,.iv-table th,.iv-table span{font-family:var(--font,system-ui,sans-serif)!important}
 """
 
 # Ctrl/Cmd+Enter submits the answer; plain Enter is a new line.
@@ -84,12 +88,16 @@ class WebSession:
         shown = view.literal_markdown(text) if text.strip() else "*(empty answer)*"
         self.chat.append({"role": "user", "content": shown})
 
-    def write_transcript(self, fmt: str) -> str:
+    def write_transcript(self, *formats: str) -> list[str]:
+        """Write the transcript so far in the given formats; the files' paths, in the same order."""
         transcript = self.session.transcript()
-        text = {"markdown": transcript.to_markdown, "json": transcript.to_json, "html": transcript.to_html}[fmt]()
-        path = self.folder / f"interview-{self.session.session_id[:8]}{FORMATS[fmt]}"
-        path.write_text(text, encoding="utf-8")
-        return str(path)
+        paths = []
+        for fmt in formats:
+            text = {"markdown": transcript.to_markdown, "json": transcript.to_json, "html": transcript.to_html}[fmt]()
+            path = self.folder / f"interview-{self.session.session_id[:8]}{FORMATS[fmt]}"
+            path.write_text(text, encoding="utf-8")
+            paths.append(str(path))
+        return paths
 
 
 def _free(ws: WebSession | None) -> None:
@@ -133,13 +141,14 @@ def read_upload(path: str | None) -> bank_mod.Bank | None:
     return bank_mod.parse_bank(bank_mod.decode_bank_bytes(data, file.name), file.name)
 
 
-def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | None]:
-    """A message about an uploaded bank, and the bank when it is valid."""
+def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | str | None]:
+    """A message about an uploaded bank, and the bank when it is valid (else the error, which blocks Start)."""
     try:
         b = read_upload(path)
     except BankError as exc:
         where = f"line {exc.line}" if exc.line else "file"
-        return f"**Error in {view.literal_markdown(exc.path)}, {where}:** {view.literal_markdown(exc.message)}", None
+        message = f"**Error in {view.literal_markdown(exc.path)}, {where}:** {view.literal_markdown(exc.message)}"
+        return message, message
     if b is None:
         return "", None
     message = f"Uploaded **{view.literal_markdown(b.title)}**: {len(b.questions)} questions"
@@ -230,18 +239,19 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
             with gr.Column(visible=False, elem_id="interview") as interview_col:
                 progress = gr.HTML(elem_id="progress")
-                chat = gr.Chatbot(label="Interview", height=430, elem_id="chat", feedback_options=None,
-                                  buttons=["copy"], sanitize_html=True)
-                answer_box = gr.Textbox(
-                    label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
-                    placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
-                )
-                with gr.Row():
-                    submit_btn = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
-                    hint_btn = gr.Button("Hint", elem_id="hint-btn")
-                    skip_btn = gr.Button("Skip", elem_id="skip-btn")
-                    end_btn = gr.Button("End interview", variant="stop", elem_id="end-btn")
-                notice = gr.Markdown(elem_id="notice")
+                chat = gr.Chatbot(label="Interview", show_label=False, height=430, elem_id="chat",
+                                  feedback_options=None, buttons=["copy"], sanitize_html=True)
+                notice = gr.Markdown(elem_id="notice", elem_classes=["iv-notice-box"])
+                with gr.Column(elem_id="answer-area") as answer_area:
+                    answer_box = gr.Textbox(
+                        label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
+                        placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
+                    )
+                    with gr.Row():
+                        submit_btn = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
+                        hint_btn = gr.Button("Hint", elem_id="hint-btn")
+                        skip_btn = gr.Button("Skip", elem_id="skip-btn")
+                        end_btn = gr.Button("End interview", variant="stop", elem_id="end-btn")
                 with gr.Column(visible=False, elem_id="feedback-col") as feedback_col:
                     feedback = gr.HTML(elem_id="feedback")
                     feedback_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Criteria (out of 5)",
@@ -253,7 +263,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 summary_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
                                           height=260, elem_id="summary-plot")
                 summary_table = gr.Dataframe(headers=["#", "Question", "Score", "Band"], interactive=False,
-                                             wrap=True, elem_id="summary-table")
+                                             wrap=True, elem_id="summary-table", elem_classes=["iv-table"])
+                gr.Markdown("### Feedback on every answer")
                 all_feedback = gr.HTML(elem_id="all-feedback")
                 again_btn = gr.Button("New interview", elem_id="again-btn")
 
@@ -268,7 +279,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             progress_plot = gr.LinePlot(x="started", y="score", color="series", y_lim=[0, 5],
                                         title="Scores over time (out of 5)", height=280, elem_id="progress-plot")
             sessions_table = gr.Dataframe(headers=["Session", "Started", "Status", "Answered", "Score", "Banks"],
-                                          interactive=False, wrap=True, elem_id="sessions-table")
+                                          interactive=False, wrap=True, elem_id="sessions-table",
+                                          elem_classes=["iv-table"])
             with gr.Row():
                 past_pick = gr.Dropdown(label="Open a past session", choices=[], elem_id="past-pick", scale=2)
                 past_md = gr.DownloadButton("Markdown", elem_id="past-md", visible=False)
@@ -276,7 +288,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 past_html = gr.DownloadButton("HTML", elem_id="past-html", visible=False)
             past_view = gr.HTML(elem_id="past-view")
             stats_table = gr.Dataframe(headers=["Question", "Attempts", "Last", "Best", "Trend"], interactive=False,
-                                       wrap=True, label="Per question", elem_id="stats-table")
+                                       wrap=True, label="Per question", elem_id="stats-table",
+                                       elem_classes=["iv-table"])
             with gr.Row():
                 refresh_btn = gr.Button("Refresh", elem_id="history-refresh", scale=0)
                 delete_btn = gr.Button("Delete my history…", variant="stop", elem_id="history-delete", scale=0)
@@ -290,8 +303,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         transcript_file = gr.File(visible=False)
         transcript_btn = gr.Button(visible=False)
 
-        view_outputs = [state, setup_col, interview_col, feedback_col, summary_col, downloads, chat, answer_box,
-                        progress, notice, feedback, feedback_plot, summary_box, summary_plot, summary_table,
+        view_outputs = [state, setup_col, interview_col, answer_area, feedback_col, summary_col, downloads, chat,
+                        answer_box, progress, notice, feedback, feedback_plot, summary_box, summary_plot, summary_table,
                         all_feedback, dl_md, dl_json, dl_html, grader_md, setup_error]
 
         def render(
@@ -300,6 +313,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             """Every visible part of the page for the session's current state."""
             if ws is None:
                 return {state: None, setup_col: gr.Column(visible=True), interview_col: gr.Column(visible=False),
+                        answer_area: gr.Column(visible=True),
                         feedback_col: gr.Column(visible=False), summary_col: gr.Column(visible=False),
                         downloads: gr.Row(visible=False), setup_error: error}
             s = ws.session
@@ -311,13 +325,14 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             out: dict[Any, Any] = {
                 state: ws,
                 setup_col: gr.Column(visible=False),
-                interview_col: gr.Column(visible=not finished),
+                interview_col: gr.Column(visible=True),
+                answer_area: gr.Column(visible=not finished),
                 feedback_col: gr.Column(visible=show_feedback),
                 summary_col: gr.Column(visible=finished),
                 downloads: gr.Row(visible=bool(s.turns)),
                 chat: list(ws.chat),
                 progress: view.progress_html(done, s.total, label),
-                notice: f"⚠️ {ws.notice}" if ws.notice else "",
+                notice: f"⚠️ {view.literal_markdown(ws.notice)}" if ws.notice else "",
                 grader_md: f"**Grader:** {view.literal_markdown(ws.grader_label)}",
                 setup_error: error,
             }
@@ -326,19 +341,27 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             if show_feedback and last is not None:
                 out[feedback] = view.feedback_html(last, s.turns.index(last) + 1)
                 rows = view.criteria_rows(last.grade) if last.grade else []
-                out[feedback_plot] = pd.DataFrame(rows, columns=["criterion", "score"])
+                out[feedback_plot] = gr.BarPlot(pd.DataFrame(rows, columns=["criterion", "score"]),
+                                                sort=[r["criterion"] for r in rows])
             if finished:
                 transcript = s.transcript()
                 summary = transcript.summary or s.summary()
-                out[summary_box] = view.summary_html(summary, transcript.grader, transcript.usage)
-                out[summary_plot] = pd.DataFrame(view.summary_chart_rows(summary), columns=["criterion", "score"])
+                out[summary_box] = view.summary_html(summary, transcript)
+                rows = view.summary_chart_rows(summary)
+                out[summary_plot] = gr.BarPlot(pd.DataFrame(rows, columns=["criterion", "score"]),
+                                               sort=[r["criterion"] for r in rows])
                 out[summary_table] = pd.DataFrame(view.question_table(transcript),
                                                   columns=["#", "Question", "Score", "Band"])
+                # Mock mode: every card open (this is the first feedback). Practice: the cards seen already
+                # are folded, the last one (not shown before the summary replaced it) is open.
+                n = len(transcript.turns)
+                mock = s.settings.mode == "mock"
                 out[all_feedback] = "".join(
-                    view.feedback_html(t, i) for i, t in enumerate(transcript.turns, start=1)
-                ) if s.settings.mode == "mock" else ""
+                    view.feedback_html(t, i, collapsed=True, open_=mock or i == n)
+                    for i, t in enumerate(transcript.turns, start=1)
+                )
             if s.turns and files:
-                out[dl_md], out[dl_json], out[dl_html] = (ws.write_transcript(f) for f in ("markdown", "json", "html"))
+                out[dl_md], out[dl_json], out[dl_html] = ws.write_transcript("markdown", "json", "html")
             return out
 
         async def start(picked=None, n=5, order_value=None, mode_value=None, follow=True, url=None, model_name=None,
@@ -347,6 +370,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 choice = _grader_for(settings, default_choice, url, model_name, key)
                 paths = [banks[label] for label in (picked or []) if label in banks]
                 questions = [q for b in bank_mod.load_banks(paths) for q in b.questions]
+                if isinstance(extra, str):
+                    return render(None, error=f"**The uploaded bank has an error:** {extra} Fix it or remove it.")
                 if extra is not None:
                     questions += extra.questions
                 if not questions:
@@ -356,7 +381,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             session_settings = SessionSettings(
                 count=int(n or 5), order=order_value or "in-order", mode=mode_value or "practice",
                 followups=settings.followups if follow and settings.followups else (1 if follow else 0),
-                banks=[Path(p).name for p in paths] + ([extra.path] if extra is not None else []),
+                banks=[Path(p).name for p in paths] + ([extra.path] if isinstance(extra, bank_mod.Bank) else []),
             )
             _free(ws)
             states = store.review_states() if store else {}
@@ -424,7 +449,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         def transcript(fmt, ws: WebSession | None):
             if ws is None:
                 raise gr.Error("No interview in this session yet: call /start first.")
-            return ws.write_transcript(fmt if fmt in FORMATS else "json")
+            return ws.write_transcript(fmt if fmt in FORMATS else "json")[0]
 
         def on_load(owner, ws):
             """Give this browser an id, and offer to resume its latest unfinished interview."""

@@ -10,7 +10,7 @@ import html
 import re
 
 from .grading.models import Grade, grader_label
-from .transcript import Summary, Transcript, TurnRecord, Usage
+from .transcript import Summary, Transcript, TurnRecord
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -53,13 +53,20 @@ def _list(title: str, items: list[str], css: str = "") -> str:
     return f'<div class="iv-list {css}"><strong>{e(title)}</strong><ul>{lis}</ul></div>'
 
 
-def feedback_html(turn: TurnRecord, number: int | None = None) -> str:
-    """The feedback card for one graded (or skipped) turn."""
+def feedback_html(turn: TurnRecord, number: int | None = None, collapsed: bool = False, open_: bool = False) -> str:
+    """The feedback card for one graded (or skipped) turn; `collapsed` folds it under its title and score."""
     head = f"Question {number}: " if number else ""
-    parts = [f'<div class="iv-feedback"><h3>{e(head)}{e(turn.question)}</h3>']
     grade = turn.grade
+    score = "skipped" if turn.skipped or grade is None else f"{grade.overall:.0f}/100"
+    title = f"<h3>{e(head)}{e(turn.question)}</h3>"
+    if collapsed:
+        opened = " open" if open_ else ""
+        parts = [f'<div class="iv-feedback"><details{opened}><summary>{title} <strong>{e(score)}</strong></summary>']
+    else:
+        parts = [f'<div class="iv-feedback">{title}']
+    end = "</details></div>" if collapsed else "</div>"
     if turn.skipped or grade is None:
-        parts.append("<p><em>Skipped: no feedback.</em></p></div>")
+        parts.append(f"<p><em>Skipped: no feedback.</em></p>{end}")
         return "".join(parts)
     parts.append(
         f'<p class="iv-score"><span class="iv-overall">{grade.overall:.0f}/100</span> '
@@ -68,8 +75,9 @@ def feedback_html(turn: TurnRecord, number: int | None = None) -> str:
     )
     if grade.fallback_reason:
         parts.append(f'<p class="iv-notice">LLM grading failed ({e(grade.fallback_reason)}); graded offline.</p>')
-    if grade.flags:
-        parts.append(f'<p class="iv-flags">Note: {e(flag_words(grade.flags))}</p>')
+    flags = [f for f in grade.flags if f != "correctness_not_assessed"]  # the grader label already says so
+    if flags:
+        parts.append(f'<p class="iv-flags">Note: {e(flag_words(flags))}</p>')
     parts.append(rubric_table_html(grade))
     parts.append(_key_points_html(grade))
     parts.append(_list("Strengths", grade.strengths))
@@ -87,7 +95,7 @@ def feedback_html(turn: TurnRecord, number: int | None = None) -> str:
         parts.append(
             f'<details><summary>Improved answer</summary><pre class="iv-pre">{e(grade.improved_answer)}</pre></details>'
         )
-    parts.append("</div>")
+    parts.append(end)
     return "".join(parts)
 
 
@@ -124,12 +132,26 @@ def criteria_rows(grade: Grade) -> list[dict[str, object]]:
     return [{"criterion": c.name.replace("_", " "), "score": float(c.score)} for c in grade.criteria]
 
 
-def summary_html(summary: Summary, grader: str, usage: Usage) -> str:
+def graded_by(transcript: Transcript) -> str:
+    """Which grader really scored the answers, saying how many fell back to the offline grader and why."""
+    grades = [t.grade for t in transcript.turns if t.grade is not None]
+    fell_back = [g for g in grades if g.fallback_reason]
+    text = grader_label(transcript.grader)
+    if fell_back:
+        reasons = "; ".join(dict.fromkeys(g.fallback_reason or "" for g in fell_back))
+        text += (f". {len(fell_back)} of {len(grades)} answers were graded offline because LLM grading failed "
+                 f"({reasons})")
+    return text
+
+
+def summary_html(summary: Summary, transcript: Transcript) -> str:
+    usage = transcript.usage
     overall = "-" if summary.overall is None else f"{summary.overall:.0f}/100"
     parts = [
         '<div class="iv-summary">',
         f'<p class="iv-score"><span class="iv-overall">{overall}</span> overall · {summary.answered} answered, '
-        f"{summary.skipped} skipped (skipped count as 0) · {e(grader_label(grader))}</p>",
+        f"{summary.skipped} skipped (skipped count as 0)</p>",
+        f'<p class="iv-grader">Graded by: {e(graded_by(transcript))}.</p>',
     ]
     if summary.weakest:
         weakest = [f"{q.question} ({q.overall:.0f}/100)" for q in summary.weakest]
@@ -162,10 +184,8 @@ def question_table(transcript: Transcript) -> list[list[object]]:
 
 
 def summary_chart_rows(summary: Summary) -> list[dict[str, object]]:
-    rows = [{"criterion": k.replace("_", " "), "score": v} for k, v in summary.criteria.items()]
-    if summary.overall is not None:
-        rows.insert(0, {"criterion": "overall (÷20)", "score": round(summary.overall / 20, 2)})
-    return rows
+    """Average per criterion, in the rubrics' order (the overall is shown as a number, not a bar)."""
+    return [{"criterion": k.replace("_", " "), "score": v} for k, v in summary.criteria.items()]
 
 
 # -- history --------------------------------------------------------------------------------------

@@ -247,7 +247,18 @@ def _judge_point(point: str, reply: _Reply, question_stems: frozenset[str]) -> K
     else:
         return KeyPoint(point=point, status="missed")
     best = max(range(len(reply.sentences)), key=lambda i: len(stems & reply.sentence_stems[i]))
-    return KeyPoint(point=point, status=status, evidence=t.shorten(reply.sentences[best]))
+    return KeyPoint(point=point, status=status, evidence=_window(reply.sentences[best], stems))
+
+
+def _window(sentence: str, stems: set[str], margin: int = 3, limit: int = 16) -> str:
+    """The stretch of a sentence around the words that match a key point: a short, exact quote."""
+    tokens = sentence.split()
+    hits = [i for i, tok in enumerate(tokens) if set(t.content_stems(tok)) & stems]
+    if not hits:
+        return t.shorten(sentence, limit)
+    start, end = max(0, hits[0] - margin), min(len(tokens), hits[-1] + margin + 1)
+    end = min(end, start + limit)
+    return " ".join(tokens[start:end])
 
 
 def _structure_point(label: str, count: int, enough: int, text: str, pattern: re.Pattern[str]) -> KeyPoint:
