@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     seed: int | None = Field(7, validation_alias=_env("INTERVIEWER_SEED"))
     answer_token_budget: int = Field(2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"))
     followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"))
+    session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))
+    """Seconds a browser session's interview is kept in memory after its last use (history keeps it anyway)."""
     concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"))
     """Requests the web app serves at once per event (grading, chat)."""
 

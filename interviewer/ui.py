@@ -32,7 +32,6 @@ from .store import Store, default_data_dir
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-SESSION_TTL_SECONDS = 4 * 3600
 FORMATS = {"markdown": ".md", "json": ".json", "html": ".html"}
 
 CSS = """
@@ -188,8 +187,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
 
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
-        state = gr.State(None, time_to_live=SESSION_TTL_SECONDS, delete_callback=_free)
-        uploaded_bank = gr.State(None, time_to_live=SESSION_TTL_SECONDS)
+        state = gr.State(None, time_to_live=settings.session_ttl, delete_callback=_free)
+        uploaded_bank = gr.State(None, time_to_live=settings.session_ttl)
         # This browser's anonymous id: its history and unfinished sessions are its own.
         browser_id = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret(store))
         gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
