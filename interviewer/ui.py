@@ -50,6 +50,10 @@ text-align:left;vertical-align:top}
 .iv-kp-partial span{color:#b45309}.iv-kp-missed span{color:#b91c1c}.iv-kp-contradicted span{color:#b91c1c}
 .iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
 .iv-pre{white-space:pre-wrap;word-break:break-word}
+.iv-bars{margin:.4rem 0;max-width:34rem}.iv-bar{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}
+.iv-bar-name{width:9rem;font-size:.9rem}.iv-bar-track{flex:1;height:.8rem;background:var(--neutral-200,#e5e7eb);
+border-radius:3px;overflow:hidden}.iv-bar-fill{display:block;height:100%;background:var(--color-accent,#f97316)}
+.iv-bar-value{width:2.5rem;text-align:right;font-variant-numeric:tabular-nums}
 .iv-feedback{border:1px solid var(--border-color-primary,#ddd);border-radius:8px;padding:.6rem .9rem;margin:.8rem 0}
 .iv-feedback>details>summary h3{display:inline}
 .iv-notice-box{color:#9a3412;font-weight:600}
@@ -78,7 +82,16 @@ class WebSession:
     grader_label: str
     chat: list[dict[str, str]] = field(default_factory=list)
     notice: str = ""
+    sent: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Component properties last sent to the page: only changes are sent again (Gradio rebuilds a component's
+    whole config for every property update, which dominated the app's CPU under load)."""
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
+
+    def changes(self, component: Any, **props: Any) -> dict[str, Any]:
+        last = self.sent.setdefault(id(component), {})
+        changed = {k: v for k, v in props.items() if k not in last or last[k] != v}
+        last.update(changed)
+        return changed
 
     def say(self, text: str) -> None:
         self.chat.append({"role": "assistant", "content": text})
@@ -252,19 +265,16 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                         skip_btn = gr.Button("Skip", elem_id="skip-btn")
                         end_btn = gr.Button("End interview", variant="stop", elem_id="end-btn")
                 with gr.Column(visible=False, elem_id="feedback-col") as feedback_col:
-                    feedback = gr.HTML(elem_id="feedback")
-                    feedback_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Criteria (out of 5)",
-                                               height=220, elem_id="feedback-plot")
+                    feedback = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
 
             with gr.Column(visible=False, elem_id="summary") as summary_col:
                 gr.Markdown("## Summary")
                 summary_box = gr.HTML(elem_id="summary-box")
                 summary_plot = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
                                           height=260, elem_id="summary-plot")
-                summary_table = gr.Dataframe(headers=["#", "Question", "Score", "Band"], interactive=False,
-                                             wrap=True, elem_id="summary-table", elem_classes=["iv-table"])
-                gr.Markdown("### Feedback on every answer")
-                all_feedback = gr.HTML(elem_id="all-feedback")
+                # The question table and the feedback cards are HTML in the one component: every output of an
+                # event costs Gradio a config rebuild when it is skipped, so the answer event keeps few outputs.
+                summary_details = gr.HTML(elem_id="summary-details")
                 again_btn = gr.Button("New interview", elem_id="again-btn")
 
             with gr.Row(visible=False, elem_id="downloads") as downloads:
@@ -302,64 +312,73 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         transcript_file = gr.File(visible=False)
         transcript_btn = gr.Button(visible=False)
 
-        view_outputs = [state, setup_col, interview_col, answer_area, feedback_col, summary_col, downloads, chat,
-                        answer_box, progress, notice, feedback, feedback_plot, summary_box, summary_plot, summary_table,
-                        all_feedback, dl_md, dl_json, dl_html, grader_md, setup_error]
+        # What an event in the interview can change; starting one changes the setup parts too.
+        interview_outputs = [state, answer_area, feedback_col, summary_col, chat, answer_box, progress, notice,
+                             feedback, summary_box, summary_plot, summary_details, dl_md, dl_json, dl_html]
+        view_outputs = [*interview_outputs, setup_col, interview_col, downloads, grader_md, setup_error]
 
         def render(
-            ws: WebSession | None, *, clear_answer: bool = False, error: str = "", files: bool = True
+            ws: WebSession | None, *, clear_answer: bool = False, error: str = "", within: list | None = None
         ) -> dict[Any, Any]:
-            """Every visible part of the page for the session's current state."""
+            out = _render(ws, clear_answer=clear_answer, error=error)
+            if within is None:
+                return out
+            return {k: v for k, v in out.items() if k in within}  # only the event's own outputs
+
+        def _render(ws: WebSession | None, *, clear_answer: bool = False, error: str = "") -> dict[Any, Any]:
+            """Every visible part of the page for the session's current state (gr.update dicts: cheaper for
+            Gradio than component instances, whose whole config it would rebuild on every event)."""
             if ws is None:
-                return {state: None, setup_col: gr.Column(visible=True), interview_col: gr.Column(visible=False),
-                        answer_area: gr.Column(visible=True),
-                        feedback_col: gr.Column(visible=False), summary_col: gr.Column(visible=False),
-                        downloads: gr.Row(visible=False), setup_error: error}
+                return {state: None, setup_col: gr.update(visible=True), interview_col: gr.update(visible=False),
+                        answer_area: gr.update(visible=True),
+                        feedback_col: gr.update(visible=False), summary_col: gr.update(visible=False),
+                        downloads: gr.update(visible=False), setup_error: error}
             s = ws.session
             finished = s.finished
             done = sum(1 for t in s.turns if t.skipped or t.grade is not None)
             label = "Finished" if finished else f"Question {s.index + 1} of {s.total}"
             last = next((t for t in reversed(s.turns) if t.grade is not None or t.skipped), None)
             show_feedback = s.settings.mode == "practice" and last is not None and not finished
-            out: dict[Any, Any] = {
-                state: ws,
-                setup_col: gr.Column(visible=False),
-                interview_col: gr.Column(visible=True),
-                answer_area: gr.Column(visible=not finished),
-                feedback_col: gr.Column(visible=show_feedback),
-                summary_col: gr.Column(visible=finished),
-                downloads: gr.Row(visible=bool(s.turns)),
-                chat: list(ws.chat),
+            out: dict[Any, Any] = {state: ws}
+            visible = {setup_col: False, interview_col: True, answer_area: not finished, feedback_col: show_feedback,
+                       summary_col: finished, downloads: True}
+            for component, shown in visible.items():
+                if ws.changes(component, visible=shown):
+                    out[component] = gr.update(visible=shown)
+            out[chat] = list(ws.chat)
+            texts = {
                 progress: view.progress_html(done, s.total, label),
                 notice: f"⚠️ {view.literal_markdown(ws.notice)}" if ws.notice else "",
                 grader_md: f"**Grader:** {view.literal_markdown(ws.grader_label)}",
                 setup_error: error,
             }
+            # Every value is sent even when unchanged: Gradio handles a skipped output as a property update and
+            # rebuilds that component's whole config, which costs more than postprocessing a plain value.
+            out |= texts
+            empty_plot = pd.DataFrame([], columns=["criterion", "score"])
+            out |= {feedback: "", summary_box: "", summary_plot: empty_plot, summary_details: ""}
             if clear_answer:
                 out[answer_box] = ""
             if show_feedback and last is not None:
                 out[feedback] = view.feedback_html(last, s.turns.index(last) + 1)
-                rows = view.criteria_rows(last.grade) if last.grade else []
-                out[feedback_plot] = gr.BarPlot(pd.DataFrame(rows, columns=["criterion", "score"]),
-                                                sort=[r["criterion"] for r in rows])
             if finished:
                 transcript = s.transcript()
                 summary = transcript.summary or s.summary()
                 out[summary_box] = view.summary_html(summary, transcript)
                 rows = view.summary_chart_rows(summary)
-                out[summary_plot] = gr.BarPlot(pd.DataFrame(rows, columns=["criterion", "score"]),
+                out[summary_plot] = gr.update(value=pd.DataFrame(rows, columns=["criterion", "score"]),
                                                sort=[r["criterion"] for r in rows])
-                out[summary_table] = pd.DataFrame(view.question_table(transcript),
-                                                  columns=["#", "Question", "Score", "Band"])
                 # Mock mode: every card open (this is the first feedback). Practice: the cards seen already
                 # are folded, the last one (not shown before the summary replaced it) is open.
                 n = len(transcript.turns)
                 mock = s.settings.mode == "mock"
-                out[all_feedback] = "".join(
+                cards = "".join(
                     view.feedback_html(t, i, collapsed=True, open_=mock or i == n)
                     for i, t in enumerate(transcript.turns, start=1)
                 )
-            if s.turns and files:
+                out[summary_details] = (view.question_table_html(transcript) + "<h3>Feedback on every answer</h3>"
+                                        + f'<div id="all-feedback">{cards}</div>')
+            if s.turns:
                 out[dl_md], out[dl_json], out[dl_html] = ws.write_transcript("markdown", "json", "html")
             return out
 
@@ -395,13 +414,13 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
         async def answer(text=None, ws: WebSession | None = None):
             if ws is None or ws.session.finished:
-                yield render(ws, error="Start an interview first.")
+                yield {notice: "Start an interview first (or start a new one: this one has ended)."}
                 return
             text = text or ""
             ws.heard(text)
             ws.notice = ""
             ws.say("…")
-            yield render(ws, clear_answer=True, files=False)
+            yield {state: ws, chat: list(ws.chat), answer_box: ""}  # echo at once: only what changed
             written = ""
             step = Step()
             try:
@@ -409,37 +428,37 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     if isinstance(item, str):
                         written += item
                         ws.chat[-1] = {"role": "assistant", "content": view.e(written)}
-                        yield render(ws, files=False)
+                        yield {chat: list(ws.chat)}
                     else:
                         step = item
             except SessionOver:
                 ws.chat.pop()
-                yield render(ws)
+                yield render(ws, within=interview_outputs)
                 return
             ws.chat.pop()  # the placeholder; the step's messages replace it
             _show_step(ws, step)
-            yield render(ws)
+            yield render(ws, within=interview_outputs)
 
         def hint(draft, ws: WebSession | None):
             if ws is None or ws.session.finished:
-                return render(ws)
+                return render(ws, within=interview_outputs)
             ws.say(view.e(ws.session.hint(draft or "")))
-            return render(ws)
+            return render(ws, within=interview_outputs)
 
         def skip(ws: WebSession | None):
             if ws is None or ws.session.finished:
-                return render(ws)
+                return render(ws, within=interview_outputs)
             ws.chat.append({"role": "user", "content": "*(skipped)*"})
             _show_step(ws, ws.session.skip())
-            return render(ws, clear_answer=True)
+            return render(ws, clear_answer=True, within=interview_outputs)
 
         async def end(ws: WebSession | None):
             if ws is None:
-                return render(ws)
+                return render(ws, within=interview_outputs)
             if not ws.session.finished:
                 await ws.session.finish()
                 ws.say("The interview is over. Your summary is below.")
-            return render(ws)
+            return render(ws, within=interview_outputs)
 
         def new_interview(ws: WebSession | None):
             _free(ws)
@@ -457,14 +476,14 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             if store is not None and ws is None:
                 offer = next(iter(store.unfinished(owner)), None)
             if offer is None:
-                return owner, gr.Row(visible=False), "", None
+                return owner, gr.update(visible=False), "", None
             text = (f"You have an unfinished interview from {offer.started_at:%Y-%m-%d %H:%M} UTC "
                     f"({offer.answered} of {offer.total} questions answered).")
-            return owner, gr.Row(visible=True), text, offer.id
+            return owner, gr.update(visible=True), text, offer.id
 
         async def resume(session_id, owner, ws):
             if store is None or not session_id:
-                return {**render(ws), resume_row: gr.Row(visible=False)}
+                return {**render(ws), resume_row: gr.update(visible=False)}
             session = store.restore(session_id, default_choice.grader, default_choice.followups, owner)
             new = WebSession(session, default_choice.label)
             new.say("Welcome back! Here is where you left off.")
@@ -481,10 +500,10 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             step = await session.settle()
             if step is not None:
                 _show_step(new, step)
-            return {**render(new, clear_answer=True), resume_row: gr.Row(visible=False)}
+            return {**render(new, clear_answer=True), resume_row: gr.update(visible=False)}
 
         def dismiss():
-            return gr.Row(visible=False)
+            return gr.update(visible=False)
 
         def history(owner):
             if store is None:
@@ -500,16 +519,16 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                                             columns=["started", "score", "series"]),
                 sessions_table: pd.DataFrame(view.sessions_rows(rows),
                                              columns=["Session", "Started", "Status", "Answered", "Score", "Banks"]),
-                past_pick: gr.Dropdown(choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],
+                past_pick: gr.update(choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],
                                        value=None),
                 stats_table: pd.DataFrame(view.question_stats_rows(store.question_stats(owner)),
                                           columns=["Question", "Attempts", "Last", "Best", "Trend"]),
-                confirm_row: gr.Row(visible=False),
+                confirm_row: gr.update(visible=False),
             }
 
         def open_past(session_id, owner):
-            hidden = {past_md: gr.DownloadButton(visible=False), past_json: gr.DownloadButton(visible=False),
-                      past_html: gr.DownloadButton(visible=False), past_view: ""}
+            hidden = {past_md: gr.update(visible=False), past_json: gr.update(visible=False),
+                      past_html: gr.update(visible=False), past_view: ""}
             if store is None or not session_id or store.sessions(owner) is None:
                 return hidden
             if session_id not in {r.id for r in store.sessions(owner)}:
@@ -523,9 +542,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                                 encoding="utf-8")
                 files[fmt] = str(path)
             cards = "".join(view.feedback_html(t, i) for i, t in enumerate(tr.turns, start=1))
-            return {past_md: gr.DownloadButton(value=files["markdown"], visible=True),
-                    past_json: gr.DownloadButton(value=files["json"], visible=True),
-                    past_html: gr.DownloadButton(value=files["html"], visible=True), past_view: cards}
+            return {past_md: gr.update(value=files["markdown"], visible=True),
+                    past_json: gr.update(value=files["json"], visible=True),
+                    past_html: gr.update(value=files["html"], visible=True), past_view: cards}
 
         def delete_history(owner):
             if store is not None and owner:
@@ -536,10 +555,10 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                         state]
         limit = settings.concurrency
         start_btn.click(start, start_inputs, view_outputs, api_name="start", concurrency_limit=limit)
-        submit_btn.click(answer, [answer_box, state], view_outputs, api_name="answer", concurrency_limit=limit)
-        hint_btn.click(hint, [answer_box, state], view_outputs, api_visibility="private")
-        skip_btn.click(skip, [state], view_outputs, api_visibility="private")
-        end_btn.click(end, [state], view_outputs, api_visibility="private")
+        submit_btn.click(answer, [answer_box, state], interview_outputs, api_name="answer", concurrency_limit=limit)
+        hint_btn.click(hint, [answer_box, state], interview_outputs, api_visibility="private")
+        skip_btn.click(skip, [state], interview_outputs, api_visibility="private")
+        end_btn.click(end, [state], interview_outputs, api_visibility="private")
         again_btn.click(new_interview, [state], view_outputs, api_visibility="private")
         transcript_btn.click(transcript, [transcript_format, state], [transcript_file], api_name="transcript")
         upload.change(take_upload, [upload], [upload_md, uploaded_bank], api_visibility="private")
@@ -553,8 +572,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         refresh_btn.click(history, [browser_id], history_outputs, api_visibility="private")
         past_pick.change(open_past, [past_pick, browser_id], [past_md, past_json, past_html, past_view],
                          api_visibility="private")
-        delete_btn.click(lambda: gr.Row(visible=True), None, [confirm_row], api_visibility="private")
-        cancel_btn.click(lambda: gr.Row(visible=False), None, [confirm_row], api_visibility="private")
+        delete_btn.click(lambda: gr.update(visible=True), None, [confirm_row], api_visibility="private")
+        cancel_btn.click(lambda: gr.update(visible=False), None, [confirm_row], api_visibility="private")
         confirm_btn.click(delete_history, [browser_id], history_outputs, api_visibility="private")
 
     demo.queue(default_concurrency_limit=settings.concurrency)

@@ -78,6 +78,7 @@ def feedback_html(turn: TurnRecord, number: int | None = None, collapsed: bool =
     flags = [f for f in grade.flags if f != "correctness_not_assessed"]  # the grader label already says so
     if flags:
         parts.append(f'<p class="iv-flags">Note: {e(flag_words(flags))}</p>')
+    parts.append(criteria_bars_html(grade))
     parts.append(rubric_table_html(grade))
     parts.append(_key_points_html(grade))
     parts.append(_list("Strengths", grade.strengths))
@@ -97,6 +98,17 @@ def feedback_html(turn: TurnRecord, number: int | None = None, collapsed: bool =
         )
     parts.append(end)
     return "".join(parts)
+
+
+def criteria_bars_html(grade: Grade) -> str:
+    """A small bar chart of the criteria scores (out of 5), in the rubric's order."""
+    bars = "".join(
+        f'<div class="iv-bar"><span class="iv-bar-name">{e(c.name.replace("_", " "))}</span>'
+        f'<span class="iv-bar-track"><span class="iv-bar-fill" style="width:{c.score / c.max * 100:.0f}%"></span>'
+        f'</span><span class="iv-bar-value">{c.score:g}</span></div>'
+        for c in grade.criteria
+    )
+    return f'<div class="iv-bars" role="img" aria-label="Criteria scores out of 5">{bars}</div>'
 
 
 def rubric_table_html(grade: Grade) -> str:
@@ -126,10 +138,6 @@ def _key_points_html(grade: Grade) -> str:
         f'<div class="iv-list"><strong>Key points: {covered} of {len(grade.key_points)} covered</strong>'
         f'<ul class="iv-kp">{rows}</ul></div>'
     )
-
-
-def criteria_rows(grade: Grade) -> list[dict[str, object]]:
-    return [{"criterion": c.name.replace("_", " "), "score": float(c.score)} for c in grade.criteria]
 
 
 def graded_by(transcript: Transcript) -> str:
@@ -168,6 +176,15 @@ def summary_html(summary: Summary, transcript: Transcript) -> str:
         parts.append(f"<p>Tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion{cost}.</p>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def question_table_html(transcript: Transcript) -> str:
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{e(q)}</td><td>{e(score)}</td><td>{e(band)}</td></tr>"
+        for i, q, score, band in question_table(transcript)
+    )
+    return ('<table id="summary-table" class="iv-rubric"><thead><tr><th>#</th><th>Question</th><th>Score</th>'
+            f"<th>Band</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def question_table(transcript: Transcript) -> list[list[object]]:
