@@ -89,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=5)
     parser.add_argument("--delay", type=float, default=1.0, help="seconds the fake LLM takes per call")
     parser.add_argument("--ttl", type=float, default=20.0, help="session time-to-live in the app (seconds)")
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="run the sessions this many times: memory after each round tells reuse from a leak")
     args = parser.parse_args(argv)
 
     port = free_port()
@@ -115,12 +117,18 @@ def main(argv: list[str] | None = None) -> int:
             one_wall, (one,) = run_all(url, ["solo"], args.answers)
             watcher = threading.Thread(target=watch, daemon=True)
             watcher.start()
-            wall, runs = run_all(url, [f"s{i:03d}" for i in range(args.sessions)], args.answers)
-            for r in runs:
-                r.client.close()
-            time.sleep(args.ttl + 5)  # sessions expire (time-to-live) and their state is freed
+            afters = []
+            for round_ in range(args.rounds):
+                names = [f"r{round_}s{i:03d}" for i in range(args.sessions)]
+                round_wall, round_runs = run_all(url, names, args.answers)
+                if round_ == 0:
+                    wall, runs = round_wall, round_runs
+                for r in round_runs:
+                    r.client.close()
+                time.sleep(args.ttl + 5)  # sessions expire (time-to-live) and their state is freed
+                afters.append(rss_mb(proc.pid))
             stop.set()
-            after = rss_mb(proc.pid)
+            after = afters[0]
         finally:
             stop.set()
             proc.terminate()
@@ -146,6 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     change = (after - before) / before * 100
     print(f"app memory (RSS): before {before:.0f} MB, peak {peak[0]:.0f} MB, after expiry {after:.0f} MB "
           f"({change:+.0f}% vs before; target within 20%)")
+    if len(afters) > 1:
+        print("  after each round (the same sessions again): " + ", ".join(f"{a:.0f} MB" for a in afters)
+              + "  (flat = freed memory is reused, not leaked)")
     print(f"isolation: {'every transcript holds its own answers and no other' if not problems else 'PROBLEMS'} "
           f"({len(problems)} problems)")
     for p in problems[:10]:

@@ -86,6 +86,8 @@ class WebSession:
     """Component properties last sent to the page: only changes are sent again (Gradio rebuilds a component's
     whole config for every property update, which dominated the app's CPU under load)."""
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
+    browser_session: str | None = None
+    """Gradio's session hash of the browser session this interview belongs to."""
 
     def changes(self, component: Any, **props: Any) -> dict[str, Any]:
         last = self.sent.setdefault(id(component), {})
@@ -113,9 +115,25 @@ class WebSession:
 
 
 def _free(ws: WebSession | None) -> None:
-    """Called by Gradio when a session's state expires or its tab closes."""
+    """Remove a finished or replaced session's download files."""
     if isinstance(ws, WebSession):
         shutil.rmtree(ws.folder, ignore_errors=True)
+
+
+def _forget_browser_session(demo: gr.Blocks, ws: WebSession | None) -> None:
+    """Called by Gradio when a session's state expires or its tab closes: free everything it held.
+
+    Gradio deletes only gr.State values on expiry and keeps each browser session's copy of the page config,
+    with the last value of every output, until 10,000 sessions have come. A later event of the same browser
+    session simply starts a fresh copy. These are Gradio internals, hence the guards.
+    """
+    _free(ws)
+    if not isinstance(ws, WebSession) or not ws.browser_session:
+        return
+    holder = getattr(demo, "state_holder", None)
+    for table in (getattr(holder, "session_data", None), getattr(holder, "time_last_used", None)):
+        if isinstance(table, dict):
+            table.pop(ws.browser_session, None)
 
 
 # -- banks ----------------------------------------------------------------------------------------
@@ -200,7 +218,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
 
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
-        state = gr.State(None, time_to_live=settings.session_ttl, delete_callback=_free)
+        state = gr.State(None, time_to_live=settings.session_ttl,
+                         delete_callback=lambda ws: _forget_browser_session(demo, ws))
         uploaded_bank = gr.State(None, time_to_live=settings.session_ttl)
         # This browser's anonymous id: its history and unfinished sessions are its own.
         browser_id = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret(store))
@@ -383,7 +402,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             return out
 
         async def start(picked=None, n=5, order_value=None, mode_value=None, follow=True, url=None, model_name=None,
-                        key=None, extra=None, owner=None, ws=None):
+                        key=None, extra=None, owner=None, ws=None, request: gr.Request = None):
             try:
                 choice = _grader_for(settings, default_choice, url, model_name, key)
                 paths = [banks[label] for label in (picked or []) if label in banks]
@@ -407,7 +426,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             session = Session(plan_questions(questions, session_settings, rank), session_settings,
                               grader=choice.grader, followup_writer=choice.followups,
                               on_event=store.hook(owner) if store else None)
-            new = WebSession(session, choice.label, notice=choice.notice or "")
+            new = WebSession(session, choice.label, notice=choice.notice or "",
+                             browser_session=request.session_hash if request else None)
             new.say(_greeting(session))
             new.say(view.e(session.question_message()))
             return render(new, clear_answer=True)
@@ -481,11 +501,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     f"({offer.answered} of {offer.total} questions answered).")
             return owner, gr.update(visible=True), text, offer.id
 
-        async def resume(session_id, owner, ws):
+        async def resume(session_id, owner, ws, request: gr.Request = None):
             if store is None or not session_id:
                 return {**render(ws), resume_row: gr.update(visible=False)}
             session = store.restore(session_id, default_choice.grader, default_choice.followups, owner)
-            new = WebSession(session, default_choice.label)
+            new = WebSession(session, default_choice.label, browser_session=request.session_hash if request else None)
             new.say("Welcome back! Here is where you left off.")
             for i, turn in enumerate(session.turns, start=1):
                 new.say(view.e(f"Question {i} of {session.total}: {turn.question}"))
