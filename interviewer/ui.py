@@ -10,6 +10,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
+import ctypes
 import ipaddress
 import shutil
 import tempfile
@@ -134,6 +135,15 @@ def _forget_browser_session(demo: gr.Blocks, ws: WebSession | None) -> None:
     for table in (getattr(holder, "session_data", None), getattr(holder, "time_last_used", None)):
         if isinstance(table, dict):
             table.pop(ws.browser_session, None)
+    _release_memory()
+
+
+def _release_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc keeps them otherwise, so memory never looks released)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 # -- banks ----------------------------------------------------------------------------------------
