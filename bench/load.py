@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--answers", type=int, default=5)
     parser.add_argument("--delay", type=float, default=1.0, help="seconds the fake LLM takes per call")
     parser.add_argument("--ttl", type=float, default=20.0, help="session time-to-live in the app (seconds)")
+    parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     parser.add_argument("--rounds", type=int, default=2,
                         help="run the sessions this many times: memory after each round tells reuse from a leak")
     args = parser.parse_args(argv)
@@ -161,6 +162,11 @@ def main(argv: list[str] | None = None) -> int:
           f"({len(problems)} problems)")
     for p in problems[:10]:
         print(f"  {p}")
+    if args.json:
+        print(json.dumps({"sessions": len(runs), "completed": len(runs) - len(errors), "errors": len(errors),
+                          "ratio": wall / one_wall, "p50": percentile(latencies, 0.5),
+                          "p95": percentile(latencies, 0.95), "memory_before_mb": before, "memory_peak_mb": peak[0],
+                          "memory_after_mb": afters, "isolation_problems": problems}))
     return 0
 
 
