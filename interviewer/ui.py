@@ -21,6 +21,7 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+from pydantic import SecretStr
 
 from . import bank as bank_mod
 from . import review
@@ -626,7 +627,7 @@ def _grader_for(settings: Settings, default: GraderChoice, url: str, model: str,
     if model:
         overrides["model"] = model.strip()
     if key:
-        overrides["api_key"] = key.strip()
+        overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
     session_settings = settings.model_copy(update=overrides)
     if not session_settings.model:
         raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")

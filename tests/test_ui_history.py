@@ -1,0 +1,126 @@
+"""History in the web app, in a real browser: a reload offers to resume with every answer intact; the
+History tab shows the past session, its statistics and due questions, and deletes after confirmation.
+And an API key typed into the app reaches the LLM server but no transcript, database or log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from gradio_client import Client
+from playwright.sync_api import expect, sync_playwright
+
+from interviewer.config import Settings
+from interviewer.store import Store, default_data_dir
+from tests.browser import (
+    TIMEOUT_MS,
+    answer,
+    bot_messages,
+    download,
+    grade_responder,
+    launch_chromium,
+    open_app,
+    served,
+    setup,
+    shot,
+    start,
+)
+from tests.fake_openai import FakeOpenAI
+
+pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+
+FIRST = "Bias amplification and misinformation; I audit for bias and keep human oversight in the loop."
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
+def new_page(browser):
+    """A page in a context of its own: its own local storage, as another browser would have."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    return context.new_page()
+
+
+@pytest.fixture
+def page(browser):
+    return new_page(browser)
+
+
+def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
+    with served(Settings(grader="offline", followups=0)) as url:
+        open_app(page, url)
+        setup(page, count=2, followups=False)
+        start(page, 2)
+        answer(page, FIRST)
+        expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
+
+        page.reload()  # a closed or refreshed tab
+        expect(page.locator("#resume")).to_be_visible()
+        expect(page.locator("#resume-text")).to_contain_text("1 of 2 questions answered")
+        shot(page, "resume-offer")
+        page.locator("#resume-btn").click()
+        expect(page.locator("#chat")).to_contain_text("Welcome back")
+        expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
+        expect(page.locator("#chat")).to_contain_text("human oversight in the loop")  # the answer, intact
+        expect(page.locator("#resume")).to_be_hidden()
+        page.locator("#end-btn").click()
+        expect(page.locator("#summary-box")).to_contain_text("1 answered")
+
+        page.get_by_role("tab", name="History").click()
+        table = page.locator("#sessions-table")
+        expect(table).to_contain_text("finished")
+        expect(page.locator("#due")).to_contain_text("due for review")
+        expect(page.locator("#stats-table")).to_contain_text("What ethical considerations")
+        page.locator("#past-pick input").click()
+        page.get_by_role("option").first.click()
+        expect(page.locator("#past-view")).to_contain_text("human oversight in the loop")
+        _, raw = download(page, "past-json")
+        assert json.loads(raw)["turns"][0]["answer"] == FIRST
+        shot(page, "history-tab")
+
+        page.locator("#history-delete").click()
+        expect(page.locator("#delete-confirm")).to_be_visible()
+        page.locator("#delete-yes").click()
+        expect(page.locator("#sessions-table")).not_to_contain_text("finished")
+    assert Store.open(Settings()).sessions() == []
+
+
+def test_another_browser_sees_neither_the_resume_offer_nor_the_history(browser, page):
+    with served(Settings(grader="offline", followups=0)) as url:
+        open_app(page, url)
+        start(page, 5)
+        answer(page, FIRST)
+        assert bot_messages(page).count() > 0
+        stranger = new_page(browser)
+        open_app(stranger, url)
+        stranger.wait_for_timeout(1500)
+        expect(stranger.locator("#resume")).to_be_hidden()
+        stranger.get_by_role("tab", name="History").click()
+        expect(stranger.locator("#due")).to_contain_text("due for review")
+        expect(stranger.locator("#sessions-table")).not_to_contain_text("unfinished")
+        page.reload()  # the owner still gets the offer
+        expect(page.locator("#resume")).to_be_visible()
+
+
+def test_an_api_key_typed_in_the_app_is_used_but_never_stored():
+    secret = "sk-test-do-not-store-7f3a9c"
+    with FakeOpenAI(responder=grade_responder) as fake, served(Settings(grader="offline", followups=0)) as url:
+        client = Client(url, verbose=False)
+        client.predict(url=fake.base_url, model_name="fake-model", key=secret, api_name="/start")
+        client.predict(FIRST, api_name="/answer")
+        path = client.predict("json", api_name="/transcript")
+        transcript = Path(path).read_text(encoding="utf-8")
+        auth = [r.headers.get("authorization") for r in fake.requests]
+    assert auth and all(a == f"Bearer {secret}" for a in auth)  # it reached the LLM server
+    assert json.loads(transcript)["grader"] == "llm:fake-model"
+    assert secret not in transcript
+    for file in default_data_dir(Settings()).rglob("*"):
+        if file.is_file():
+            assert secret.encode() not in file.read_bytes(), file
