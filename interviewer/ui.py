@@ -543,11 +543,12 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             all_questions = [q for b in bank_mod.load_banks(list(banks.values())) for q in b.questions] if banks else []
             due = review.count_due(all_questions, store.review_states(), now)
             rows = store.sessions(owner)
+            points = store.progress(owner)
+            trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
             return {
                 due_md: f"**{due}** of {len(all_questions)} questions in the bundled banks are due for review "
-                        "(choose the order *due for review* to practise them).",
-                progress_plot: pd.DataFrame(view.progress_rows(store.progress(owner)),
-                                            columns=["started", "score", "series"]),
+                        f"(choose the order *due for review* to practise them).{trend}",
+                progress_plot: pd.DataFrame(view.progress_rows(points), columns=["started", "score", "series"]),
                 sessions_table: pd.DataFrame(view.sessions_rows(rows),
                                              columns=["Session", "Started", "Status", "Answered", "Score", "Banks"]),
                 past_pick: gr.update(choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],
