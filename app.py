@@ -1,8 +1,19 @@
 """The web app: `python app.py` serves it on 127.0.0.1 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)."""
 
+import sys
+
+from interviewer.errors import InterviewerError
 from interviewer.ui import build_app, launch
 
-demo = build_app()
+try:
+    demo = build_app()
+except InterviewerError as exc:  # a wrong setting: say which, without a traceback
+    if __name__ != "__main__":
+        raise
+    sys.exit(f"error: {exc}")
 
 if __name__ == "__main__":
-    launch(demo)
+    try:
+        launch(demo)
+    except InterviewerError as exc:
+        sys.exit(f"error: {exc}")

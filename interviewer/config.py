@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .bank import DEFAULT_BANK
+from .errors import ConfigError
 
 
 def _env(name: str) -> AliasChoices:
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))
     """Seconds a browser session's interview is kept in memory after its last use (history keeps it anyway)."""
     concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"))
+    server_name: str = Field("127.0.0.1", validation_alias=_env("GRADIO_SERVER_NAME"))
+    server_port: int = Field(7860, ge=0, le=65535, validation_alias=_env("GRADIO_SERVER_PORT"))
+    auth: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_AUTH"))
+    """`user:password` for the web app's login."""
+    allow_open: bool = Field(False, validation_alias=_env("INTERVIEWER_ALLOW_OPEN"))
+    """Serve on a non-loopback address without a login."""
+    browser_llm_settings: bool = Field(True, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"))
+    """Let web users type their own LLM base URL, model and key (for their browser session only)."""
     """Requests the web app serves at once per event (grading, chat)."""
 
     @field_validator("temperature", "seed", mode="before")
@@ -60,4 +69,14 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """The settings, with a ConfigError naming each variable that is wrong instead of a validation trace."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            alias = getattr(Settings.model_fields.get(field), "validation_alias", None)
+            alias = alias.choices[0] if isinstance(alias, AliasChoices) else field
+            problems.append(f"{alias}: {error['msg']} (got {error.get('input')!r})")
+        raise ConfigError("invalid setting: " + "; ".join(problems)) from exc

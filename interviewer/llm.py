@@ -168,6 +168,8 @@ class LLMClient:
                 if self._adapt(exc):
                     continue
                 raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
+            except openai.ContentFilterFinishReasonError as exc:
+                raise LLMError("the provider's content filter stopped the model's output") from exc
             except (ValidationError, InvalidOutput, json.JSONDecodeError, openai.LengthFinishReasonError) as exc:
                 if repair_error is not None:
                     raise LLMError(f"the model's output was invalid twice ({_first_line(exc)})") from exc

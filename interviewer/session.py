@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from .bank import Question
+from .errors import InterviewerError
 from .grading import text as t
 from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
@@ -330,5 +331,5 @@ class Session:
             self.on_event(SessionEvent(kind, self, turn_index))  # type: ignore[arg-type]
 
 
-class SessionOver(Exception):
+class SessionOver(InterviewerError):
     """An action on a session that has ended."""

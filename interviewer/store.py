@@ -21,7 +21,7 @@ import platformdirs
 from pydantic import BaseModel
 
 from .bank import Question, extract_key_points
-from .config import Settings
+from .config import Settings, load_settings
 from .errors import InterviewerError
 from .grading.models import Grade
 from .review import ReviewState, review
@@ -92,6 +92,22 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX turns_by_question ON turns(question_id);
     """,
+    # 3: review state per owner (each browser, and '' for the command line), so one user's scores never
+    #    order another's questions and "delete my history" takes its reviews too.
+    """
+    CREATE TABLE reviews_by_owner (
+        owner TEXT NOT NULL DEFAULT '',
+        question_id TEXT NOT NULL,
+        question_hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        due TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (owner, question_id)
+    );
+    INSERT INTO reviews_by_owner SELECT '', question_id, question_hash, state, due, updated_at FROM reviews;
+    DROP TABLE reviews;
+    ALTER TABLE reviews_by_owner RENAME TO reviews;
+    """,
 ]
 
 
@@ -129,7 +145,7 @@ def question_hash(question: str, reference: str) -> str:
 
 
 def default_data_dir(settings: Settings | None = None) -> Path:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     return Path(settings.data_dir) if settings.data_dir else Path(platformdirs.user_data_dir("interviewer"))
 
 
@@ -220,11 +236,14 @@ class Store:
             if event.kind == "started":
                 self._insert_session(conn, s.transcript(), owner, s.questions)
                 return
+            if event.kind == "finished" and not s.turns:  # ended before any answer: nothing worth keeping
+                conn.execute("DELETE FROM sessions WHERE id = ?", (s.session_id,))
+                return
             if event.turn_index is not None and event.turn_index < len(s.turns):
                 turn = s.turns[event.turn_index]
                 self._save_turn(conn, s.session_id, event.turn_index, turn)
                 if event.kind in ("graded", "skipped"):
-                    self._review(conn, turn)
+                    self._review(conn, turn, owner)
             conn.execute("DELETE FROM turns WHERE session_id = ? AND idx >= ?", (s.session_id, len(s.turns)))
             self._update_session(conn, s.session_id, s.finished_at, summarise(s.turns), s.usage)
 
@@ -297,17 +316,19 @@ class Store:
                 "INSERT INTO grades VALUES (?,?,?,?,?,?)", (*key, g.grader, model, g.overall, g.model_dump_json())
             )
 
-    def _review(self, conn: sqlite3.Connection, turn: TurnRecord, when: datetime | None = None) -> None:
-        when = when or turn.answered_at or datetime.now(UTC)
+    def _review(self, conn: sqlite3.Connection, turn: TurnRecord, owner: str | None) -> None:
+        when = turn.answered_at or datetime.now(UTC)
         digest = question_hash(turn.question, turn.reference)
-        row = conn.execute("SELECT * FROM reviews WHERE question_id = ?", (turn.question_id,)).fetchone()
+        row = conn.execute(
+            "SELECT * FROM reviews WHERE owner = ? AND question_id = ?", (owner or "", turn.question_id)
+        ).fetchone()
         state = ReviewState.model_validate_json(row["state"]) if row and row["question_hash"] == digest else None
         new = review(state, turn.question_id, None if turn.grade is None else turn.grade.overall, when)
         conn.execute(
-            "INSERT INTO reviews VALUES (?,?,?,?,?) ON CONFLICT (question_id) DO UPDATE SET"
+            "INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT (owner, question_id) DO UPDATE SET"
             " question_hash = excluded.question_hash, state = excluded.state, due = excluded.due,"
             " updated_at = excluded.updated_at",
-            (turn.question_id, digest, new.model_dump_json(), _iso(new.due), _iso(when)),
+            (owner or "", turn.question_id, digest, new.model_dump_json(), _iso(new.due), _iso(when)),
         )
 
     def import_transcript(self, tr: Transcript, owner: str | None = None) -> None:
@@ -320,7 +341,7 @@ class Store:
             for idx, turn in enumerate(tr.turns):
                 self._save_turn(conn, tr.session_id, idx, turn)
                 if turn.skipped or turn.grade is not None:
-                    self._review(conn, turn)
+                    self._review(conn, turn, owner)
             summary = tr.summary or summarise(tr.turns)
             self._update_session(conn, tr.session_id, tr.finished_at, summary, tr.usage)
 
@@ -436,14 +457,13 @@ class Store:
             turns=tr.turns or [],
             usage=tr.usage,
         )
-        if not tr.turns:  # crashed before the first question was saved: ask it now
-            session._ask(0)
         session.on_event = self.hook(owner)
         return session
 
-    def review_states(self) -> dict[str, ReviewState]:
+    def review_states(self, owner: str | None = None) -> dict[str, ReviewState]:
+        """Spaced-review state per question of one owner (None: the command line's)."""
         with self._read() as conn:
-            rows = conn.execute("SELECT state FROM reviews").fetchall()
+            rows = conn.execute("SELECT state FROM reviews WHERE owner = ?", (owner or "",)).fetchall()
         states = [ReviewState.model_validate_json(r["state"]) for r in rows]
         return {s.question_id: s for s in states}
 
@@ -500,11 +520,10 @@ class Store:
             conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def delete_all(self, owner: str | None = None) -> int:
-        """Delete every session (of one owner, if given); with no owner, the review state too."""
+        """Delete every session and review state of one owner, or with no owner given, of everyone."""
         with self._write() as conn:
             n = conn.execute("DELETE FROM sessions WHERE 1=1" + _owner_clause(owner), _owner_args(owner)).rowcount
-            if owner is None:
-                conn.execute("DELETE FROM reviews")
+            conn.execute("DELETE FROM reviews WHERE 1=1" + _owner_clause(owner), _owner_args(owner))
         return n
 
 

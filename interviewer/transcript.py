@@ -123,6 +123,13 @@ class Transcript(BaseModel):
     def to_markdown(self) -> str:
         return render_markdown(self)
 
+    def render(self, fmt: str) -> str:
+        """The transcript as "markdown" (or "md"), "json" or "html"."""
+        renderers = {"markdown": self.to_markdown, "md": self.to_markdown, "json": self.to_json, "html": self.to_html}
+        if fmt not in renderers:
+            raise ValueError(f"unknown transcript format {fmt!r}: use markdown, json or html")
+        return renderers[fmt]()
+
     def to_html(self) -> str:
         return render_html(self)
 

@@ -10,10 +10,12 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
+import asyncio
 import ctypes
 import ipaddress
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,11 +28,12 @@ from pydantic import SecretStr
 from . import bank as bank_mod
 from . import review
 from . import webview as view
-from .config import Settings
+from .config import Settings, load_settings
 from .errors import BankError, ConfigError, InterviewerError
 from .grading.factory import GraderChoice, choose_grader
 from .session import Session, SessionOver, SessionSettings, Step, plan_questions
 from .store import Store, default_data_dir
+from .transcript import Transcript
 
 BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -90,6 +93,8 @@ class WebSession:
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
     browser_session: str | None = None
     """Gradio's session hash of the browser session this interview belongs to."""
+    busy: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    """Held while an action changes the session: a Skip or End pressed during grading must not interleave."""
 
     def changes(self, component: Any, **props: Any) -> dict[str, Any]:
         last = self.sent.setdefault(id(component), {})
@@ -106,14 +111,17 @@ class WebSession:
 
     def write_transcript(self, *formats: str) -> list[str]:
         """Write the transcript so far in the given formats; the files' paths, in the same order."""
-        transcript = self.session.transcript()
-        paths = []
-        for fmt in formats:
-            text = {"markdown": transcript.to_markdown, "json": transcript.to_json, "html": transcript.to_html}[fmt]()
-            path = self.folder / f"interview-{self.session.session_id[:8]}{FORMATS[fmt]}"
-            path.write_text(text, encoding="utf-8")
-            paths.append(str(path))
-        return paths
+        return write_transcript_files(self.session.transcript(), self.folder, formats)
+
+
+def write_transcript_files(transcript: Transcript, folder: Path, formats: Sequence[str]) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        path = folder / f"interview-{transcript.session_id[:8]}{FORMATS[fmt]}"
+        path.write_text(transcript.render(fmt), encoding="utf-8")
+        paths.append(str(path))
+    return paths
 
 
 def _free(ws: WebSession | None) -> None:
@@ -222,7 +230,7 @@ def browser_secret(store: Store | None) -> str | None:
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     default_choice = choose_grader(settings)
     banks = bundled_banks(settings)
     store, store_problem = open_store(settings)
@@ -267,7 +275,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     )
                     followups = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions",
                                             elem_id="followups")
-                with gr.Accordion("LLM settings for this browser session (optional)", open=False):
+                with gr.Accordion("LLM settings for this browser session (optional)", open=False,
+                                  visible=settings.browser_llm_settings):
                     gr.Markdown("Used only in this browser session: never stored, logged or exported. "
                                 "Leave empty to use the server's configuration.")
                     with gr.Row():
@@ -432,7 +441,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 banks=[Path(p).name for p in paths] + ([extra.path] if isinstance(extra, bank_mod.Bank) else []),
             )
             _free(ws)
-            states = store.review_states() if store else {}
+            states = store.review_states(owner) if store else {}
             rank = review.ranker(states, session_settings.order, datetime.now(UTC))
             session = Session(plan_questions(questions, session_settings, rank), session_settings,
                               grader=choice.grader, followup_writer=choice.followups,
@@ -443,52 +452,70 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             new.say(view.e(session.question_message()))
             return render(new, clear_answer=True)
 
+        not_started = {notice: "Start an interview first (or start a new one: this one has ended)."}
+        still_grading = {notice: "Still grading your last answer: wait a moment (what you typed is kept)."}
+
         async def answer(text=None, ws: WebSession | None = None):
             if ws is None or ws.session.finished:
-                yield {notice: "Start an interview first (or start a new one: this one has ended)."}
+                yield not_started
+                return
+            if ws.busy.locked():  # one action at a time per session; the box keeps what was typed
+                yield still_grading
                 return
             text = text or ""
-            ws.heard(text)
-            ws.notice = ""
-            ws.say("…")
-            yield {state: ws, chat: list(ws.chat), answer_box: ""}  # echo at once: only what changed
-            written = ""
-            step = Step()
-            try:
-                async for item in ws.session.answer_stream(text):
-                    if isinstance(item, str):
-                        written += item
-                        ws.chat[-1] = {"role": "assistant", "content": view.e(written)}
-                        yield {chat: list(ws.chat)}
-                    else:
-                        step = item
-            except SessionOver:
-                ws.chat.pop()
-                yield render(ws, within=interview_outputs)
+            if not text.strip():
+                yield {notice: "Type an answer first, or press Skip to move on."}
                 return
-            ws.chat.pop()  # the placeholder; the step's messages replace it
-            _show_step(ws, step)
-            yield render(ws, within=interview_outputs)
+            async with ws.busy:
+                ws.heard(text)
+                ws.notice = ""
+                ws.say("…")
+                yield {state: ws, chat: list(ws.chat), answer_box: ""}  # echo at once: only what changed
+                written = ""
+                step = Step()
+                try:
+                    async for item in ws.session.answer_stream(text):
+                        if isinstance(item, str):
+                            written += item
+                            ws.chat[-1] = {"role": "assistant", "content": view.e(written)}
+                            yield {chat: list(ws.chat)}
+                        else:
+                            step = item
+                except SessionOver:
+                    ws.chat.pop()
+                    yield render(ws, within=interview_outputs)
+                    return
+                ws.chat.pop()  # the placeholder; the step's messages replace it
+                _show_step(ws, step)
+                yield render(ws, within=interview_outputs)
 
-        def hint(draft, ws: WebSession | None):
+        async def hint(draft, ws: WebSession | None):
             if ws is None or ws.session.finished:
-                return render(ws, within=interview_outputs)
+                return not_started
+            if ws.busy.locked():
+                return still_grading
             ws.say(view.e(ws.session.hint(draft or "")))
             return render(ws, within=interview_outputs)
 
-        def skip(ws: WebSession | None):
+        async def skip(ws: WebSession | None):
             if ws is None or ws.session.finished:
-                return render(ws, within=interview_outputs)
-            ws.chat.append({"role": "user", "content": "*(skipped)*"})
-            _show_step(ws, ws.session.skip())
+                return not_started
+            if ws.busy.locked():
+                return still_grading
+            async with ws.busy:
+                ws.chat.append({"role": "user", "content": "*(skipped)*"})
+                _show_step(ws, ws.session.skip())
             return render(ws, clear_answer=True, within=interview_outputs)
 
         async def end(ws: WebSession | None):
             if ws is None:
-                return render(ws, within=interview_outputs)
-            if not ws.session.finished:
-                await ws.session.finish()
-                ws.say("The interview is over. Your summary is below.")
+                return not_started
+            if ws.busy.locked():
+                return still_grading
+            async with ws.busy:
+                if not ws.session.finished:
+                    await ws.session.finish()
+                    ws.say("The interview is over. Your summary is below.")
             return render(ws, within=interview_outputs)
 
         def new_interview(ws: WebSession | None):
@@ -515,6 +542,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         async def resume(session_id, owner, ws, request: gr.Request = None):
             if store is None or not session_id:
                 return {**render(ws), resume_row: gr.update(visible=False)}
+            _free(ws)
             session = store.restore(session_id, default_choice.grader, default_choice.followups, owner)
             new = WebSession(session, default_choice.label, browser_session=request.session_hash if request else None)
             new.say("Welcome back! Here is where you left off.")
@@ -539,9 +567,11 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         def history(owner):
             if store is None:
                 return {history_note: store_problem}
+            if not owner:  # the browser's id is not known yet: show nothing rather than everyone's sessions
+                return {history_note: "Loading your history…"}
             now = datetime.now(UTC)
-            all_questions = [q for b in bank_mod.load_banks(list(banks.values())) for q in b.questions] if banks else []
-            due = review.count_due(all_questions, store.review_states(), now)
+            all_questions = [q for path in banks.values() for q in _questions_or_none(path)]
+            due = review.count_due(all_questions, store.review_states(owner), now)
             rows = store.sessions(owner)
             points = store.progress(owner)
             trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
@@ -561,22 +591,17 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         def open_past(session_id, owner):
             hidden = {past_md: gr.update(visible=False), past_json: gr.update(visible=False),
                       past_html: gr.update(visible=False), past_view: ""}
-            if store is None or not session_id or store.sessions(owner) is None:
+            if store is None or not session_id or not owner:
                 return hidden
             if session_id not in {r.id for r in store.sessions(owner)}:
                 return hidden  # only this browser's own sessions can be opened
             tr = store.transcript(session_id)
-            folder = Path(tempfile.mkdtemp(prefix="interviewer-past-"))
-            files = {}
-            for fmt, suffix in FORMATS.items():
-                path = folder / f"interview-{session_id[:8]}{suffix}"
-                path.write_text({"markdown": tr.to_markdown, "json": tr.to_json, "html": tr.to_html}[fmt](),
-                                encoding="utf-8")
-                files[fmt] = str(path)
+            # One folder per past session, rewritten on each opening: nothing piles up.
+            folder = Path(tempfile.gettempdir()) / "interviewer-past" / session_id
+            md, js, page = write_transcript_files(tr, folder, ("markdown", "json", "html"))
             cards = "".join(view.feedback_html(t, i) for i, t in enumerate(tr.turns, start=1))
-            return {past_md: gr.update(value=files["markdown"], visible=True),
-                    past_json: gr.update(value=files["json"], visible=True),
-                    past_html: gr.update(value=files["html"], visible=True), past_view: cards}
+            return {past_md: gr.update(value=md, visible=True), past_json: gr.update(value=js, visible=True),
+                    past_html: gr.update(value=page, visible=True), past_view: cards}
 
         def delete_history(owner):
             if store is not None and owner:
@@ -612,6 +637,14 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     return demo
 
 
+def _questions_or_none(path: str) -> list[bank_mod.Question]:
+    """A bank's questions, or none when it does not load (the setup lists it as invalid already)."""
+    try:
+        return bank_mod.load_bank(path).questions
+    except BankError:
+        return []
+
+
 def _grader_line(choice: GraderChoice) -> str:
     line = f"**Grader:** {view.literal_markdown(choice.label)}"
     return line + (f"  \n⚠️ {view.literal_markdown(choice.notice)}" if choice.notice else "")
@@ -622,11 +655,15 @@ def _grader_for(settings: Settings, default: GraderChoice, url: str, model: str,
     url, model, key = (url or "").strip(), (model or "").strip(), (key or "").strip()
     if not (url or model or key):
         return default
+    if not settings.browser_llm_settings:
+        raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
     overrides: dict[str, Any] = {"grader": "llm"}
-    if url:
-        overrides["base_url"] = url.strip()
+    if url and url != settings.base_url:
+        # Another server: the server's own key must never travel to a URL a visitor typed.
+        overrides["base_url"] = url
+        overrides["api_key"] = None
     if model:
-        overrides["model"] = model.strip()
+        overrides["model"] = model
     if key:
         overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
     session_settings = settings.model_copy(update=overrides)
@@ -658,18 +695,18 @@ def _show_step(ws: WebSession, step: Step) -> None:
         ws.say("That was the last question. Your summary is below.")
 
 
-def server_settings() -> dict[str, Any]:
+def server_settings(settings: Settings | None = None) -> dict[str, Any]:
     """Where to listen: 127.0.0.1 unless told otherwise; any other address needs a login unless opted out."""
-    host = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1")
-    port = int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
-    options: dict[str, Any] = {"server_name": host, "server_port": port}
-    auth = os.environ.get("INTERVIEWER_AUTH", "")
+    settings = settings or load_settings()
+    host = settings.server_name
+    options: dict[str, Any] = {"server_name": host, "server_port": settings.server_port}
+    auth = settings.auth.get_secret_value() if settings.auth else ""
     if auth:
         user, _, password = auth.partition(":")
         if not user or not password:
             raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
         options["auth"] = (user, password)
-    elif not _is_loopback(host) and os.environ.get("INTERVIEWER_ALLOW_OPEN") != "1":
+    elif not _is_loopback(host) and not settings.allow_open:
         raise ConfigError(
             f"refusing to serve on {host} without a login: set INTERVIEWER_AUTH=user:password "
             "(or INTERVIEWER_ALLOW_OPEN=1 to serve without one)"

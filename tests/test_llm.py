@@ -267,3 +267,9 @@ def test_one_sdk_client_per_event_loop(fake):
 
     assert len(asyncio.run(two_at_once())) == 2
     assert len(client._clients) == 1
+
+
+def test_a_content_filter_stop_is_a_plain_reason(fake):
+    fake.enqueue(reply('{"reasoning": "x', finish_reason="content_filter"))
+    reason = reason_of(lambda: structured(client_for(fake)))
+    assert "content filter" in reason

@@ -244,3 +244,46 @@ def test_review_order_follows_fsrs_for_a_scripted_history(tmp_path):
     states = store.review_states()
     assert states[q5.id].attempts == 2 and states[q5.id].due > now
     assert order_due([q7, q8, q6, q5], states, now) == [q8, q6, q7, q5]  # not due: soonest first
+
+
+def test_resume_of_a_session_saved_before_its_first_question_asks_it_once(tmp_path):
+    store = Store(tmp_path)
+    s = new_session(store, QUESTIONS[:3])
+    with sqlite3.connect(store.path) as conn:  # a crash right after the session row was written
+        conn.execute("DELETE FROM turns WHERE session_id = ?", (s.session_id,))
+    restored = store.restore(s.session_id, OfflineGrader(), TemplateFollowUps())
+    assert [t.question_id for t in restored.turns] == [QUESTIONS[0].id]
+    assert restored.question_message().startswith(f"Question 1 of 3: {QUESTIONS[0].text}")
+
+
+def test_a_session_ended_before_any_answer_leaves_nothing(tmp_path):
+    store = Store(tmp_path)
+    s = new_session(store, QUESTIONS[:2])
+    s.end()
+    assert store.sessions() == []
+
+
+def test_review_state_is_kept_per_owner(tmp_path):
+    store = Store(tmp_path)
+    for owner, answer in (("alice", GOOD), ("bob", WEAK)):
+        s = Session([QUESTIONS[4]], SessionSettings(count=1, followups=0), on_event=store.hook(owner))
+        run(s.answer(answer))
+    alice, bob = store.review_states("alice"), store.review_states("bob")
+    assert alice[QUESTIONS[4].id].last_score > bob[QUESTIONS[4].id].last_score
+    assert store.review_states() == {}  # the command line's own reviews: none yet
+    store.delete_all("bob")
+    assert store.review_states("bob") == {} and QUESTIONS[4].id in store.review_states("alice")
+
+
+def test_migration_3_keeps_the_command_lines_reviews(tmp_path):
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as conn:  # a database at schema 2, with one review
+        for script in MIGRATIONS[:2]:
+            conn.executescript(script)
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute("INSERT INTO reviews VALUES ('genai_misc#5', 'h', ?, '2026-01-02T00:00:00+00:00', "
+                     "'2026-01-01T00:00:00+00:00')",
+                     ('{"question_id": "genai_misc#5", "card": {}, "last_score": 12.0, "attempts": 1}',))
+    store = Store(tmp_path)
+    assert store.version == len(MIGRATIONS)
+    assert store.review_states()["genai_misc#5"].last_score == 12.0

@@ -128,3 +128,25 @@ def test_the_readme_automation_example_runs(url):
     data = json.loads(Path(namespace["path"]).read_text(encoding="utf-8"))
     assert data["schema"] == "interviewer.transcript/1"
     assert data["turns"][0]["answer"] == "My answer ..."
+
+
+def test_an_empty_answer_is_not_taken(url):
+    client = Client(url, verbose=False)
+    client.predict(api_name="/start")
+    outputs = client.predict("   ", api_name="/answer")
+    assert any("Type an answer first" in str(o) for o in outputs)
+    assert transcript(client)["turns"][0]["answer"] is None  # the question is still open
+
+
+def test_typed_llm_settings_never_send_the_servers_key_elsewhere():
+    from interviewer.grading.factory import choose_grader
+    from interviewer.ui import _grader_for
+
+    server = Settings(grader="llm", api_key="sk-SERVER-SECRET", model="gpt-4o-mini")
+    choice = _grader_for(server, choose_grader(server), "http://elsewhere.example/v1", "m", "")
+    assert choice.grader.client._api_key is None  # the server's key stays with the server's URL
+    choice = _grader_for(server, choose_grader(server), "", "gpt-4.1-mini", "")
+    assert choice.grader.client._api_key == "sk-SERVER-SECRET" and choice.grader.client.base_url is None
+    closed = server.model_copy(update={"browser_llm_settings": False})
+    with pytest.raises(Exception, match="INTERVIEWER_BROWSER_LLM_SETTINGS"):
+        _grader_for(closed, choose_grader(closed), "http://elsewhere.example/v1", "m", "")

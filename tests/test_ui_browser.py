@@ -356,3 +356,22 @@ def test_html_and_script_in_an_answer_are_shown_literally_and_never_run(page, tm
         assert page.evaluate("typeof window.__xss") == "undefined"
         assert dialogs == []
 
+
+
+def test_skip_pressed_while_grading_waits_its_turn_and_loses_nothing(page):
+    """Skip and End during a slow grading must not interleave with it (one action at a time per session)."""
+    with FakeOpenAI(responder=grade_responder, delay=2.5) as fake, served(llm_settings(fake)) as url:
+        open_app(page, url)
+        setup(page, count=2, followups=False)
+        start(page, 2)
+        answer_box(page).fill(ANSWER_1)
+        page.locator("#submit-btn").click()
+        expect(user_messages(page).first).to_contain_text("human oversight")  # taken, grading now
+        page.locator("#skip-btn").click()
+        expect(page.locator("#notice")).to_contain_text("Still grading")
+        expect(page.locator("#chat")).to_contain_text("Question 2 of 2", timeout=20_000)
+        _, raw = download(page, "dl-json")
+    turns = json.loads(raw)["turns"]
+    assert turns[0]["answer"] == ANSWER_1 and not turns[0]["skipped"]
+    assert turns[0]["grade"]["grader"] == "llm:gpt-fake"
+    assert len(turns) == 2 and not turns[1]["skipped"]  # the click during grading skipped nothing

@@ -24,6 +24,10 @@ class GraderChoice:
 def choose_grader(settings: Settings) -> GraderChoice:
     if settings.grader == "offline" or not (settings.llm_requested or settings.api_key or settings.base_url):
         return GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL)
+    if settings.grader == "llm" and not (settings.api_key or settings.base_url):
+        raise ConfigError(
+            "INTERVIEWER_GRADER=llm needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server such as Ollama)"
+        )
     if not settings.model:
         if settings.grader == "llm":
             raise ConfigError("INTERVIEWER_MODEL is not set: name the model the LLM grader should use")

@@ -19,10 +19,11 @@ from pydantic import BaseModel, Field
 
 from ..bank import extract_key_points
 from ..config import Settings
+from ..errors import GraderError
 from ..llm import InvalidOutput, LLMClient, LLMError
 from ..prompts import render
 from ..rubric import Rubric, load_rubric
-from ..tokens import truncate_to_tokens
+from ..tokens import count_tokens, truncate_to_tokens
 from ..transcript import Usage
 from . import text as t
 from .models import (
@@ -125,22 +126,30 @@ class LLMGrader:
                 return await self._grade(request, usage)
         except TimeoutError:
             reason = f"grading took longer than the {self.budget:g} s budget"
-        except LLMError as exc:
-            reason = exc.reason
+        except GraderError as exc:  # LLMError and anything else the client reports as a failed grading
+            reason = getattr(exc, "reason", str(exc))
         return probe.model_copy(update={"fallback_reason": reason})
 
     def messages(self, request: GradeRequest) -> tuple[list[dict[str, str]], bool]:
         """The chat messages for a request, and whether the reply was cut to the token budget."""
         rubric = self.rubrics[request.kind]
         tag = f"reply_{secrets.token_hex(4)}"
-        # Sentences that address the grader are taken out before the model reads the reply (the flag says so).
-        reply, _ = t.without_injection(request.answer, "[text addressed to the grader removed]")
+        # Sentences that address the grader are taken out before the model reads the reply (the flag says so),
+        # in the first answer and the follow-up answers alike, and all of them share one token budget.
+        removed = "[text addressed to the grader removed]"
+        reply, _ = t.without_injection(request.answer, removed)
         reply, truncated = truncate_to_tokens(reply, self.answer_tokens)
-        followups = [
+        budget = max(0, self.answer_tokens - count_tokens(reply).tokens)
+        followups = []
+        for f in request.followups:
+            if not f.answer:
+                continue
+            answer, _ = t.without_injection(f.answer, removed)
+            answer, cut = truncate_to_tokens(answer, budget)
+            truncated = truncated or cut
+            budget = max(0, budget - count_tokens(answer).tokens)
             # the follow-up question was written by a model that read the reply: it is neutralised too
-            {"question": neutralise_tags(f.question), "answer": neutralise_tags(f.answer or "")}
-            for f in request.followups if f.answer
-        ]
+            followups.append({"question": neutralise_tags(f.question), "answer": neutralise_tags(answer)})
         user = render(
             "grade_request.md.j2",
             rubric=rubric.name,
