@@ -239,6 +239,16 @@ def extract_key_points(reference: str) -> list[str]:
     return cleaned
 
 
+def label_of(point: str, reference: str) -> str | None:
+    """The bold label (`**Label:** ...`) of the reference line that holds a key point, if any."""
+    needle = point.lower()[:40]
+    for line in reference.split("\n"):
+        text = _LIST_ITEM.match(line).group(1) if _LIST_ITEM.match(line) else line.strip()
+        if (m := _LABEL.match(text)) and needle in m.group(2).lower():
+            return m.group(1).strip().rstrip(":")
+    return None
+
+
 def _split_items(text: str) -> list[str]:
     """Split `a, b, and c.` into items, but keep parentheses and `code` together."""
     sentences = [s for s in _SENTENCE_END.split(text) if s.strip()]

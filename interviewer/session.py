@@ -16,7 +16,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from .bank import Question
+from .bank import Question, label_of
 from .errors import InterviewerError
 from .grading import text as t
 from .grading.models import FollowUp, Grade, GradeRequest
@@ -51,9 +51,22 @@ class TemplateFollowUps:
     """Offline follow-ups: a question built from the most important missed point, without its answer."""
 
     async def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]:
-        topic = missed[0].rstrip(".")
+        yield template_followup(missed[0], request.reference)
+
+
+def template_followup(point: str, reference: str) -> str:
+    """Point toward the area of a missed key point (its bold label in the reference) without stating it."""
+    label = label_of(point, reference)
+    if label:
+        acronym = any(any(c.isupper() for c in word[1:]) for word in label.split())
+        area = label if acronym else label.lower()  # keep GANs, RAG, ...
+        return f"Let's go a bit deeper. What would you say about the {area}?"
+    words = point.rstrip(".").split()
+    if len(words) <= 4:
+        topic = " ".join(words)
         topic = topic[0].lower() + topic[1:] if topic[:2].isalpha() and not topic[:2].isupper() else topic
-        yield f"Let's go a bit deeper. What can you tell me about {t.shorten(topic, 12)}, in this context?"
+        return f"Let's go a bit deeper. What about {topic}?"
+    return "Let's go a bit deeper. What else matters here that you haven't mentioned yet?"
 
 
 class Step(BaseModel):

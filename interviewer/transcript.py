@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .bank import extract_key_points
-from .grading.models import FollowUp, Grade, grader_label
+from .grading.models import FollowUp, Grade, flag_words, grader_label
 
 SCHEMA = "interviewer.transcript/1"
 
@@ -251,6 +251,8 @@ def render_html(tr: Transcript) -> str:
             body.append(f"<table><tr><th>Criterion</th><th>Average (of 5)</th></tr>{rows}</table>")
     for i, turn in enumerate(tr.turns, start=1):
         body.append(f"<h2>Question {i}: {_e(turn.question)}</h2>")
+        if turn.hints:
+            body.append(f"<p class=muted>Hints taken: {_e('; '.join(turn.hints))}</p>")
         if turn.skipped:
             body.append("<p><em>Skipped.</em></p>")
         elif turn.answer is not None:
@@ -271,13 +273,21 @@ def _html_grade(g: Grade) -> str:
     parts = [f"<p class=score>Score: {g.overall:.0f}/100 ({_e(g.band)}) · {_e(grader_label(g))}</p>"]
     if g.fallback_reason:
         parts.append(f"<p class=notice>LLM grading failed ({_e(g.fallback_reason)}); graded offline.</p>")
+    if g.flags:
+        parts.append(f"<p class=muted>Note: {_e(flag_words(g.flags))}</p>")
     if g.criteria:
         rows = "".join(
             f"<tr><td>{_e(c.name)}</td><td>{c.score:g}/{c.max}</td><td>{c.weight:g}</td><td>{_e(c.justification)}</td></tr>"
             for c in g.criteria
         )
         parts.append(f"<table><tr><th>Criterion</th><th>Score</th><th>Weight</th><th>Justification</th></tr>{rows}</table>")
-    for title, items in (("Covered", g.covered), ("Missed", g.missed), ("Factual errors", g.factual_errors),
+    if g.key_points:
+        items = "".join(
+            f"<li>{_e(k.status)}: {_e(k.point)}" + (f" <q>{_e(k.evidence)}</q>" if k.evidence else "") + "</li>"
+            for k in g.key_points
+        )
+        parts.append(f"<p>Key points:</p><ul>{items}</ul>")
+    for title, items in (("Strengths", g.strengths), ("Factual errors", g.factual_errors),
                          ("Suggestions", g.suggestions)):
         if items:
             parts.append(f"<p>{title}:</p><ul>{''.join(f'<li>{_e(x)}</li>' for x in items)}</ul>")

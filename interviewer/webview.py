@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from .grading.models import Grade, grader_label
+from .grading.models import Grade, flag_words, grader_label
 from .transcript import Summary, Transcript, TurnRecord
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -22,19 +22,6 @@ def literal_markdown(text: str) -> str:
 
 def e(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-FLAG_WORDS = {
-    "empty_answer": "empty answer",
-    "non_answer": "not an answer",
-    "truncated_answer": "answer cut to the grading budget (the transcript keeps it whole)",
-    "possible_prompt_injection": "the answer seems to address the grader; such text earns nothing",
-    "correctness_not_assessed": "correctness not assessed (offline grader)",
-}
-
-
-def flag_words(flags: list[str]) -> str:
-    return "; ".join(FLAG_WORDS.get(f, f) for f in flags)
 
 
 def progress_html(done: int, total: int, label: str) -> str:

@@ -418,3 +418,13 @@ def test_shuffle_with_a_seed_is_reproducible():
 def test_session_needs_questions():
     with pytest.raises(ValueError):
         Session([], SessionSettings())
+
+
+def test_the_offline_followup_points_to_an_area_without_giving_the_answer():
+    from interviewer.session import template_followup
+
+    latent = Q[3]
+    question = template_followup(latent.key_points[0], latent.reference)  # a whole sentence of the reference
+    assert "lower-dimensional" not in question and "What else matters" in question
+    assert template_followup("Mode collapse", Q[5].reference).endswith("What would you say about the GANs?")
+    assert template_followup("Human oversight", Q[1].reference).endswith("about the mitigation strategies?")
