@@ -5,24 +5,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from . import bank as bank_mod
 from . import review
-from .config import Settings
+from .config import Settings, load_settings
 from .errors import BankError, InterviewerError
 from .evaluate import LabelledResult, evaluate, format_report
 from .grading.factory import choose_grader
-from .grading.models import Grade, GradeRequest, grader_label
+from .grading.models import CORRECTNESS_NOT_ASSESSED, Grade, GradeRequest, flag_words, grader_label
 from .session import Session, SessionSettings, Step, plan_questions
 from .store import Store
-from .transcript import Transcript
+from .transcript import Transcript, summarise
+
+MAX_QUESTIONS = 500
+"""The most questions one session takes (SessionSettings.count)."""
+MAX_MISSED_SHOWN = 8
+COMMANDS = ("/hint", "/skip", "/repeat", "/end")
+_COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,10 +41,45 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InterviewerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_error_message(exc)}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:  # settings read without load_settings(), which names the variable itself
+        if exc.title != Settings.__name__:
+            raise
+        print(f"error: {_settings_message(exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else f"error: {exc}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _error_message(exc: InterviewerError) -> str:
+    if isinstance(exc, BankError) and not exc.line:  # about the whole file: no line to point at
+        return f"{exc.path}: {exc.message}"
+    return str(exc)
+
+
+def _settings_message(exc: ValidationError) -> str:
+    """Names each setting (environment variable or .env entry) whose value is wrong."""
+    problems = []
+    for e in exc.errors(include_url=False):
+        name = ".".join(map(str, e["loc"])) or "settings"
+        got = "" if "KEY" in name else f" (got {e['input']!r})"  # never echo a key
+        problems.append(f"{name}: {e['msg']}{got}")
+    return "invalid setting: " + "; ".join(problems)
+
+
+def _question_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_QUESTIONS:
+        raise argparse.ArgumentTypeError(f"expected a number of questions from 1 to {MAX_QUESTIONS}, got {text!r}")
+    return n
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
     practice = sub.add_parser("practice", help="a practice session in the terminal")
     practice.add_argument("--bank", action="append", help="bank file or folder (repeatable); default: INTERVIEWER_BANK")
-    practice.add_argument("-n", "--count", type=int, default=5, help="number of questions (default 5)")
+    practice.add_argument("-n", "--count", type=_question_count, default=5,
+                          help=f"number of questions, 1-{MAX_QUESTIONS} (default 5)")
     practice.add_argument("--order", choices=["in-order", "shuffle", "weakest", "due"], default="in-order")
     practice.add_argument("--seed", type=int, help="seed for --order shuffle")
     practice.add_argument("--mode", choices=["practice", "mock"], default="practice")
@@ -117,16 +160,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _practice(args: argparse.Namespace) -> int:
-    settings = Settings()
+    settings = load_settings()
     choice = choose_grader(settings)
     store = Store.open(settings)
     out = sys.stdout
     if args.resume:
-        unfinished = store.unfinished()
-        if not unfinished:
-            raise InterviewerError("no unfinished session to resume")
-        session_id = unfinished[0].id if args.resume == "latest" else store.resolve(args.resume)
-        session = store.restore(session_id, choice.grader, choice.followups)
+        session = _resume(store, args.resume, choice)
         done = sum(1 for t in session.turns if t.skipped or t.grade is not None)
         print(f"Resuming session {session.session_id[:8]}: {done} of {session.total} questions done.", file=out)
     else:
@@ -150,20 +189,50 @@ def _practice(args: argparse.Namespace) -> int:
         print(choice.notice, file=out)
     print(f"Session {session.session_id[:8]} is saved as you go (resume: interviewer practice --resume).", file=out)
     print("Type your answer; finish it with an empty line. Commands: /hint /skip /repeat /end\n", file=out)
-    asyncio.run(_practice_loop(session, _read_answers(sys.stdin, out), out))
+    # One event loop for the whole session, entered only to grade or stream: input is read outside it,
+    # so Ctrl+C stops a read at once (inside the loop asyncio would only cancel the task).
+    with asyncio.Runner() as runner:
+        try:
+            _practice_loop(session, _read_answers(sys.stdin, out), out, runner.run)
+        except KeyboardInterrupt:
+            _save_transcript(_answered_so_far(session), args.out, out)
+            print(f"\nInterrupted: the session is saved; resume it with: interviewer practice --resume "
+                  f"{session.session_id[:8]}", file=out)
+            return 130
     return _save_transcript(session.transcript(), args.out, out)
 
 
+def _resume(store: Store, wanted: str, choice: Any) -> Session:
+    """The session to resume: the one named, or the latest unfinished one ("latest")."""
+    if wanted == "latest":
+        unfinished = store.unfinished()
+        if not unfinished:
+            raise InterviewerError("no unfinished session to resume")
+        session_id = unfinished[0].id
+    else:
+        session_id = store.resolve(wanted)
+    session = store.restore(session_id, choice.grader, choice.followups)
+    if session.finished:
+        raise InterviewerError(f"session {session_id[:8]} is finished: nothing to resume")
+    return session
+
+
 def _read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
-    """Answers typed in the terminal: lines up to an empty line; a /command alone on a line; None at end of input."""
-    while True:
+    """Answers typed in the terminal, each ending with an empty line; None at the end of input.
+
+    A known command (/hint, /skip, /repeat, /end, any case) alone on the first line is yielded at once, in
+    lower case. A lone /word that is no command is refused and the prompt asked again; anything more (text
+    after it on the line, or more lines, e.g. "/usr/lib is where...") is an answer.
+    """
+    ended = False
+    while not ended:
         lines: list[str] = []
         out.write("> ")
         out.flush()
         for line in stream:
             line = line.rstrip("\n")
-            if not lines and line.strip().startswith("/"):
-                lines = [line.strip()]
+            if not lines and line.strip().lower() in COMMANDS:
+                lines = [line.strip().lower()]
                 break
             if not line.strip():
                 if lines:
@@ -171,49 +240,57 @@ def _read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
                 continue
             lines.append(line)
         else:
-            if not lines:
-                yield None
-                return
+            ended = True
+        if not lines:
+            break
+        if len(lines) == 1 and _COMMAND_LIKE.fullmatch(lines[0].strip()) and lines[0] not in COMMANDS:
+            print(f"Unknown command {lines[0].strip()}: use /hint, /skip, /repeat or /end", file=out)
+            continue
         yield "\n".join(lines)
+    yield None
 
 
-async def _practice_loop(session: Session, answers: Iterator[str | None], out: TextIO) -> None:
-    settled = await session.settle() if session.turns and session.current is not None else None
+def _practice_loop(session: Session, answers: Iterator[str | None], out: TextIO,
+                   run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+    """Ask, take answers and commands, show feedback, until the session or the input ends; then the results.
+
+    `run` runs one coroutine in the session's event loop (asyncio.Runner.run).
+    """
+    settled = run(session.settle())
     if settled is not None:
         _show_step(settled, out)
-        if session.finished:
-            return
     elif session.current is not None:
         print(session.question_message(), file=out)
         if session.awaiting_followup:
             print(session.repeat(), file=out)
-    for text in answers:
+    while not session.finished:
+        text = next(answers)
         if text is None or text == "/end":
-            break
-        if text == "/hint":
+            run(session.finish())
+        elif text == "/hint":
             print(session.hint(), file=out)
-            continue
-        if text == "/repeat":
+        elif text == "/repeat":
             print(session.repeat(), file=out)
-            continue
-        if text == "/skip":
-            step = session.skip()
+        elif text == "/skip":
+            _show_step(session.skip(), out)
         else:
-            step = Step()
-            async for item in session.answer_stream(text):
-                if isinstance(item, str):
-                    out.write(item)
-                    out.flush()
-                else:
-                    step = item
-            if step.followup:
-                print(file=out)
-        _show_step(step, out)
-        if session.finished:
-            return
-    summary = await session.finish()
+            _show_step(run(_answer(session, text, out)), out)
     if session.turns:
-        _show_step(Step(finished=True, summary=summary), out)
+        _show_results(session, out)
+
+
+async def _answer(session: Session, text: str, out: TextIO) -> Step:
+    """Take an answer, printing a follow-up question as it is written."""
+    step = Step()
+    async for item in session.answer_stream(text):
+        if isinstance(item, str):
+            out.write(item)
+            out.flush()
+        else:
+            step = item
+    if step.followup:
+        print(file=out)
+    return step
 
 
 def _show_step(step: Step, out: TextIO) -> None:
@@ -223,38 +300,72 @@ def _show_step(step: Step, out: TextIO) -> None:
         print(format_grade(step.feedback), file=out)
     if step.next_question:
         print(f"\n{step.next_question}", file=out)
-    if step.finished and step.summary:
-        s = step.summary
-        print("\n=== Summary ===", file=out)
-        overall = "-" if s.overall is None else f"{s.overall:.0f}/100"
-        print(f"Overall: {overall} ({s.answered} answered, {s.skipped} skipped)", file=out)
-        for name, value in s.criteria.items():
-            print(f"  {name:<20} {value:.1f}/5", file=out)
-        if s.study:
-            print("Study next:", *(f"  - {x}" for x in s.study), sep="\n", file=out)
+
+
+def _show_results(session: Session, out: TextIO) -> None:
+    """The end of a session: in mock mode the feedback held back until now, then the summary."""
+    if session.settings.mode == "mock":
+        print("\n=== Feedback ===", file=out)
+        for number, turn in enumerate(session.turns, start=1):
+            print(f"\nQuestion {number}: {turn.question}", file=out)
+            print(format_grade(turn.grade) if turn.grade else "Skipped: no feedback.", file=out)
+    s = session.summary()
+    print("\n=== Summary ===", file=out)
+    overall = "-" if s.overall is None else f"{s.overall:.0f}/100"
+    print(f"Overall: {overall} ({s.answered} answered, {s.skipped} skipped)", file=out)
+    for name, value in s.criteria.items():
+        print(f"  {name:<20} {value:.1f}/5", file=out)
+    if s.study:
+        print("Study next:", *(f"  - {x}" for x in s.study), sep="\n", file=out)
 
 
 def format_grade(g: Grade) -> str:
     lines = [f"Score: {g.overall:.0f}/100 ({g.band}) - {grader_label(g)}"]
     if g.fallback_reason:
         lines.append(f"  (LLM grading failed: {g.fallback_reason})")
+    flags = [f for f in g.flags if f != CORRECTNESS_NOT_ASSESSED]  # the grader's label already says so
+    if flags:
+        lines.append(f"  Note: {flag_words(flags)}")
     lines += [f"  {c.name:<20} {c.score:g}/{c.max}  {c.justification}" for c in g.criteria]
+    lines += _bullets("Factual errors", g.factual_errors)
+    lines += _bullets("Strengths", g.strengths)
     if g.covered:
         lines.append("  Covered: " + "; ".join(g.covered))
     if g.missed:
-        lines.append("  Missed: " + "; ".join(g.missed))
-    lines += [f"  - {s}" for s in g.suggestions]
+        more = len(g.missed) - MAX_MISSED_SHOWN
+        lines.append("  Missed: " + "; ".join(g.missed[:MAX_MISSED_SHOWN]) + (f"; and {more} more" if more > 0 else ""))
+    lines += _bullets("Suggestions", g.suggestions)
+    if g.improved_answer and g.improved_answer.strip():
+        lines.append("  Improved answer:")
+        lines += [f"    {line}".rstrip() for line in g.improved_answer.strip().splitlines()]
     return "\n".join(lines)
+
+
+def _bullets(title: str, items: list[str]) -> list[str]:
+    return [f"  {title}:", *(f"    - {x}" for x in items)] if items else []
+
+
+def _answered_so_far(session: Session) -> Transcript:
+    """The transcript of an interrupted session: the turns answered or skipped, the session left open."""
+    tr = session.transcript()
+    turns = [t for t in tr.turns if t.answer is not None or t.skipped]
+    return tr.model_copy(update={"turns": turns, "summary": summarise(turns) if turns else None})
 
 
 def _save_transcript(transcript: Transcript, folder: Path, out: TextIO) -> int:
     if not transcript.turns:
-        print("No question answered: no transcript written.", file=out)
+        print("\nNo answer given: no transcript written.", file=out)
         return 0
-    folder.mkdir(parents=True, exist_ok=True)
     stem = folder / f"interview-{transcript.started_at:%Y%m%d-%H%M%S}-{transcript.session_id[:8]}"
-    stem.with_suffix(".md").write_text(transcript.to_markdown(), encoding="utf-8")
-    stem.with_suffix(".json").write_text(transcript.to_json(), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".md").write_text(transcript.to_markdown(), encoding="utf-8")
+        stem.with_suffix(".json").write_text(transcript.to_json(), encoding="utf-8")
+    except OSError as exc:
+        raise InterviewerError(
+            f"cannot write the transcript in {folder} ({exc.strerror or exc}); it is in the history: "
+            f"interviewer history export {transcript.session_id[:8]}"
+        ) from exc
     print(f"\nTranscript written: {stem}.md and {stem}.json", file=out)
     return 0
 
@@ -285,12 +396,19 @@ def _bank_check(args: argparse.Namespace) -> int:
         for r in reports:
             if r["errors"]:
                 for e in r["errors"]:
-                    print(f"{r['path']}:{e['line']}: error: {e['message']}")
+                    where = f"{r['path']}:{e['line']}" if e["line"] else r["path"]  # line 0: the whole file
+                    print(f"{where}: error: {e['message']}")
             else:
-                print(f"{r['path']}: ok: {r['title']!r}, {r['questions']} questions ({r['experience']} experience)")
+                print(f"{r['path']}: ok: {r['title']!r}, {_plural(r['questions'], 'question')} "
+                      f"({r['experience']} experience)")
         total = sum(r["questions"] for r in reports)
-        print(f"{total} questions in {len(reports)} file(s); {sum(bool(r['errors']) for r in reports)} with errors")
+        failed = sum(bool(r["errors"]) for r in reports)
+        print(f"{_plural(total, 'question')} in {_plural(len(reports), 'file')}; {failed} with errors")
     return 1 if any(r["errors"] for r in reports) else 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _bank_export(args: argparse.Namespace) -> int:
@@ -318,12 +436,13 @@ class GradeLine(GradeRequest):
 
 
 class LabelledLine(GradeLine):
-    score: int
+    score: int = Field(ge=1, le=5, strict=True)
+    """The true score, a whole number 1-5."""
     level: str = ""
 
 
 def _grading_settings(args: argparse.Namespace) -> Settings:
-    return Settings(grader=args.grader) if args.grader else Settings()
+    return load_settings(grader=args.grader) if args.grader else load_settings()
 
 
 def _read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[str, Any] | None, Any]]:
@@ -342,10 +461,18 @@ def _read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[
             continue
         try:
             raw = json.loads(line)
-            if not isinstance(raw, dict):
-                raise ValueError("a line must be a JSON object")
+        except json.JSONDecodeError as exc:
+            yield lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        except RecursionError:
+            yield lineno, None, "not valid JSON (nested too deeply)"
+            continue
+        if not isinstance(raw, dict):
+            yield lineno, None, "a line must be a JSON object"
+            continue
+        try:
             yield lineno, raw, model.model_validate(raw)
-        except (ValueError, ValidationError) as exc:
+        except ValidationError as exc:
             yield lineno, None, _short_error(exc)
 
 
@@ -392,14 +519,19 @@ def _progress(total: int) -> Callable[[int], None]:
     return show
 
 
+def _grade_lines(grader: Any, items: list) -> list:
+    """Grade the parsed lines (error strings pass through), with a progress bar over those alone."""
+    progress = _progress(sum(not isinstance(item, str) for item in items))
+    return asyncio.run(_grade_all(items, lambda r: _grade_request(grader, r), progress))
+
+
 def _grade(args: argparse.Namespace) -> int:
     choice = choose_grader(_grading_settings(args))
     parsed = list(_read_jsonl(args.input, GradeLine))
-    items = [model for _, _, model in parsed]
-    results = asyncio.run(_grade_all(items, lambda r: _grade_request(choice.grader, r), _progress(len(items))))
     failures = 0
-    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout  # fails before any grading
     try:
+        results = _grade_lines(choice.grader, [model for _, _, model in parsed])
         for (lineno, raw, _), result in zip(parsed, results):
             if isinstance(result, str):
                 failures += 1
@@ -417,8 +549,7 @@ def _grade(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     choice = choose_grader(_grading_settings(args))
     parsed = list(_read_jsonl(args.input, LabelledLine))
-    items = [model for _, _, model in parsed]
-    results = asyncio.run(_grade_all(items, lambda r: _grade_request(choice.grader, r), _progress(len(items))))
+    results = _grade_lines(choice.grader, [model for _, _, model in parsed])
     labelled = []
     for (lineno, _, line), result in zip(parsed, results):
         if isinstance(result, str):
@@ -434,10 +565,6 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # -- history --------------------------------------------------------------------------------------
 
 
@@ -449,12 +576,12 @@ def _history_list(args: argparse.Namespace) -> int:
     if not rows:
         print("No saved sessions yet.")
         return 0
-    print(f"{'id':<10} {'started':<17} {'status':<10} {'answered':>8} {'score':>6}  bank")
+    print(f"{'id':<10} {'started (UTC)':<17} {'status':<10} {'answered':>8} {'score':>6}  bank")
     for r in rows:
         status = "finished" if r.finished_at else "unfinished"
         score = "-" if r.overall is None else f"{r.overall:.0f}"
         banks = ", ".join(Path(b).name for b in r.banks)
-        started = f"{r.started_at:%Y-%m-%d %H:%M}"
+        started = f"{r.started_at.astimezone(UTC) if r.started_at.tzinfo else r.started_at:%Y-%m-%d %H:%M}"
         print(f"{r.id[:8]:<10} {started:<17} {status:<10} {r.answered:>4}/{r.total:<3} {score:>6}  {banks}")
     return 0
 
@@ -462,7 +589,7 @@ def _history_list(args: argparse.Namespace) -> int:
 def _history_export(args: argparse.Namespace) -> int:
     store = Store.open()
     tr = store.transcript(store.resolve(args.session_id))
-    text = {"md": tr.to_markdown, "json": tr.to_json, "html": tr.to_html}[args.format]()
+    text = tr.render("markdown" if args.format == "md" else args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}", file=sys.stderr)

@@ -298,9 +298,13 @@ def test_practice_mock_mode_and_end(tmp_path):
     )
     r = cli("practice", "--bank", "mini.md", "--mode", "mock", "--out", "tr", cwd=tmp_path, stdin=stdin)
     assert r.returncode == 0, r.stderr
-    before_summary = r.stdout.split("=== Summary ===")[0]
-    assert "Score:" not in before_summary  # mock mode: no feedback until the end
-    assert "Question 2 of 2" in r.stdout
+    during, results = r.stdout.split("=== Feedback ===")
+    assert "Score:" not in during  # mock mode: no feedback until the end
+    feedback, summary = results.split("=== Summary ===")
+    assert "Question 1: What are the Hugging Face libraries for?" in feedback
+    assert feedback.count("Score:") == 1  # only the answered question: question 2 was never answered
+    assert "Overall:" in summary
+    assert "Question 2 of 2" in during
     _, js = _transcript_files(tmp_path / "tr")
     data = json.loads(js.read_text(encoding="utf-8"))
     assert len(data["turns"]) == 1  # ended before answering question 2

@@ -1,0 +1,288 @@
+"""The command line when things go wrong: odd input, bad settings, unwritable files, Ctrl+C, Ctrl+D."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from interviewer import cli as cli_module
+from interviewer.cli import _read_answers, format_grade
+from interviewer.config import Settings
+from interviewer.grading.models import CriterionScore, Grade
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "bank" / "genai_misc.md"
+ETHICS = "Bias amplification, misinformation and privacy; I would add bias audits and human oversight."
+UNKNOWN = "Unknown command /hnt: use /hint, /skip, /repeat or /end"
+
+
+def cli(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None,
+        module: str = "interviewer") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", module, *args], input=stdin, capture_output=True, text=True,
+                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=60)
+
+
+def answers(typed: str) -> tuple[list[str | None], str]:
+    out = io.StringIO()
+    return list(_read_answers(io.StringIO(typed), out)), out.getvalue()
+
+
+def transcript(folder: Path) -> dict:
+    [path] = folder.glob("interview-*.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# -- terminal input -----------------------------------------------------------------------------------
+
+
+def test_known_commands_in_any_case_alone_on_the_first_line():
+    got, shown = answers("/HINT\n  /Skip  \n/repeat\n/End\n")
+    assert got == ["/hint", "/skip", "/repeat", "/end", None]
+    assert "Unknown command" not in shown
+
+
+def test_unknown_command_is_refused_and_asked_again():
+    got, shown = answers("/hnt\n\nmy answer\n\n")
+    assert got == ["my answer", None]
+    assert UNKNOWN in shown
+    assert shown.count("> ") == 3  # asked again after the refusal, then once more at the end of input
+
+
+def test_a_slash_with_more_text_or_more_lines_is_an_answer():
+    got, _ = answers("/usr/lib is where the libraries live.\n\n/usr/lib\nholds shared libraries.\n\n/skip me\n\n")
+    assert got == ["/usr/lib is where the libraries live.", "/usr/lib\nholds shared libraries.", "/skip me", None]
+
+
+def test_end_of_input_after_an_answer_ends_the_answers():
+    assert answers("last answer\n")[0] == ["last answer", None]
+
+
+def test_unknown_command_keeps_the_question_in_a_session(tmp_path):
+    r = cli("practice", "--bank", str(DEFAULT), "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path,
+            stdin=f"/hnt\n\n/HINT\n{ETHICS}\n\n")
+    assert r.returncode == 0, r.stderr
+    assert UNKNOWN in r.stdout and "Hint:" in r.stdout
+    [turn] = transcript(tmp_path / "tr")["turns"]
+    assert turn["question_id"] == "genai_misc#1"
+    assert turn["answer"] == ETHICS and len(turn["hints"]) == 1
+
+
+# -- clean errors instead of tracebacks ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "value"), [("INTERVIEWER_GRADER", "LLM"), ("INTERVIEWER_LLM_TIMEOUT", "abc")])
+def test_a_bad_setting_names_the_variable(tmp_path, name, value):
+    for args in (["history"], ["practice"], ["grade", "--input", "in.jsonl"]):
+        r = cli(*args, cwd=tmp_path, env={name: value})
+        assert r.returncode == 1, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert r.stderr.startswith("error: ") and name in r.stderr and repr(value) in r.stderr
+
+
+def test_main_names_a_bad_setting_even_from_a_raw_settings_read(monkeypatch, capsys):
+    monkeypatch.setattr(cli_module, "load_settings", lambda **overrides: Settings(**overrides))
+    monkeypatch.setenv("INTERVIEWER_LLM_TIMEOUT", "abc")
+    assert cli_module.main(["grade", "--input", "in.jsonl"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: invalid setting: INTERVIEWER_LLM_TIMEOUT: ") and "'abc'" in err
+
+
+@pytest.mark.parametrize("count", ["0", "501", "many"])
+def test_practice_count_out_of_range_is_a_usage_error(tmp_path, count):
+    r = cli("practice", "-n", count, cwd=tmp_path)
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert "from 1 to 500" in r.stderr
+
+
+def test_grade_unwritable_output_fails_before_grading(tmp_path):
+    (tmp_path / "in.jsonl").write_text(json.dumps({"question": "Q?", "reference": "R.", "answer": "A."}) + "\n",
+                                       encoding="utf-8")
+    r = cli("grade", "--input", "in.jsonl", "--output", "nodir/x.jsonl", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert r.stderr.startswith("error: nodir/x.jsonl: ")
+    assert "grading [" not in r.stderr
+
+
+def test_history_export_unwritable_output_and_other_os_errors(tmp_path):
+    done = cli("practice", "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
+    assert done.returncode == 0, done.stderr
+    r = cli("history", "export", transcript(tmp_path / "tr")["session_id"], "--output", "nodir/x.md", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and r.stderr.startswith("error: nodir/x.md: ")
+
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    r = cli("history", cwd=tmp_path, env={"INTERVIEWER_DATA_DIR": str(tmp_path / "a-file")})
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr and r.stderr.startswith("error: ") and "a-file" in r.stderr
+
+
+def test_running_the_cli_module_itself_does_nothing(tmp_path):
+    r = cli("history", cwd=tmp_path, module="interviewer.cli")
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+
+
+# -- resume, Ctrl+C, Ctrl+D ---------------------------------------------------------------------------
+
+
+def test_resume_of_a_finished_session_is_refused(tmp_path):
+    done = cli("practice", "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
+    assert done.returncode == 0, done.stderr
+    session_id = transcript(tmp_path / "tr")["session_id"]
+    r = cli("practice", "--resume", session_id[:8], "--out", "again", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
+    assert r.returncode == 1
+    assert f"session {session_id[:8]} is finished: nothing to resume" in r.stderr
+    assert not (tmp_path / "again").exists()
+    latest = cli("practice", "--resume", cwd=tmp_path)
+    assert latest.returncode == 1 and "no unfinished session" in latest.stderr
+
+
+def _read_until_prompt_after(proc: subprocess.Popen, marker: str, timeout: float = 30) -> str:
+    """Stdout of a running process until it shows `marker` and then waits at the "> " prompt."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker.encode() not in seen or not seen.endswith(b"> "):
+        assert time.monotonic() < deadline, seen.decode()
+        ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            assert chunk, seen.decode()
+            seen += chunk
+    return seen.decode()
+
+
+def test_ctrl_c_saves_what_was_answered_and_the_session_stays_resumable(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interviewer", "practice", "--bank", str(DEFAULT), "-n", "3", "--followups", "0",
+         "--out", "tr"],
+        cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        proc.stdin.write(f"{ETHICS}\n\n".encode())
+        proc.stdin.flush()
+        shown = _read_until_prompt_after(proc, "Question 2 of 3")  # waiting for the second answer
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    out = shown + rest.decode()
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode()
+    session_id = out.split("Session ", 1)[1][:8]
+    assert (f"Interrupted: the session is saved; resume it with: interviewer practice --resume {session_id}"
+            in out)
+    saved = transcript(tmp_path / "tr")
+    assert saved["finished_at"] is None
+    assert [t["answer"] for t in saved["turns"]] == [ETHICS]  # the question left unanswered is not in it
+    assert saved["summary"]["total"] == 1
+    [row] = json.loads(cli("history", "--json", cwd=tmp_path).stdout)
+    assert row["finished_at"] is None and row["answered"] == 1
+
+    resumed = cli("practice", "--resume", session_id, "--out", "tr2", cwd=tmp_path, stdin="/skip\n/skip\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Question 2 of 3" in resumed.stdout
+    turns = transcript(tmp_path / "tr2")["turns"]
+    assert [t["answer"] for t in turns] == [ETHICS, None, None] and turns[2]["skipped"]
+
+
+def test_ctrl_d_before_any_answer_writes_nothing_and_says_so(tmp_path):
+    r = cli("practice", "--bank", str(DEFAULT), "--out", "tr", cwd=tmp_path, stdin="")
+    assert r.returncode == 0, r.stderr
+    assert "\nNo answer given: no transcript written." in r.stdout
+    assert not (tmp_path / "tr").exists()
+
+
+# -- feedback -----------------------------------------------------------------------------------------
+
+
+def test_format_grade_shows_everything_the_grade_holds():
+    missed = [f"point {i}" for i in range(1, 12)]
+    grade = Grade(
+        overall=42, grader="llm:m",
+        criteria=[CriterionScore(name="correctness", score=3, weight=1, justification="Mostly right.")],
+        flags=["truncated_answer", "correctness_not_assessed"],
+        factual_errors=["BPE is not a tokenizer library"], strengths=["Clear structure"],
+        covered=["bias"], missed=missed, suggestions=["Name a mitigation"],
+        improved_answer="First line.\nSecond line.",
+    )
+    text = format_grade(grade)
+    assert "Note: answer cut to the grading budget" in text
+    assert "correctness not assessed" not in text  # only the offline grader's label says that
+    assert "Factual errors:\n    - BPE is not a tokenizer library" in text
+    assert "Strengths:\n    - Clear structure" in text
+    assert "Covered: bias" in text
+    assert "Missed: point 1; " in text and "point 8; and 3 more" in text and "point 9" not in text
+    assert "Suggestions:\n    - Name a mitigation" in text
+    assert "Improved answer:\n    First line.\n    Second line." in text
+
+
+def test_mock_mode_shows_every_feedback_numbered_before_the_summary(tmp_path):
+    r = cli("practice", "--bank", str(DEFAULT), "-n", "2", "--mode", "mock", "--followups", "0", "--out", "tr",
+            cwd=tmp_path, stdin=f"{ETHICS}\n\n/skip\n")
+    assert r.returncode == 0, r.stderr
+    during, results = r.stdout.split("=== Feedback ===")
+    assert "Score:" not in during
+    feedback, _ = results.split("=== Summary ===")
+    q1 = "Question 1: What ethical considerations are crucial when deploying generative models"
+    assert q1 in feedback and "Score:" in feedback.split(q1)[1].split("Question 2:")[0]
+    assert "Question 2: " in feedback and "Skipped" in feedback.split("Question 2: ")[1]
+
+
+# -- grade and eval -----------------------------------------------------------------------------------
+
+
+def test_grade_progress_counts_parsed_lines_and_errors_start_their_own_line(tmp_path):
+    good = json.dumps({"question": "What is BPE?", "reference": "Byte-pair encoding.", "answer": "Byte pairs."})
+    (tmp_path / "in.jsonl").write_text("\n".join([good, '{"question": "broken", ', good]) + "\n", encoding="utf-8")
+    r = cli("grade", "--input", "in.jsonl", "--grader", "offline", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "2/2" in r.stderr and "/3" not in r.stderr
+    lines = r.stderr.splitlines()
+    [bad] = [line for line in lines if "in.jsonl:2:" in line]
+    assert bad.startswith("in.jsonl:2: error: not valid JSON (")
+    assert "Expecting" not in bad.split("(")[0]
+
+
+def test_eval_rejects_a_true_score_outside_1_to_5(tmp_path):
+    labelled = ROOT / "tests" / "data" / "labelled_genai_misc.jsonl"
+    rows = [json.loads(line) for line in labelled.read_text(encoding="utf-8").splitlines() if line.strip()][:4]
+    rows[1]["score"] = 7
+    (tmp_path / "l.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    r = cli("eval", "--input", "l.jsonl", "--grader", "offline", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "l.jsonl:2: error: score" in r.stderr
+    assert json.loads(r.stdout)["all"]["n"] == 3
+
+
+# -- messages -----------------------------------------------------------------------------------------
+
+
+def test_bank_check_counts_and_missing_paths(tmp_path):
+    (tmp_path / "one.md").write_text("# One\n\n## 1. Q?\n\n**Answer:**\nA.\n", encoding="utf-8")
+    r = cli("bank", "check", "one.md", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    assert "one.md: ok: 'One', 1 question (0 experience)" in r.stdout
+    assert "1 question in 1 file;" in r.stdout and "questions" not in r.stdout
+    missing = cli("bank", "check", "nowhere.md", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "nowhere.md: error: no such file or folder" in missing.stdout and ":0" not in missing.stdout
+    practice = cli("practice", "--bank", "nowhere.md", cwd=tmp_path)
+    assert practice.returncode == 1
+    assert practice.stderr.strip() == "error: nowhere.md: no such file or folder"
+
+
+def test_history_table_says_its_times_are_utc(tmp_path):
+    done = cli("practice", "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
+    assert done.returncode == 0, done.stderr
+    header = cli("history", cwd=tmp_path).stdout.splitlines()[0]
+    assert "started (UTC)" in header
