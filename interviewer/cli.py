@@ -375,21 +375,29 @@ def _save_transcript(transcript: Transcript, folder: Path, out: TextIO) -> int:
 
 def _bank_check(args: argparse.Namespace) -> int:
     reports: list[dict[str, Any]] = []
+    first_seen: dict[str, str] = {}  # question id -> the file it came from: ids must be unique across banks
+
+    def report(path: str, bank: bank_mod.Bank | None = None, error: BankError | None = None) -> None:
+        errors = [{"line": error.line, "message": error.message}] if error else []
+        for q in bank.questions if bank else []:
+            if q.id in first_seen:
+                errors.append({"line": q.line, "message": f"question id {q.id} already comes from {first_seen[q.id]}"})
+            first_seen.setdefault(q.id, path)
+        reports.append({"path": path, "title": bank.title if bank else None,
+                        "questions": len(bank.questions) if bank else 0,
+                        "experience": bank.experience_count if bank else 0, "errors": errors})
+
     for path in args.paths:
         try:
             files = bank_mod.bank_files(path)
         except BankError as exc:
-            reports.append({"path": exc.path, "title": None, "questions": 0, "experience": 0,
-                            "errors": [{"line": exc.line, "message": exc.message}]})
+            report(exc.path, error=exc)
             continue
         for file in files:
             try:
-                b = bank_mod.load_bank(file)
-                reports.append({"path": str(file), "title": b.title, "questions": len(b.questions),
-                                "experience": b.experience_count, "errors": []})
+                report(str(file), bank_mod.load_bank(file))
             except BankError as exc:
-                reports.append({"path": str(file), "title": None, "questions": 0, "experience": 0,
-                                "errors": [{"line": exc.line, "message": exc.message}]})
+                report(str(file), error=exc)
     if args.json:
         print(json.dumps(reports, ensure_ascii=False, indent=2))
     else:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     seed: int | None = Field(7, validation_alias=_env("INTERVIEWER_SEED"))
     answer_token_budget: int = Field(2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"))
     followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"))
+    prices: Path | None = Field(None, validation_alias=_env("INTERVIEWER_PRICES"))
+    """A price table like prompts/prices.toml, for cost estimates."""
     session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))
     """Seconds a browser session's interview is kept in memory after its last use (history keeps it anyway)."""
     concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"))

@@ -62,11 +62,13 @@ class LLMClient:
         retries: int = 2,
         temperature: float | None = 0.0,
         seed: int | None = 7,
+        prices: str | None = None,
     ) -> None:
         self.model = model
         self.base_url = base_url
         self.temperature = temperature
         self.seed = seed
+        self.prices = prices
         self.timeout = timeout
         self.retries = retries
         self._api_key = api_key
@@ -94,6 +96,7 @@ class LLMClient:
             retries=settings.llm_retries,
             temperature=settings.temperature,
             seed=settings.seed,
+            prices=str(settings.prices) if settings.prices else None,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         if not values["model"]:
@@ -130,7 +133,7 @@ class LLMClient:
         else:
             prompt = sum(count_tokens(m["content"], self.model).tokens for m in messages)
             done = count_tokens(output, self.model).tokens
-        usage.add(prompt, done, load_prices().cost(self.model, prompt, done))
+        usage.add(prompt, done, load_prices(self.prices).cost(self.model, prompt, done))
 
     def _adapt(self, exc: openai.BadRequestError) -> bool:
         """Learn from a 400 that names an unsupported parameter; True when a retry may now succeed."""

@@ -286,3 +286,12 @@ def test_history_table_says_its_times_are_utc(tmp_path):
     assert done.returncode == 0, done.stderr
     header = cli("history", cwd=tmp_path).stdout.splitlines()[0]
     assert "started (UTC)" in header
+
+
+def test_bank_check_reports_the_same_question_id_in_two_files(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / "banks" / sub).mkdir(parents=True)
+        (tmp_path / "banks" / sub / "ml.md").write_text("# ML\n\n## 1. Q?\n\n**Answer:**\nR.\n", encoding="utf-8")
+    result = cli("bank", "check", "banks", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "ml.md:3: error: question id ml#1 already comes from" in result.stdout

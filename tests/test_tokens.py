@@ -107,3 +107,16 @@ def test_price_table_is_an_editable_file(tmp_path):
         assert load_prices(str(path)) == PriceTable()  # a broken file means no estimates, not a crash
     finally:
         load_prices.cache_clear()
+
+
+def test_a_price_table_from_the_settings_is_used(tmp_path):
+    from interviewer.config import Settings
+    from interviewer.llm import LLMClient
+    from interviewer.transcript import Usage
+
+    table = tmp_path / "prices.toml"
+    table.write_text('[models."my-local-model"]\ninput = 1.0\noutput = 2.0\n', encoding="utf-8")
+    client = LLMClient.from_settings(Settings(model="my-local-model", base_url="http://127.0.0.1:1/v1", prices=table))
+    usage = Usage()
+    client._record(usage, {"prompt_tokens": 1_000_000, "completion_tokens": 500_000}, [], "")
+    assert usage.estimated_cost_usd == pytest.approx(2.0)
