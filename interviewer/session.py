@@ -12,13 +12,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from .bank import Question, label_of
+from .bank import Question
 from .errors import InterviewerError
 from .grading import text as t
+from .grading.base import FollowUpWriter, Grader, TemplateFollowUps
 from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
 from .transcript import Summary, Transcript, TurnRecord, Usage, summarise
@@ -35,38 +36,6 @@ class SessionSettings(BaseModel):
     followups: int = Field(1, ge=0, le=2)
     """Follow-up questions allowed per question (0 turns them off)."""
     banks: list[str] = []
-
-
-class Grader(Protocol):
-    name: str
-
-    def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade: ...
-
-
-class FollowUpWriter(Protocol):
-    def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]: ...
-
-
-class TemplateFollowUps:
-    """Offline follow-ups: a question built from the most important missed point, without its answer."""
-
-    async def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]:
-        yield template_followup(missed[0], request.reference)
-
-
-def template_followup(point: str, reference: str) -> str:
-    """Point toward the area of a missed key point (its bold label in the reference) without stating it."""
-    label = label_of(point, reference)
-    if label:
-        acronym = any(any(c.isupper() for c in word[1:]) for word in label.split())
-        area = label if acronym else label.lower()  # keep GANs, RAG, ...
-        return f"Let's go a bit deeper. What would you say about the {area}?"
-    words = point.rstrip(".").split()
-    if len(words) <= 4:
-        topic = " ".join(words)
-        topic = topic[0].lower() + topic[1:] if topic[:2].isalpha() and not topic[:2].isupper() else topic
-        return f"Let's go a bit deeper. What about {topic}?"
-    return "Let's go a bit deeper. What else matters here that you haven't mentioned yet?"
 
 
 class Step(BaseModel):

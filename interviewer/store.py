@@ -23,9 +23,10 @@ from pydantic import BaseModel
 from .bank import Question, extract_key_points
 from .config import Settings, load_settings
 from .errors import InterviewerError
+from .grading.base import FollowUpWriter, Grader
 from .grading.models import Grade
 from .review import ReviewState, review
-from .session import FollowUpWriter, Grader, Session, SessionEvent, SessionSettings
+from .session import Session, SessionEvent, SessionSettings
 from .transcript import Summary, Transcript, TurnRecord, Usage, summarise
 
 DB_NAME = "history.sqlite3"

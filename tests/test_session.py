@@ -421,7 +421,7 @@ def test_session_needs_questions():
 
 
 def test_the_offline_followup_points_to_an_area_without_giving_the_answer():
-    from interviewer.session import template_followup
+    from interviewer.grading.base import template_followup
 
     latent = Q[3]
     question = template_followup(latent.key_points[0], latent.reference)  # a whole sentence of the reference

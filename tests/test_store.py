@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from interviewer.bank import load_bank
+from interviewer.grading.base import TemplateFollowUps
 from interviewer.grading.offline import OfflineGrader
 from interviewer.review import count_due, order_due, order_weakest, rating_for
-from interviewer.session import Session, SessionSettings, TemplateFollowUps
+from interviewer.session import Session, SessionSettings
 from interviewer.store import MIGRATIONS, Store
 from interviewer.transcript import Transcript
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..session import FollowUpWriter, Grader, TemplateFollowUps
+from .base import FollowUpWriter, Grader, TemplateFollowUps
 from .models import OFFLINE_LABEL
 from .offline import OfflineGrader
 
