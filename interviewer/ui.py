@@ -10,34 +10,41 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
-import asyncio
-import ctypes
-import ipaddress
-import shutil
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pandas as pd
-from pydantic import SecretStr
 
 from . import bank as bank_mod
 from . import review
 from . import webview as view
 from .config import Settings, load_settings
-from .errors import BankError, ConfigError, InterviewerError
-from .grading.factory import GraderChoice, choose_grader
+from .errors import InterviewerError
+from .grading.factory import choose_grader
 from .session import Session, SessionOver, SessionSettings, Step, plan_questions
-from .store import Store, default_data_dir
-from .transcript import Transcript
-
-BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-FORMATS = {"markdown": ".md", "json": ".json", "html": ".html"}
+from .web_session import (
+    FORMATS,
+    WebSession,
+    forget_browser_session,
+    free_files,
+    greeting,
+    show_step,
+    write_transcript_files,
+)
+from .web_setup import (
+    MAX_UPLOAD_BYTES,
+    browser_secret,
+    bundled_banks,
+    grader_for,
+    grader_line,
+    open_store,
+    questions_or_none,
+    server_settings,
+    take_upload,
+)
 
 CSS = """
 .iv-progress{margin:.25rem 0 .5rem}.iv-progress-label{font-weight:600;margin-bottom:.25rem}
@@ -79,153 +86,6 @@ SUBMIT_SHORTCUT_JS = """
 """
 
 
-@dataclass
-class WebSession:
-    """One browser session: its engine, its chat as shown, its grader, and a folder for downloads."""
-
-    session: Session
-    grader_label: str
-    chat: list[dict[str, str]] = field(default_factory=list)
-    notice: str = ""
-    sent: dict[int, dict[str, Any]] = field(default_factory=dict)
-    """Component properties last sent to the page: only changes are sent again (Gradio rebuilds a component's
-    whole config for every property update, which dominated the app's CPU under load)."""
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
-    browser_session: str | None = None
-    """Gradio's session hash of the browser session this interview belongs to."""
-    busy: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-    """Held while an action changes the session: a Skip or End pressed during grading must not interleave."""
-
-    def changes(self, component: Any, **props: Any) -> dict[str, Any]:
-        last = self.sent.setdefault(id(component), {})
-        changed = {k: v for k, v in props.items() if k not in last or last[k] != v}
-        last.update(changed)
-        return changed
-
-    def say(self, text: str) -> None:
-        self.chat.append({"role": "assistant", "content": text})
-
-    def heard(self, text: str) -> None:
-        shown = view.literal_markdown(text) if text.strip() else "*(empty answer)*"
-        self.chat.append({"role": "user", "content": shown})
-
-    def write_transcript(self, *formats: str) -> list[str]:
-        """Write the transcript so far in the given formats; the files' paths, in the same order."""
-        return write_transcript_files(self.session.transcript(), self.folder, formats)
-
-
-def write_transcript_files(transcript: Transcript, folder: Path, formats: Sequence[str]) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        path = folder / f"interview-{transcript.session_id[:8]}{FORMATS[fmt]}"
-        path.write_text(transcript.render(fmt), encoding="utf-8")
-        paths.append(str(path))
-    return paths
-
-
-def _free(ws: WebSession | None) -> None:
-    """Remove a finished or replaced session's download files."""
-    if isinstance(ws, WebSession):
-        shutil.rmtree(ws.folder, ignore_errors=True)
-
-
-def _forget_browser_session(demo: gr.Blocks, ws: WebSession | None) -> None:
-    """Called by Gradio when a session's state expires or its tab closes: free everything it held.
-
-    Gradio deletes only gr.State values on expiry and keeps each browser session's copy of the page config,
-    with the last value of every output, until 10,000 sessions have come. A later event of the same browser
-    session simply starts a fresh copy. These are Gradio internals, hence the guards.
-    """
-    _free(ws)
-    if not isinstance(ws, WebSession) or not ws.browser_session:
-        return
-    holder = getattr(demo, "state_holder", None)
-    for table in (getattr(holder, "session_data", None), getattr(holder, "time_last_used", None)):
-        if isinstance(table, dict):
-            table.pop(ws.browser_session, None)
-    _release_memory()
-
-
-def _release_memory() -> None:
-    """Hand freed heap pages back to the OS (glibc keeps them otherwise, so memory never looks released)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
-# -- banks ----------------------------------------------------------------------------------------
-
-
-def bundled_banks(settings: Settings) -> dict[str, str]:
-    """Label -> path for the banks shipped in bank/ and those named by INTERVIEWER_BANK."""
-    paths: list[Path] = sorted(BANK_DIR.glob("*.md"))
-    if settings.bank:
-        for p in settings.bank_paths:
-            try:
-                paths += [f for f in bank_mod.bank_files(p) if f not in paths]
-            except BankError:
-                continue
-    labels: dict[str, str] = {}
-    for path in paths:
-        try:
-            b = bank_mod.load_bank(path)
-            labels[f"{b.title} ({len(b.questions)} questions)"] = str(path)
-        except BankError as exc:
-            labels[f"{path.name} (invalid: line {exc.line})"] = str(path)
-    return labels
-
-
-def read_upload(path: str | None) -> bank_mod.Bank | None:
-    """Parse an uploaded bank as text only (never as a server path named by the user)."""
-    if not path:
-        return None
-    file = Path(path)
-    data = file.read_bytes()
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise BankError(file.name, 0, f"upload is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
-    if file.suffix.lower() not in (".md", ".markdown", ".txt"):
-        raise BankError(file.name, 0, "upload a Markdown (.md) bank")
-    return bank_mod.parse_bank(bank_mod.decode_bank_bytes(data, file.name), file.name)
-
-
-def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | str | None]:
-    """A message about an uploaded bank, and the bank when it is valid (else the error, which blocks Start)."""
-    try:
-        b = read_upload(path)
-    except BankError as exc:
-        where = f"line {exc.line}" if exc.line else "file"
-        message = f"**Error in {view.literal_markdown(exc.path)}, {where}:** {view.literal_markdown(exc.message)}"
-        return message, message
-    if b is None:
-        return "", None
-    message = f"Uploaded **{view.literal_markdown(b.title)}**: {len(b.questions)} questions"
-    return f"{message} ({b.experience_count} experience).", b
-
-
-# -- history --------------------------------------------------------------------------------------
-
-
-def open_store(settings: Settings) -> tuple[Store | None, str]:
-    """The history store, or None and the reason when the data folder cannot be used."""
-    try:
-        return Store.open(settings), ""
-    except (OSError, InterviewerError) as exc:
-        return None, f"History is off: cannot use {default_data_dir(settings)} ({exc})."
-
-
-def browser_secret(store: Store | None) -> str | None:
-    """A key kept in the data folder, so this browser's id survives an app restart."""
-    if store is None:
-        return None
-    path = store.folder / "browser-secret"
-    if not path.exists():
-        path.write_text(os.urandom(24).hex(), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
-
-
 # -- the app --------------------------------------------------------------------------------------
 
 
@@ -238,12 +98,12 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         state = gr.State(None, time_to_live=settings.session_ttl,
-                         delete_callback=lambda ws: _forget_browser_session(demo, ws))
+                         delete_callback=lambda ws: forget_browser_session(demo, ws))
         uploaded_bank = gr.State(None, time_to_live=settings.session_ttl)
         # This browser's anonymous id: its history and unfinished sessions are its own.
         browser_id = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret(store))
         gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
-        grader_md = gr.Markdown(_grader_line(default_choice), elem_id="grader-label")
+        grader_md = gr.Markdown(grader_line(default_choice), elem_id="grader-label")
         with gr.Row(visible=False, elem_id="resume") as resume_row:
             resume_md = gr.Markdown(elem_id="resume-text")
             resume_btn = gr.Button("Resume it", variant="primary", elem_id="resume-btn", scale=0)
@@ -424,7 +284,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         async def start(picked=None, n=5, order_value=None, mode_value=None, follow=True, url=None, model_name=None,
                         key=None, extra=None, owner=None, ws=None, request: gr.Request = None):
             try:
-                choice = _grader_for(settings, default_choice, url, model_name, key)
+                choice = grader_for(settings, default_choice, url, model_name, key)
                 paths = [banks[label] for label in (picked or []) if label in banks]
                 questions = [q for b in bank_mod.load_banks(paths) for q in b.questions]
                 if isinstance(extra, str):
@@ -440,7 +300,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 followups=settings.followups if follow and settings.followups else (1 if follow else 0),
                 banks=[Path(p).name for p in paths] + ([extra.path] if isinstance(extra, bank_mod.Bank) else []),
             )
-            _free(ws)
+            free_files(ws)
             states = store.review_states(owner) if store else {}
             rank = review.ranker(states, session_settings.order, datetime.now(UTC))
             session = Session(plan_questions(questions, session_settings, rank), session_settings,
@@ -448,7 +308,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                               on_event=store.hook(owner) if store else None)
             new = WebSession(session, choice.label, notice=choice.notice or "",
                              browser_session=request.session_hash if request else None)
-            new.say(_greeting(session))
+            new.say(greeting(session))
             new.say(view.e(session.question_message()))
             return render(new, clear_answer=True)
 
@@ -486,7 +346,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                     yield render(ws, within=interview_outputs)
                     return
                 ws.chat.pop()  # the placeholder; the step's messages replace it
-                _show_step(ws, step)
+                show_step(ws, step)
                 yield render(ws, within=interview_outputs)
 
         async def hint(draft, ws: WebSession | None):
@@ -504,7 +364,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                 return still_grading
             async with ws.busy:
                 ws.chat.append({"role": "user", "content": "*(skipped)*"})
-                _show_step(ws, ws.session.skip())
+                show_step(ws, ws.session.skip())
             return render(ws, clear_answer=True, within=interview_outputs)
 
         async def end(ws: WebSession | None):
@@ -519,7 +379,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             return render(ws, within=interview_outputs)
 
         def new_interview(ws: WebSession | None):
-            _free(ws)
+            free_files(ws)
             return render(None)
 
         def transcript(fmt, ws: WebSession | None):
@@ -542,7 +402,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         async def resume(session_id, owner, ws, request: gr.Request = None):
             if store is None or not session_id:
                 return {**render(ws), resume_row: gr.update(visible=False)}
-            _free(ws)
+            free_files(ws)
             session = store.restore(session_id, default_choice.grader, default_choice.followups, owner)
             new = WebSession(session, default_choice.label, browser_session=request.session_hash if request else None)
             new.say("Welcome back! Here is where you left off.")
@@ -558,7 +418,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
                         new.heard(f.answer)
             step = await session.settle()
             if step is not None:
-                _show_step(new, step)
+                show_step(new, step)
             return {**render(new, clear_answer=True), resume_row: gr.update(visible=False)}
 
         def dismiss():
@@ -570,7 +430,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             if not owner:  # the browser's id is not known yet: show nothing rather than everyone's sessions
                 return {history_note: "Loading your history…"}
             now = datetime.now(UTC)
-            all_questions = [q for path in banks.values() for q in _questions_or_none(path)]
+            all_questions = [q for path in banks.values() for q in questions_or_none(path)]
             due = review.count_due(all_questions, store.review_states(owner), now)
             rows = store.sessions(owner)
             points = store.progress(owner)
@@ -635,92 +495,6 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
 
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
-
-
-def _questions_or_none(path: str) -> list[bank_mod.Question]:
-    """A bank's questions, or none when it does not load (the setup lists it as invalid already)."""
-    try:
-        return bank_mod.load_bank(path).questions
-    except BankError:
-        return []
-
-
-def _grader_line(choice: GraderChoice) -> str:
-    line = f"**Grader:** {view.literal_markdown(choice.label)}"
-    return line + (f"  \n⚠️ {view.literal_markdown(choice.notice)}" if choice.notice else "")
-
-
-def _grader_for(settings: Settings, default: GraderChoice, url: str, model: str, key: str) -> GraderChoice:
-    """The server's grader, or one built from what this browser session typed in (kept in memory only)."""
-    url, model, key = (url or "").strip(), (model or "").strip(), (key or "").strip()
-    if not (url or model or key):
-        return default
-    if not settings.browser_llm_settings:
-        raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
-    overrides: dict[str, Any] = {"grader": "llm"}
-    if url and url != settings.base_url:
-        # Another server: the server's own key must never travel to a URL a visitor typed.
-        overrides["base_url"] = url
-        overrides["api_key"] = None
-    if model:
-        overrides["model"] = model
-    if key:
-        overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
-    session_settings = settings.model_copy(update=overrides)
-    if not session_settings.model:
-        raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
-    return choose_grader(session_settings)
-
-
-def _greeting(session: Session) -> str:
-    mode = "feedback after each answer" if session.settings.mode == "practice" else "feedback at the end"
-    return (f"Hello! This is a {session.total}-question interview ({mode}). Take your time; "
-            "use Hint if you are stuck, or Skip to move on.")
-
-
-def _show_step(ws: WebSession, step: Step) -> None:
-    if step.notice:
-        ws.notice = step.notice
-    if step.followup:
-        ws.say(view.e(step.followup))
-        return
-    if step.feedback is not None:
-        g = step.feedback
-        ws.say(f"Score: **{g.overall:.0f}/100** ({g.band}). The feedback is below the chat.")
-    elif not step.finished:
-        ws.say("Thank you.")
-    if step.next_question:
-        ws.say(view.e(step.next_question))
-    if step.finished:
-        ws.say("That was the last question. Your summary is below.")
-
-
-def server_settings(settings: Settings | None = None) -> dict[str, Any]:
-    """Where to listen: 127.0.0.1 unless told otherwise; any other address needs a login unless opted out."""
-    settings = settings or load_settings()
-    host = settings.server_name
-    options: dict[str, Any] = {"server_name": host, "server_port": settings.server_port}
-    auth = settings.auth.get_secret_value() if settings.auth else ""
-    if auth:
-        user, _, password = auth.partition(":")
-        if not user or not password:
-            raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
-        options["auth"] = (user, password)
-    elif not _is_loopback(host) and not settings.allow_open:
-        raise ConfigError(
-            f"refusing to serve on {host} without a login: set INTERVIEWER_AUTH=user:password "
-            "(or INTERVIEWER_ALLOW_OPEN=1 to serve without one)"
-        )
-    return options
-
-
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:

@@ -140,7 +140,7 @@ def test_an_empty_answer_is_not_taken(url):
 
 def test_typed_llm_settings_never_send_the_servers_key_elsewhere():
     from interviewer.grading.factory import choose_grader
-    from interviewer.ui import _grader_for
+    from interviewer.web_setup import grader_for as _grader_for
 
     server = Settings(grader="llm", api_key="sk-SERVER-SECRET", model="gpt-4o-mini")
     choice = _grader_for(server, choose_grader(server), "http://elsewhere.example/v1", "m", "")

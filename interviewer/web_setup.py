@@ -1,0 +1,155 @@
+"""What the web app needs before an interview: banks and uploads, the history store, the grader a browser
+asks for, and where to listen."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from . import bank as bank_mod
+from . import webview as view
+from .config import Settings, load_settings
+from .errors import BankError, ConfigError, InterviewerError
+from .grading.factory import GraderChoice, choose_grader
+from .store import Store, default_data_dir
+
+BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+# -- banks ----------------------------------------------------------------------------------------
+
+
+def bundled_banks(settings: Settings) -> dict[str, str]:
+    """Label -> path for the banks shipped in bank/ and those named by INTERVIEWER_BANK."""
+    paths: list[Path] = sorted(BANK_DIR.glob("*.md"))
+    if settings.bank:
+        for p in settings.bank_paths:
+            try:
+                paths += [f for f in bank_mod.bank_files(p) if f not in paths]
+            except BankError:
+                continue
+    labels: dict[str, str] = {}
+    for path in paths:
+        try:
+            b = bank_mod.load_bank(path)
+            labels[f"{b.title} ({len(b.questions)} questions)"] = str(path)
+        except BankError as exc:
+            labels[f"{path.name} (invalid: line {exc.line})"] = str(path)
+    return labels
+
+
+def read_upload(path: str | None) -> bank_mod.Bank | None:
+    """Parse an uploaded bank as text only (never as a server path named by the user)."""
+    if not path:
+        return None
+    file = Path(path)
+    data = file.read_bytes()
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BankError(file.name, 0, f"upload is {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}")
+    if file.suffix.lower() not in (".md", ".markdown", ".txt"):
+        raise BankError(file.name, 0, "upload a Markdown (.md) bank")
+    return bank_mod.parse_bank(bank_mod.decode_bank_bytes(data, file.name), file.name)
+
+
+def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | str | None]:
+    """A message about an uploaded bank, and the bank when it is valid (else the error, which blocks Start)."""
+    try:
+        b = read_upload(path)
+    except BankError as exc:
+        where = f"line {exc.line}" if exc.line else "file"
+        message = f"**Error in {view.literal_markdown(exc.path)}, {where}:** {view.literal_markdown(exc.message)}"
+        return message, message
+    if b is None:
+        return "", None
+    message = f"Uploaded **{view.literal_markdown(b.title)}**: {len(b.questions)} questions"
+    return f"{message} ({b.experience_count} experience).", b
+
+
+# -- history --------------------------------------------------------------------------------------
+
+
+def open_store(settings: Settings) -> tuple[Store | None, str]:
+    """The history store, or None and the reason when the data folder cannot be used."""
+    try:
+        return Store.open(settings), ""
+    except (OSError, InterviewerError) as exc:
+        return None, f"History is off: cannot use {default_data_dir(settings)} ({exc})."
+
+
+def browser_secret(store: Store | None) -> str | None:
+    """A key kept in the data folder, so this browser's id survives an app restart."""
+    if store is None:
+        return None
+    path = store.folder / "browser-secret"
+    if not path.exists():
+        path.write_text(os.urandom(24).hex(), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def questions_or_none(path: str) -> list[bank_mod.Question]:
+    """A bank's questions, or none when it does not load (the setup lists it as invalid already)."""
+    try:
+        return bank_mod.load_bank(path).questions
+    except BankError:
+        return []
+
+
+def grader_line(choice: GraderChoice) -> str:
+    line = f"**Grader:** {view.literal_markdown(choice.label)}"
+    return line + (f"  \n⚠️ {view.literal_markdown(choice.notice)}" if choice.notice else "")
+
+
+def grader_for(settings: Settings, default: GraderChoice, url: str, model: str, key: str) -> GraderChoice:
+    """The server's grader, or one built from what this browser session typed in (kept in memory only)."""
+    url, model, key = (url or "").strip(), (model or "").strip(), (key or "").strip()
+    if not (url or model or key):
+        return default
+    if not settings.browser_llm_settings:
+        raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
+    overrides: dict[str, Any] = {"grader": "llm"}
+    if url and url != settings.base_url:
+        # Another server: the server's own key must never travel to a URL a visitor typed.
+        overrides["base_url"] = url
+        overrides["api_key"] = None
+    if model:
+        overrides["model"] = model
+    if key:
+        overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
+    session_settings = settings.model_copy(update=overrides)
+    if not session_settings.model:
+        raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
+    return choose_grader(session_settings)
+
+
+def server_settings(settings: Settings | None = None) -> dict[str, Any]:
+    """Where to listen: 127.0.0.1 unless told otherwise; any other address needs a login unless opted out."""
+    settings = settings or load_settings()
+    host = settings.server_name
+    options: dict[str, Any] = {"server_name": host, "server_port": settings.server_port}
+    auth = settings.auth.get_secret_value() if settings.auth else ""
+    if auth:
+        user, _, password = auth.partition(":")
+        if not user or not password:
+            raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
+        options["auth"] = (user, password)
+    elif not _is_loopback(host) and not settings.allow_open:
+        raise ConfigError(
+            f"refusing to serve on {host} without a login: set INTERVIEWER_AUTH=user:password "
+            "(or INTERVIEWER_ALLOW_OPEN=1 to serve without one)"
+        )
+    return options
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
