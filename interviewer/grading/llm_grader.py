@@ -31,10 +31,10 @@ from .models import (
     INJECTION,
     NO_ANSWER,
     TRUNCATED,
-    CriterionScore,
     Grade,
     GradeRequest,
     KeyPoint,
+    assemble_grade,
 )
 from .offline import OfflineGrader
 from .text import strip_invisible
@@ -187,23 +187,16 @@ class LLMGrader:
             if status != "missed" and not (evidence and quote_in_reply(evidence, reply)):
                 status, evidence = _DOWNGRADE[status], None  # a claim without a real quote is not credited
             key_points.append(KeyPoint(point=k.point, status=status, evidence=evidence if status != "missed" else None))
-        scores = {c.name: c.score for c in out.criteria}
-        criteria = [
-            CriterionScore(name=c.name, score=scores[c.name], weight=c.weight,
-                           justification=next(x.reasoning for x in out.criteria if x.name == c.name))
-            for c in rubric.criteria
-        ]
         flags = []
         if out.possible_prompt_injection or t.injection_spans(strip_invisible(reply)):
             flags.append(INJECTION)
         if truncated:
             flags.append(TRUNCATED)
-        return Grade(
-            overall=rubric.weighted_overall(scores),
-            criteria=criteria,
-            key_points=key_points,
-            covered=[k.point for k in key_points if k.status == "covered"],
-            missed=[k.point for k in key_points if k.status == "missed"],
+        return assemble_grade(
+            rubric,
+            {c.name: c.score for c in out.criteria},
+            {c.name: c.reasoning for c in out.criteria},
+            key_points,
             strengths=out.strengths,
             factual_errors=out.factual_errors,
             suggestions=out.suggestions,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from ..rubric import Rubric
 
 KeyPointStatus = Literal["covered", "partial", "missed", "contradicted"]
 
@@ -114,3 +117,27 @@ FLAG_WORDS = {
 def flag_words(flags: list[str]) -> str:
     """Flags in plain words, for people."""
     return "; ".join(FLAG_WORDS.get(f, f) for f in flags)
+
+
+def assemble_grade(
+    rubric: Rubric,
+    scores: dict[str, float],
+    justification: dict[str, str],
+    key_points: list[KeyPoint],
+    **fields: Any,
+) -> Grade:
+    """A Grade from per-criterion scores: criteria in the rubric's order, the overall from its weights, and the
+    covered and missed lists from the key points. Criteria without a score are left out."""
+    criteria = [
+        CriterionScore(name=c.name, score=scores[c.name], weight=c.weight, justification=justification[c.name])
+        for c in rubric.criteria
+        if c.name in scores
+    ]
+    return Grade(
+        overall=rubric.weighted_overall(scores),
+        criteria=criteria,
+        key_points=key_points,
+        covered=[k.point for k in key_points if k.status == "covered"],
+        missed=[k.point for k in key_points if k.status == "missed"],
+        **fields,
+    )

@@ -23,6 +23,7 @@ from .models import (
     Grade,
     GradeRequest,
     KeyPoint,
+    assemble_grade,
 )
 
 _EXPLAINS = re.compile(
@@ -194,22 +195,14 @@ class OfflineGrader:
         suggestions: list[str],
     ) -> Grade:
         scores = {k: round(min(5.0, max(1.0, v)), 1) for k, v in scores.items()}
-        criteria = [
-            CriterionScore(name=c.name, score=scores[c.name], weight=c.weight, justification=justification[c.name])
+        strengths = [
+            f"{c.name.replace('_', ' ').capitalize()}: {justification[c.name]}"
             for c in rubric.criteria
-            if c.name in scores
+            if scores.get(c.name, 0) >= 4
         ]
-        strengths = [f"{c.name.replace('_', ' ').capitalize()}: {c.justification}" for c in criteria if c.score >= 4]
-        return Grade(
-            overall=rubric.weighted_overall(scores),
-            criteria=criteria,
-            key_points=key_points,
-            covered=[k.point for k in key_points if k.status == "covered"],
-            missed=[k.point for k in key_points if k.status == "missed"],
-            strengths=strengths,
-            suggestions=suggestions,
-            grader=self.name,
-            flags=flags,
+        return assemble_grade(
+            rubric, scores, justification, key_points,
+            strengths=strengths, suggestions=suggestions, grader=self.name, flags=flags,
         )
 
     def _minimum(self, request: GradeRequest, flags: list[str], reason: str) -> Grade:
