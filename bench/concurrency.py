@@ -81,6 +81,8 @@ class Run:
         # 2 CPUs the app is measured on.
         self.client = Client(url, verbose=False, download_files=False, ssl_verify=False)
         self.seconds = 0.0
+        self.answer_seconds: list[float] = []
+        """Each /answer call, from submitting it to its feedback."""
         self.error: str | None = None
         self.transcript: dict | None = None
 
@@ -89,10 +91,12 @@ class Run:
         try:
             self.client.predict(n=len(self.answers), follow=False, api_name="/start")
             for text in self.answers:
+                t = time.perf_counter()
                 self.client.predict(text, api_name="/answer")
+                self.answer_seconds.append(time.perf_counter() - t)
             self.seconds = time.perf_counter() - t0
             file = self.client.predict("json", api_name="/transcript")
-            with urllib.request.urlopen(file["url"], timeout=30) as r:
+            with urllib.request.urlopen(file["url"], timeout=60) as r:
                 self.transcript = json.loads(r.read().decode("utf-8"))
         except Exception as exc:  # noqa: BLE001 - a benchmark reports errors, it does not stop on them
             self.seconds = time.perf_counter() - t0
@@ -115,6 +119,16 @@ class Run:
         if any(fallback):
             problems.append(f"{self.name}: graded offline ({next(f for f in fallback if f)})")
         return problems
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop the app: politely, then for good."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -184,11 +198,7 @@ def main(argv: list[str] | None = None) -> None:
             many_wall, many = run_clients(url, [f"client{i:02d}" for i in range(args.clients)], args.answers)
             app_cpu, bench_cpu = cpu_seconds(proc.pid) - app_cpu, time.process_time() - bench_cpu
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
         llm_calls = sum(1 for r in fake.requests if r.path.endswith("/chat/completions"))
 
     errors = [r for r in [one, *many] if r.error]

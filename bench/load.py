@@ -17,19 +17,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from concurrency import MODEL, Run, TimedResponder, start_app, wait_until_serving  # noqa: E402
+from concurrency import MODEL, Run, TimedResponder, start_app, stop_process, wait_until_serving  # noqa: E402
 
 from tests.browser import free_port  # noqa: E402
 from tests.fake_openai import FakeOpenAI  # noqa: E402
@@ -42,33 +40,8 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-class TimedRun(Run):
-    """A session whose every /answer call is timed (submit to feedback)."""
-
-    def __init__(self, url: str, name: str, answers: int) -> None:
-        super().__init__(url, name, answers)
-        self.answer_seconds: list[float] = []
-
-    def __call__(self) -> TimedRun:
-        t0 = time.perf_counter()
-        try:
-            self.client.predict(n=len(self.answers), follow=False, api_name="/start")
-            for text in self.answers:
-                t = time.perf_counter()
-                self.client.predict(text, api_name="/answer")
-                self.answer_seconds.append(time.perf_counter() - t)
-            self.seconds = time.perf_counter() - t0
-            file = self.client.predict("json", api_name="/transcript")
-            with urllib.request.urlopen(file["url"], timeout=60) as r:
-                self.transcript = json.loads(r.read().decode("utf-8"))
-        except Exception as exc:  # noqa: BLE001 - a benchmark reports errors, it does not stop on them
-            self.seconds = time.perf_counter() - t0
-            self.error = f"{type(exc).__name__}: {exc}"
-        return self
-
-
-def run_all(url: str, names: list[str], answers: int) -> tuple[float, list[TimedRun]]:
-    runs = [TimedRun(url, name, answers) for name in names]
+def run_all(url: str, names: list[str], answers: int) -> tuple[float, list[Run]]:
+    runs = [Run(url, name, answers) for name in names]
     threads = [threading.Thread(target=r) for r in runs]
     t0 = time.perf_counter()
     for t in threads:
@@ -132,11 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             after = afters[0]
         finally:
             stop.set()
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc)
 
     errors = [r for r in runs if r.error]
     problems = [p for r in runs for p in r.check(runs)]

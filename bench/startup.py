@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,13 +16,13 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 LIMIT = 60.0
 
+from concurrency import stop_process  # noqa: E402
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.browser import free_port  # noqa: E402
 
 
 def once(data_dir: str) -> float | None:
@@ -51,12 +50,7 @@ def once(data_dir: str) -> float | None:
         print(f"no HTTP 200 from {url} within {LIMIT:g} s")
         return None
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def main(argv: list[str] | None = None) -> None:
