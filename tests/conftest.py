@@ -20,3 +20,13 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
     monkeypatch.chdir(tmp_path)
     yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_llm_capabilities():
+    """What servers were seen to reject is remembered per (server, model) for the process: start each test afresh."""
+    from interviewer.llm import LLMClient
+
+    LLMClient._capabilities.clear()
+    yield
+    LLMClient._capabilities.clear()

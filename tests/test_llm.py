@@ -25,13 +25,6 @@ class Verdict(BaseModel):
 GOOD = json.dumps({"reasoning": "fine", "score": 4})
 
 
-@pytest.fixture(autouse=True)
-def fresh_capabilities():
-    LLMClient._capabilities.clear()
-    yield
-    LLMClient._capabilities.clear()
-
-
 @pytest.fixture
 def fake():
     with FakeOpenAI(responder=lambda body: GOOD if body.get("response_format") else "Why would that be?") as server:

@@ -182,14 +182,6 @@ def test_responder_output_is_a_valid_grade_for_a_real_request():
 # -- helpers --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def fresh_capabilities():
-    """Capabilities are remembered per (server, model) for the process: start every test afresh."""
-    LLMClient._capabilities.clear()
-    yield
-    LLMClient._capabilities.clear()
-
-
 @pytest.fixture
 def fake():
     with FakeOpenAI(responder=GradingResponder()) as server:
