@@ -233,8 +233,12 @@ text-align:left;vertical-align:top}.score{font-weight:600}.muted{color:#666}.not
 """
 
 
-def _e(text: object) -> str:
+def escape_html(text: object) -> str:
+    """Text made safe for HTML, quotes included (the exports and the web app share it)."""
     return html.escape(str(text), quote=True)
+
+
+_e = escape_html  # short, for the many f-strings below
 
 
 def render_html(tr: Transcript) -> str:

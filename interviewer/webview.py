@@ -11,6 +11,7 @@ import re
 
 from .grading.models import Grade, flag_words, grader_label
 from .transcript import Summary, Transcript, TurnRecord
+from .transcript import escape_html as e
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -18,10 +19,6 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 def literal_markdown(text: str) -> str:
     """Text that a Markdown renderer shows exactly as typed (HTML escaped, Markdown syntax escaped)."""
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
-
-
-def e(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def progress_html(done: int, total: int, label: str) -> str:
