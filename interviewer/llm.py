@@ -21,8 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .config import Settings
 from .errors import GraderError
 from .prompts import render
-from .tokens import count_tokens, load_prices
-from .transcript import Usage
+from .tokens import Usage, count_tokens, load_prices
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -1,7 +1,7 @@
 """Spaced review of questions with FSRS (the maintained `fsrs` package), fed by rubric scores.
 
-A graded answer becomes a recall rating (score below 40 = Again, below 65 = Hard, below 85 = Good,
-else Easy; a skip = Again). Steps are a day long: interview questions are revisited over days,
+A graded answer becomes a recall rating by its score band (weak or no credit = Again, partial = Hard,
+good = Good, excellent = Easy; a skip = Again). Steps are a day long: interview questions are revisited over days,
 not minutes.
 """
 
@@ -13,6 +13,7 @@ from fsrs import Card, Rating, Scheduler
 from pydantic import BaseModel
 
 from .bank import Question
+from .grading.models import score_band
 
 SCHEDULER = Scheduler(
     learning_steps=(timedelta(days=1),),
@@ -21,15 +22,14 @@ SCHEDULER = Scheduler(
 )
 
 
+_RATING_OF_BAND = {"excellent": Rating.Easy, "good": Rating.Good, "partial": Rating.Hard}
+
+
 def rating_for(overall: float | None) -> Rating:
-    """The recall rating a score stands for (None = skipped)."""
-    if overall is None or overall < 40:
+    """The recall rating a score stands for (None = skipped): the score bands of `grading.models`."""
+    if overall is None:
         return Rating.Again
-    if overall < 65:
-        return Rating.Hard
-    if overall < 85:
-        return Rating.Good
-    return Rating.Easy
+    return _RATING_OF_BAND.get(score_band(overall), Rating.Again)
 
 
 class ReviewState(BaseModel):

@@ -82,3 +82,16 @@ def load_prices(path: str | None = None) -> PriceTable:
         return PriceTable.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
     except (OSError, tomllib.TOMLDecodeError, ValueError):
         return PriceTable()
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    estimated_cost_usd: float | None = None
+    """None when no price is known for the model (or no LLM was used)."""
+
+    def add(self, prompt: int, completion: int, cost: float | None) -> None:
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
+        if cost is not None:
+            self.estimated_cost_usd = round((self.estimated_cost_usd or 0.0) + cost, 6)

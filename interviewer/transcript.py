@@ -15,21 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .bank import extract_key_points
 from .grading.models import FollowUp, Grade, flag_words, grader_label
+from .tokens import Usage
 
 SCHEMA = "interviewer.transcript/1"
-
-
-class Usage(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    estimated_cost_usd: float | None = None
-    """None when no price is known for the model (or no LLM was used)."""
-
-    def add(self, prompt: int, completion: int, cost: float | None) -> None:
-        self.prompt_tokens += prompt
-        self.completion_tokens += completion
-        if cost is not None:
-            self.estimated_cost_usd = round((self.estimated_cost_usd or 0.0) + cost, 6)
 
 
 class TurnRecord(BaseModel):

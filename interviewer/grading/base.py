@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Protocol
 
 from ..bank import label_of
-from ..transcript import Usage
+from ..tokens import Usage
 from .models import Grade, GradeRequest
 
 

@@ -23,8 +23,7 @@ from ..errors import GraderError
 from ..llm import InvalidOutput, LLMClient, LLMError
 from ..prompts import render
 from ..rubric import Rubric, load_rubric
-from ..tokens import count_tokens, truncate_to_tokens
-from ..transcript import Usage
+from ..tokens import Usage, count_tokens, truncate_to_tokens
 from . import text as t
 from .models import (
     EMPTY_ANSWER,
