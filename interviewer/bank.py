@@ -22,9 +22,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from .errors import BankError
+from .resources import bank_dir
 
 MAX_BANK_BYTES = 20 * 1024 * 1024  # far above any real bank (10,000 questions is ~6 MB)
-DEFAULT_BANK = Path(__file__).resolve().parent.parent / "bank" / "genai_misc.md"
+DEFAULT_BANK = bank_dir() / "genai_misc.md"
 
 Kind = Literal["technical", "experience"]
 

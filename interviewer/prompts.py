@@ -7,7 +7,9 @@ from pathlib import Path
 
 import jinja2
 
-PROMPT_DIR = Path(__file__).resolve().parent.parent / "prompts"
+from .resources import prompts_dir
+
+PROMPT_DIR = prompts_dir()
 
 
 @cache

@@ -9,8 +9,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import RubricError
+from .resources import prompts_dir
 
-RUBRIC_DIR = Path(__file__).resolve().parent.parent / "prompts" / "rubrics"
+RUBRIC_DIR = prompts_dir() / "rubrics"
 LEVELS = (1, 2, 3, 4, 5)
 
 

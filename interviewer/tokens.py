@@ -15,7 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-PRICES_FILE = Path(__file__).resolve().parent.parent / "prompts" / "prices.toml"
+from .resources import prompts_dir
+
+PRICES_FILE = prompts_dir() / "prices.toml"
 # Models whose tokenizer is cl100k_base (gpt-4o, gpt-4.1, gpt-4.5, o-series and gpt-5 use o200k_base).
 _CL100K_MODELS = ("gpt-4-", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada")
 
