@@ -137,7 +137,7 @@ def breakdown(grader: LLMGrader, requests: list[GradeRequest], responder: Gradin
     for _ in range(rounds):
         for request in requests:
             t0 = time.perf_counter()
-            grader.offline.grade(request)
+            grader.offline.assess(request)
             t1 = time.perf_counter()
             messages, truncated = grader.messages(request)
             t2 = time.perf_counter()

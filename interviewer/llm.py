@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+import httpx
 import openai
 from pydantic import BaseModel, ValidationError
 
@@ -243,6 +244,8 @@ class LLMClient:
                 raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
             except openai.APIError as exc:
                 raise LLMError(describe_api_error(exc, self)) from exc
+            except httpx.HTTPError as exc:  # the connection broke while the stream was being read
+                raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
         raise LLMError("the LLM server kept rejecting the request parameters")
 
 

@@ -1,12 +1,14 @@
 """The interview engine: plan, ask, take answers, follow up, grade, summarise. No UI in here.
 
-The terminal and the web app are thin adapters over `Session`. Every change is reported to an
-optional `on_event` hook (autosave), and the whole session exports as a `Transcript`.
+The terminal and the web app are thin adapters over `Session` (through the application core in
+`service.py`). A session is made by `Session.start` (which asks the first question) or rebuilt by
+`Session.restore`; every change is reported to an optional `on_event` hook (autosave), and the whole
+session exports as a `Transcript`. Graders are async; the follow-up policy and writer are injected.
 """
 
 from __future__ import annotations
 
-import inspect
+import logging
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -17,12 +19,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from .bank import Question
-from .errors import InterviewerError
+from .errors import GraderError, InterviewerError
 from .grading import text as t
-from .grading.base import FollowUpWriter, Grader, TemplateFollowUps
+from .grading.base import CoveragePolicy, FollowUpPolicy, FollowUpWriter, Grader, TemplateFollowUps
 from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
-from .transcript import Summary, Transcript, TurnRecord, Usage, summarise
+from .tokens import Usage
+from .transcript import Summary, Transcript, TurnRecord, summarise
+
+log = logging.getLogger(__name__)
 
 Order = Literal["in-order", "shuffle", "weakest", "due"]
 Mode = Literal["practice", "mock"]
@@ -45,11 +50,28 @@ class Step(BaseModel):
     """A follow-up question to answer before moving on."""
     feedback: Grade | None = None
     """The grade of the turn just finished (practice mode only)."""
-    notice: str | None = None
-    """Something the candidate must know, e.g. that grading fell back to the offline grader."""
+    fallback_reason: str | None = None
+    """Why the turn just graded was graded offline although an LLM grader was chosen (both modes)."""
     next_question: str | None = None
     finished: bool = False
     summary: Summary | None = None
+
+
+@dataclass(frozen=True)
+class FollowUpPiece:
+    """A piece of a follow-up question, as it is written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StepTaken:
+    """The end of an action: what comes next."""
+
+    step: Step
+
+
+AnswerEvent = FollowUpPiece | StepTaken
 
 
 @dataclass
@@ -86,20 +108,42 @@ class Session:
     settings: SessionSettings
     grader: Grader = field(default_factory=OfflineGrader)
     followup_writer: FollowUpWriter = field(default_factory=TemplateFollowUps)
+    followup_policy: FollowUpPolicy = field(default_factory=CoveragePolicy)
     on_event: Callable[[SessionEvent], None] | None = None
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=_now)
     finished_at: datetime | None = None
     turns: list[TurnRecord] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
-    _offline: OfflineGrader = field(default_factory=OfflineGrader, repr=False)
 
     def __post_init__(self) -> None:
         if not self.questions:
             raise ValueError("a session needs at least one question")
-        if not self.turns:
-            self._emit("started")
-            self._ask(0)
+
+    @classmethod
+    def start(cls, questions: list[Question], settings: SessionSettings, **parts: object) -> Session:
+        """A new session: reports "started" and asks the first question."""
+        session = cls(questions, settings, **parts)  # type: ignore[arg-type]
+        session._emit("started")
+        session._ask(0)
+        return session
+
+    @classmethod
+    def restore(cls, questions: list[Question], transcript: Transcript, **parts: object) -> Session:
+        """A saved session rebuilt as it was; call `settle()` next."""
+        session = cls(
+            questions=questions,
+            settings=SessionSettings.model_validate(transcript.settings),
+            session_id=transcript.session_id,
+            started_at=transcript.started_at,
+            finished_at=transcript.finished_at,
+            turns=list(transcript.turns),
+            usage=transcript.usage.model_copy(),
+            **parts,  # type: ignore[arg-type]
+        )
+        if not session.turns and not session.finished:  # saved before its first question was asked
+            session._ask(0)
+        return session
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -165,13 +209,13 @@ class Session:
     async def answer(self, text: str) -> Step:
         """Take an answer (or the answer to a follow-up); returns what comes next."""
         step = Step()
-        async for item in self.answer_stream(text):
-            if isinstance(item, Step):
-                step = item
+        async for event in self.answer_stream(text):
+            if isinstance(event, StepTaken):
+                step = event.step
         return step
 
-    async def answer_stream(self, text: str) -> AsyncIterator[str | Step]:
-        """Like `answer`, but yields a follow-up question piece by piece as it is written, then the Step."""
+    async def answer_stream(self, text: str) -> AsyncIterator[AnswerEvent]:
+        """Like `answer`, but yields a follow-up question piece by piece as it is written, then the step."""
         turn = self._require_turn()
         if self.awaiting_followup:
             turn.followups[-1].answer = text
@@ -181,27 +225,28 @@ class Session:
         self._emit("answered", self.index)
 
         request = self._request(turn)
-        missed = self._important_missed(request, turn)
+        missed = self._points_to_probe(request, turn)
         if missed:
             shown: list[str] = []  # exactly what the candidate saw, which is what the transcript records
             failed = False
             try:
                 async for piece in self.followup_writer.write(request, missed, self.usage):
                     shown.append(piece)
-                    yield piece
-            except Exception:  # noqa: BLE001 - any writer failure falls back to the template
+                    yield FollowUpPiece(piece)
+            except (GraderError, TimeoutError) as exc:  # the writer failed: the template finishes the question
+                log.warning("follow-up writer failed (%s); asking a template follow-up", exc)
                 failed = True
             if failed or not "".join(shown).strip():
                 template = "".join([p async for p in TemplateFollowUps().write(request, missed)])
                 extra = f" …\n\n{template}" if "".join(shown).strip() else template
                 shown.append(extra)
-                yield extra
+                yield FollowUpPiece(extra)
             turn.followups.append(FollowUp(question="".join(shown)))
             self._emit("followup", self.index)
-            yield Step(followup=turn.followups[-1].question)
+            yield StepTaken(Step(followup=turn.followups[-1].question))
             return
 
-        yield await self._grade_and_advance(turn, request)
+        yield StepTaken(await self._grade_and_advance(turn, request))
 
     async def settle(self) -> Step | None:
         """After a restore from history: grade an answer saved before its grade, or ask the next question."""
@@ -271,10 +316,8 @@ class Session:
         grade = await self._grade(request)
         turn.grade = grade
         self._emit("graded", self.index)
-        notice = None
-        if grade.fallback_reason:
-            notice = f"LLM grading failed ({grade.fallback_reason}); this answer was graded offline."
-        return self._advance(Step(feedback=grade if self.settings.mode == "practice" else None, notice=notice))
+        feedback = grade if self.settings.mode == "practice" else None
+        return self._advance(Step(feedback=feedback, fallback_reason=grade.fallback_reason))
 
     def _ask(self, index: int) -> None:
         q = self.questions[index]
@@ -292,21 +335,14 @@ class Session:
         step.finished = True
         return step
 
-    def _important_missed(self, request: GradeRequest, turn: TurnRecord) -> list[str]:
-        """Missed key points worth a follow-up; none once the follow-up budget is spent."""
-        if len(turn.followups) >= self.settings.followups or request.kind == "experience":
+    def _points_to_probe(self, request: GradeRequest, turn: TurnRecord) -> list[str]:
+        """Missed key points worth a follow-up (the policy's choice); none once the follow-up budget is spent."""
+        if len(turn.followups) >= self.settings.followups:
             return []
-        probe = self._offline.grade(request)
-        if probe.overall == 0 or not probe.key_points:  # nothing to build on: move on rather than probe
-            return []
-        covered_share = len(probe.covered) / len(probe.key_points)
-        return probe.missed if covered_share < 0.5 and probe.missed else []
+        return self.followup_policy.points_to_probe(request)
 
     async def _grade(self, request: GradeRequest) -> Grade:
-        result = self.grader.grade(request, self.usage)
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+        return await self.grader.grade(request, self.usage)
 
     def _emit(self, kind: str, turn_index: int | None = None) -> None:
         if self.on_event is not None:

@@ -1,9 +1,10 @@
-"""History in SQLite: every session event saved as it happens, resume, progress, spaced-review state.
+"""History in SQLite: persistence only, SQL to and from models.
 
 One file, `history.sqlite3`, in INTERVIEWER_DATA_DIR (default: the platform's user data folder).
-WAL mode; numbered migrations tracked in `PRAGMA user_version`; every write is one
-`BEGIN IMMEDIATE` transaction, so a turn is saved whole or not at all and concurrent writers
-wait for each other instead of failing with "database is locked". API keys are never stored.
+WAL mode; the schema's migrations are in `migrations.py`; every write is one `BEGIN IMMEDIATE`
+transaction (`Store.transaction()`), so an event is saved whole or not at all and concurrent
+writers wait for each other instead of failing with "database is locked". API keys are never stored.
+What to save when, and the spaced-review update, are decided by `recorder.py`.
 """
 
 from __future__ import annotations
@@ -12,104 +13,25 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import platformdirs
 from pydantic import BaseModel
 
-from .bank import Question, extract_key_points
+from .bank import Question
 from .config import Settings, load_settings
 from .errors import InterviewerError
-from .grading.base import FollowUpWriter, Grader
 from .grading.models import Grade
-from .review import ReviewState, review
-from .session import Session, SessionEvent, SessionSettings
-from .transcript import Summary, Transcript, TurnRecord, Usage, summarise
+from .migrations import migrate
+from .owner import AllOwners, Owner, Scope
+from .review import ReviewState
+from .tokens import Usage
+from .transcript import Summary, Transcript, TurnRecord
 
 DB_NAME = "history.sqlite3"
-
-# Each entry upgrades the schema by one version. Never edit a released entry: append a new one.
-MIGRATIONS: list[str] = [
-    # 1: sessions and their turns, follow-ups, hints and grades.
-    """
-    CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        owner TEXT,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        settings TEXT NOT NULL,
-        grader TEXT NOT NULL,
-        questions TEXT NOT NULL,
-        total INTEGER NOT NULL,
-        overall REAL,
-        summary TEXT,
-        prompt_tokens INTEGER NOT NULL DEFAULT 0,
-        completion_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_usd REAL
-    );
-    CREATE TABLE turns (
-        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-        idx INTEGER NOT NULL,
-        question_id TEXT NOT NULL,
-        question_hash TEXT NOT NULL,
-        question TEXT NOT NULL,
-        reference TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        answer TEXT,
-        skipped INTEGER NOT NULL DEFAULT 0,
-        asked_at TEXT,
-        answered_at TEXT,
-        PRIMARY KEY (session_id, idx)
-    );
-    CREATE TABLE followups (
-        session_id TEXT NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL,
-        question TEXT NOT NULL, answer TEXT,
-        PRIMARY KEY (session_id, idx, n),
-        FOREIGN KEY (session_id, idx) REFERENCES turns(session_id, idx) ON DELETE CASCADE
-    );
-    CREATE TABLE hints (
-        session_id TEXT NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL, hint TEXT NOT NULL,
-        PRIMARY KEY (session_id, idx, n),
-        FOREIGN KEY (session_id, idx) REFERENCES turns(session_id, idx) ON DELETE CASCADE
-    );
-    CREATE TABLE grades (
-        session_id TEXT NOT NULL, idx INTEGER NOT NULL,
-        grader TEXT NOT NULL, model TEXT, overall REAL NOT NULL, grade TEXT NOT NULL,
-        PRIMARY KEY (session_id, idx),
-        FOREIGN KEY (session_id, idx) REFERENCES turns(session_id, idx) ON DELETE CASCADE
-    );
-    """,
-    # 2: spaced-review state per question, and a lookup of a question's attempts.
-    """
-    CREATE TABLE reviews (
-        question_id TEXT PRIMARY KEY,
-        question_hash TEXT NOT NULL,
-        state TEXT NOT NULL,
-        due TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    CREATE INDEX turns_by_question ON turns(question_id);
-    """,
-    # 3: review state per owner (each browser, and '' for the command line), so one user's scores never
-    #    order another's questions and "delete my history" takes its reviews too.
-    """
-    CREATE TABLE reviews_by_owner (
-        owner TEXT NOT NULL DEFAULT '',
-        question_id TEXT NOT NULL,
-        question_hash TEXT NOT NULL,
-        state TEXT NOT NULL,
-        due TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (owner, question_id)
-    );
-    INSERT INTO reviews_by_owner SELECT '', question_id, question_hash, state, due, updated_at FROM reviews;
-    DROP TABLE reviews;
-    ALTER TABLE reviews_by_owner RENAME TO reviews;
-    """,
-]
 
 
 class SessionRow(BaseModel):
@@ -156,13 +78,15 @@ class Store:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / DB_NAME
         self._local = threading.local()  # one connection per thread, reused: connecting costs more than a write
-        self.migrate()
+        conn = self._connect()
+        try:
+            migrate(conn, self.path)
+        finally:
+            conn.close()
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Store:
         return cls(default_data_dir(settings))
-
-    # -- plumbing --------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -181,195 +105,44 @@ class Store:
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Transaction]:
         """One write transaction, taken up front so concurrent writers queue instead of deadlocking."""
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
+            yield Transaction(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        yield self._connection()
-
     @property
     def version(self) -> int:
-        with self._read() as conn:
-            return conn.execute("PRAGMA user_version").fetchone()[0]
-
-    def migrate(self) -> None:
-        conn = self._connect()
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("BEGIN IMMEDIATE")
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                conn.execute("ROLLBACK")
-                raise InterviewerError(
-                    f"{self.path} was written by a newer version (schema {version}); upgrade interviewer"
-                )
-            for number in range(version, len(MIGRATIONS)):
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number + 1}")
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    # -- saving ----------------------------------------------------------------------------------
-
-    def hook(self, owner: str | None = None) -> Callable[[SessionEvent], None]:
-        """The engine's persistence hook: saves each event as it happens."""
-
-        def save(event: SessionEvent) -> None:
-            self.save_event(event, owner)
-
-        return save
-
-    def save_event(self, event: SessionEvent, owner: str | None = None) -> None:
-        s = event.session
-        with self._write() as conn:
-            if event.kind == "started":
-                self._insert_session(conn, s.transcript(), owner, s.questions)
-                return
-            if event.kind == "finished" and not s.turns:  # ended before any answer: nothing worth keeping
-                conn.execute("DELETE FROM sessions WHERE id = ?", (s.session_id,))
-                return
-            if event.turn_index is not None and event.turn_index < len(s.turns):
-                turn = s.turns[event.turn_index]
-                self._save_turn(conn, s.session_id, event.turn_index, turn)
-                if event.kind in ("graded", "skipped"):
-                    self._review(conn, turn, owner)
-            conn.execute("DELETE FROM turns WHERE session_id = ? AND idx >= ?", (s.session_id, len(s.turns)))
-            self._update_session(conn, s.session_id, s.finished_at, summarise(s.turns), s.usage)
-
-    def _insert_session(
-        self, conn: sqlite3.Connection, tr: Transcript, owner: str | None, questions: list[Question]
-    ) -> None:
-        conn.execute(
-            "INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total) VALUES (?,?,?,?,?,?,?)",
-            (
-                tr.session_id,
-                owner,
-                _iso(tr.started_at),
-                json.dumps(tr.settings),
-                tr.grader,
-                json.dumps([q.model_dump() for q in questions]),
-                len(questions),
-            ),
-        )
-
-    def _update_session(
-        self, conn: sqlite3.Connection, session_id: str, finished: datetime | None, summary: Summary, usage: Usage
-    ) -> None:
-        conn.execute(
-            "UPDATE sessions SET finished_at = ?, overall = ?, summary = ?, prompt_tokens = ?, completion_tokens = ?,"
-            " cost_usd = ? WHERE id = ?",
-            (
-                _iso(finished),
-                summary.overall,
-                summary.model_dump_json(),
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                usage.estimated_cost_usd,
-                session_id,
-            ),
-        )
-
-    def _save_turn(self, conn: sqlite3.Connection, session_id: str, idx: int, turn: TurnRecord) -> None:
-        conn.execute(
-            "INSERT INTO turns (session_id, idx, question_id, question_hash, question, reference, kind, answer,"
-            " skipped, asked_at, answered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (session_id, idx) DO UPDATE SET answer = excluded.answer, skipped = excluded.skipped,"
-            " asked_at = excluded.asked_at, answered_at = excluded.answered_at",
-            (
-                session_id,
-                idx,
-                turn.question_id,
-                question_hash(turn.question, turn.reference),
-                turn.question,
-                turn.reference,
-                turn.kind,
-                turn.answer,
-                int(turn.skipped),
-                _iso(turn.asked_at),
-                _iso(turn.answered_at),
-            ),
-        )
-        key = (session_id, idx)
-        conn.execute("DELETE FROM followups WHERE session_id = ? AND idx = ?", key)
-        conn.executemany(
-            "INSERT INTO followups VALUES (?,?,?,?,?)",
-            [(*key, n, f.question, f.answer) for n, f in enumerate(turn.followups)],
-        )
-        conn.execute("DELETE FROM hints WHERE session_id = ? AND idx = ?", key)
-        conn.executemany("INSERT INTO hints VALUES (?,?,?,?)", [(*key, n, h) for n, h in enumerate(turn.hints)])
-        conn.execute("DELETE FROM grades WHERE session_id = ? AND idx = ?", key)
-        if turn.grade is not None:
-            g = turn.grade
-            model = g.grader.removeprefix("llm:") if g.grader.startswith("llm:") else None
-            conn.execute(
-                "INSERT INTO grades VALUES (?,?,?,?,?,?)", (*key, g.grader, model, g.overall, g.model_dump_json())
-            )
-
-    def _review(self, conn: sqlite3.Connection, turn: TurnRecord, owner: str | None) -> None:
-        when = turn.answered_at or datetime.now(UTC)
-        digest = question_hash(turn.question, turn.reference)
-        row = conn.execute(
-            "SELECT * FROM reviews WHERE owner = ? AND question_id = ?", (owner or "", turn.question_id)
-        ).fetchone()
-        state = ReviewState.model_validate_json(row["state"]) if row and row["question_hash"] == digest else None
-        new = review(state, turn.question_id, None if turn.grade is None else turn.grade.overall, when)
-        conn.execute(
-            "INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT (owner, question_id) DO UPDATE SET"
-            " question_hash = excluded.question_hash, state = excluded.state, due = excluded.due,"
-            " updated_at = excluded.updated_at",
-            (owner or "", turn.question_id, digest, new.model_dump_json(), _iso(new.due), _iso(when)),
-        )
-
-    def import_transcript(self, tr: Transcript, owner: str | None = None) -> None:
-        """Add a whole transcript (e.g. from another machine) to the history."""
-        questions = [_question_of(t) for t in tr.turns]
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (tr.session_id,)).fetchone():
-                raise InterviewerError(f"session {tr.session_id} is already in the history")
-            self._insert_session(conn, tr, owner, questions)
-            for idx, turn in enumerate(tr.turns):
-                self._save_turn(conn, tr.session_id, idx, turn)
-                if turn.skipped or turn.grade is not None:
-                    self._review(conn, turn, owner)
-            summary = tr.summary or summarise(tr.turns)
-            self._update_session(conn, tr.session_id, tr.finished_at, summary, tr.usage)
+        return self._connection().execute("PRAGMA user_version").fetchone()[0]
 
     # -- reading ---------------------------------------------------------------------------------
 
-    def resolve(self, session_id: str, owner: str | None = None) -> str:
-        """A full session id from an id or a unique prefix of one."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id FROM sessions WHERE id LIKE ? || '%'" + _owner_clause(owner),
-                (session_id, *_owner_args(owner)),
-            ).fetchall()
+    def resolve(self, session_id: str, scope: Scope) -> str:
+        """A full session id from an id or a unique prefix of one, among the scope's sessions."""
+        clause, args = _scope(scope)
+        rows = self._connection().execute(
+            f"SELECT id FROM sessions WHERE id LIKE ? || '%' {clause}", (session_id, *args)
+        ).fetchall()
         if not rows:
             raise InterviewerError(f"no session {session_id!r} in the history")
         if len(rows) > 1:
             raise InterviewerError(f"{session_id!r} matches {len(rows)} sessions: give more of the id")
         return rows[0]["id"]
 
-    def sessions(self, owner: str | None = None) -> list[SessionRow]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id"
-                " AND (t.answer IS NOT NULL OR t.skipped)) AS answered FROM sessions s WHERE 1=1"
-                + _owner_clause(owner)
-                + " ORDER BY started_at DESC",
-                _owner_args(owner),
-            ).fetchall()
+    def sessions(self, scope: Scope) -> list[SessionRow]:
+        """The scope's sessions, newest first."""
+        clause, args = _scope(scope)
+        rows = self._connection().execute(
+            "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id"
+            f" AND (t.answer IS NOT NULL OR t.skipped)) AS answered FROM sessions s WHERE 1=1 {clause}"
+            " ORDER BY started_at DESC",
+            args,
+        ).fetchall()
         return [
             SessionRow(
                 id=r["id"],
@@ -384,15 +157,11 @@ class Store:
             for r in rows
         ]
 
-    def unfinished(self, owner: str | None = None) -> list[SessionRow]:
-        return [s for s in self.sessions(owner) if s.finished_at is None]
-
     def transcript(self, session_id: str) -> Transcript:
-        with self._read() as conn:
-            row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            if row is None:
-                raise InterviewerError(f"no session {session_id!r} in the history")
-            turns = self._turns(conn, session_id)
+        conn = self._connection()
+        row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise InterviewerError(f"no session {session_id!r} in the history")
         usage = Usage(
             prompt_tokens=row["prompt_tokens"],
             completion_tokens=row["completion_tokens"],
@@ -404,10 +173,23 @@ class Store:
             finished_at=row["finished_at"],
             settings=json.loads(row["settings"]),
             grader=row["grader"],
-            turns=turns,
+            turns=self._turns(conn, session_id),
             summary=Summary.model_validate_json(row["summary"]) if row["summary"] else None,
             usage=usage,
         )
+
+    def owner_of(self, session_id: str) -> Owner:
+        row = self._connection().execute("SELECT owner FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise InterviewerError(f"no session {session_id!r} in the history")
+        return Owner(row["owner"] or "")
+
+    def questions(self, session_id: str) -> list[Question]:
+        """The questions a session planned (asked or not yet asked)."""
+        row = self._connection().execute("SELECT questions FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise InterviewerError(f"no session {session_id!r} in the history")
+        return [Question.model_validate(q) for q in json.loads(row["questions"])]
 
     def _turns(self, conn: sqlite3.Connection, session_id: str) -> list[TurnRecord]:
         turns = []
@@ -435,48 +217,20 @@ class Store:
             )
         return turns
 
-    def restore(
-        self,
-        session_id: str,
-        grader: Grader,
-        followup_writer: FollowUpWriter,
-        owner: str | None = None,
-    ) -> Session:
-        """An unfinished session rebuilt from the history, saving on as before; call `settle()` next."""
-        tr = self.transcript(session_id)
-        with self._read() as conn:
-            row = conn.execute("SELECT questions FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        questions = [Question.model_validate(q) for q in json.loads(row["questions"])]
-        session = Session(
-            questions=questions,
-            settings=SessionSettings.model_validate(tr.settings),
-            grader=grader,
-            followup_writer=followup_writer,
-            session_id=tr.session_id,
-            started_at=tr.started_at,
-            finished_at=tr.finished_at,
-            turns=tr.turns or [],
-            usage=tr.usage,
-        )
-        session.on_event = self.hook(owner)
-        return session
-
-    def review_states(self, owner: str | None = None) -> dict[str, ReviewState]:
-        """Spaced-review state per question of one owner (None: the command line's)."""
-        with self._read() as conn:
-            rows = conn.execute("SELECT state FROM reviews WHERE owner = ?", (owner or "",)).fetchall()
+    def review_states(self, owner: Owner) -> dict[str, ReviewState]:
+        """Spaced-review state per question of one owner."""
+        rows = self._connection().execute("SELECT state FROM reviews WHERE owner = ?", (owner.key,)).fetchall()
         states = [ReviewState.model_validate_json(r["state"]) for r in rows]
         return {s.question_id: s for s in states}
 
-    def question_stats(self, owner: str | None = None) -> list[QuestionStat]:
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT t.question_id, t.question, g.overall, t.skipped FROM turns t JOIN sessions s ON s.id ="
-                " t.session_id LEFT JOIN grades g ON g.session_id = t.session_id AND g.idx = t.idx"
-                " WHERE (g.overall IS NOT NULL OR t.skipped)" + _owner_clause(owner, "s.")
-                + " ORDER BY t.answered_at",
-                _owner_args(owner),
-            ).fetchall()
+    def question_stats(self, scope: Scope) -> list[QuestionStat]:
+        clause, args = _scope(scope, "s.")
+        rows = self._connection().execute(
+            "SELECT t.question_id, t.question, g.overall, t.skipped FROM turns t JOIN sessions s ON s.id ="
+            " t.session_id LEFT JOIN grades g ON g.session_id = t.session_id AND g.idx = t.idx"
+            f" WHERE (g.overall IS NOT NULL OR t.skipped) {clause} ORDER BY t.answered_at",
+            args,
+        ).fetchall()
         by_question: dict[str, list[tuple[str, float]]] = {}
         for r in rows:
             by_question.setdefault(r["question_id"], []).append((r["question"], r["overall"] or 0.0))
@@ -495,15 +249,14 @@ class Store:
             )
         return sorted(stats, key=lambda s: (s.last_score or 0))
 
-    def progress(self, owner: str | None = None) -> list[ProgressPoint]:
+    def progress(self, scope: Scope) -> list[ProgressPoint]:
         """Overall and per-criterion averages of each session with a score, oldest first."""
-        with self._read() as conn:
-            rows = conn.execute(
-                "SELECT id, started_at, overall, summary FROM sessions WHERE overall IS NOT NULL"
-                + _owner_clause(owner)
-                + " ORDER BY started_at",
-                _owner_args(owner),
-            ).fetchall()
+        clause, args = _scope(scope)
+        rows = self._connection().execute(
+            f"SELECT id, started_at, overall, summary FROM sessions WHERE overall IS NOT NULL {clause}"
+            " ORDER BY started_at",
+            args,
+        ).fetchall()
         return [
             ProgressPoint(
                 session_id=r["id"],
@@ -517,38 +270,121 @@ class Store:
     # -- deleting --------------------------------------------------------------------------------
 
     def delete(self, session_id: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        with self.transaction() as tx:
+            tx.delete_session(session_id)
 
-    def delete_all(self, owner: str | None = None) -> int:
-        """Delete every session and review state of one owner, or with no owner given, of everyone."""
-        with self._write() as conn:
-            n = conn.execute("DELETE FROM sessions WHERE 1=1" + _owner_clause(owner), _owner_args(owner)).rowcount
-            conn.execute("DELETE FROM reviews WHERE 1=1" + _owner_clause(owner), _owner_args(owner))
+    def delete_all(self, scope: Scope) -> int:
+        """Delete every session and review state of the scope."""
+        clause, args = _scope(scope)
+        with self.transaction() as tx:
+            n = tx.conn.execute(f"DELETE FROM sessions WHERE 1=1 {clause}", args).rowcount
+            tx.conn.execute(f"DELETE FROM reviews WHERE 1=1 {clause}", args)
         return n
+
+
+class Transaction:
+    """The writes one transaction can make (see `Store.transaction`)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def session_exists(self, session_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+
+    def insert_session(self, tr: Transcript, owner: Owner, questions: list[Question]) -> None:
+        self.conn.execute(
+            "INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total) VALUES (?,?,?,?,?,?,?)",
+            (
+                tr.session_id,
+                owner.key,
+                _iso(tr.started_at),
+                json.dumps(tr.settings),
+                tr.grader,
+                json.dumps([q.model_dump() for q in questions]),
+                len(questions),
+            ),
+        )
+
+    def delete_session(self, session_id: str) -> None:
+        self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def update_session(
+        self, session_id: str, finished: datetime | None, summary: Summary, usage: Usage, turns: int
+    ) -> None:
+        """The session's totals, and its turns cut to `turns` (an asked but unanswered last one is dropped)."""
+        self.conn.execute("DELETE FROM turns WHERE session_id = ? AND idx >= ?", (session_id, turns))
+        self.conn.execute(
+            "UPDATE sessions SET finished_at = ?, overall = ?, summary = ?, prompt_tokens = ?, completion_tokens = ?,"
+            " cost_usd = ? WHERE id = ?",
+            (
+                _iso(finished),
+                summary.overall,
+                summary.model_dump_json(),
+                usage.prompt_tokens,
+                usage.completion_tokens,
+                usage.estimated_cost_usd,
+                session_id,
+            ),
+        )
+
+    def save_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
+        self.conn.execute(
+            "INSERT INTO turns (session_id, idx, question_id, question_hash, question, reference, kind, answer,"
+            " skipped, asked_at, answered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (session_id, idx) DO UPDATE SET answer = excluded.answer, skipped = excluded.skipped,"
+            " asked_at = excluded.asked_at, answered_at = excluded.answered_at",
+            (
+                session_id,
+                idx,
+                turn.question_id,
+                question_hash(turn.question, turn.reference),
+                turn.question,
+                turn.reference,
+                turn.kind,
+                turn.answer,
+                int(turn.skipped),
+                _iso(turn.asked_at),
+                _iso(turn.answered_at),
+            ),
+        )
+        key = (session_id, idx)
+        self.conn.execute("DELETE FROM followups WHERE session_id = ? AND idx = ?", key)
+        self.conn.executemany(
+            "INSERT INTO followups VALUES (?,?,?,?,?)",
+            [(*key, n, f.question, f.answer) for n, f in enumerate(turn.followups)],
+        )
+        self.conn.execute("DELETE FROM hints WHERE session_id = ? AND idx = ?", key)
+        self.conn.executemany("INSERT INTO hints VALUES (?,?,?,?)", [(*key, n, h) for n, h in enumerate(turn.hints)])
+        self.conn.execute("DELETE FROM grades WHERE session_id = ? AND idx = ?", key)
+        if turn.grade is not None:
+            g = turn.grade
+            model = g.grader.removeprefix("llm:") if g.grader.startswith("llm:") else None
+            self.conn.execute(
+                "INSERT INTO grades VALUES (?,?,?,?,?,?)", (*key, g.grader, model, g.overall, g.model_dump_json())
+            )
+
+    def review_state(self, owner: Owner, question_id: str, digest: str) -> ReviewState | None:
+        """The owner's review state of a question, unless the question was edited since (another digest)."""
+        row = self.conn.execute(
+            "SELECT * FROM reviews WHERE owner = ? AND question_id = ?", (owner.key, question_id)
+        ).fetchone()
+        return ReviewState.model_validate_json(row["state"]) if row and row["question_hash"] == digest else None
+
+    def put_review_state(self, owner: Owner, state: ReviewState, digest: str, when: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT (owner, question_id) DO UPDATE SET"
+            " question_hash = excluded.question_hash, state = excluded.state, due = excluded.due,"
+            " updated_at = excluded.updated_at",
+            (owner.key, state.question_id, digest, state.model_dump_json(), _iso(state.due), _iso(when)),
+        )
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _owner_clause(owner: str | None, prefix: str = "") -> str:
-    return f" AND {prefix}owner = ?" if owner is not None else ""
-
-
-def _owner_args(owner: str | None) -> tuple[str, ...]:
-    return (owner,) if owner is not None else ()
-
-
-def _question_of(turn: TurnRecord) -> Question:
-    number = int(turn.question_id.rsplit("#", 1)[-1]) if turn.question_id.rsplit("#", 1)[-1].isdigit() else 0
-    return Question(
-        id=turn.question_id,
-        number=number,
-        text=turn.question,
-        reference=turn.reference,
-        kind=turn.kind,
-        key_points=extract_key_points(turn.reference),
-        source="(imported transcript)",
-        line=0,
-    )
+def _scope(scope: Scope, prefix: str = "") -> tuple[str, tuple[str, ...]]:
+    """The WHERE clause (and its argument) that keeps a scope's rows."""
+    if isinstance(scope, AllOwners):
+        return "", ()
+    return f"AND {prefix}owner = ?", (scope.key,)

@@ -23,7 +23,7 @@ def grader() -> OfflineGrader:
 
 def grade(grader: OfflineGrader, number: int, answer: str, followups: list[FollowUp] | None = None) -> Grade:
     q = Q[number]
-    return grader.grade(
+    return grader.assess(
         GradeRequest(question=q.text, reference=q.reference, answer=answer, kind=q.kind, key_points=q.key_points,
                      followups=followups or [])
     )
@@ -161,7 +161,7 @@ def test_stemming_in_content_stems():
 
 def test_stemming_lets_key_points_match(grader):
     def g(answer: str) -> Grade:
-        return grader.grade(GradeRequest(
+        return grader.assess(GradeRequest(
             question="What does the preparation step involve?",
             reference="**Steps:** Tokenization, fine-tuning, evaluation.",
             answer=answer,

@@ -17,15 +17,19 @@ from pathlib import Path
 import pytest
 
 from interviewer.bank import load_bank
-from interviewer.grading.base import TemplateFollowUps
-from interviewer.grading.offline import OfflineGrader
+from interviewer.config import Settings
+from interviewer.migrations import MIGRATIONS
+from interviewer.owner import ALL_OWNERS, Owner
+from interviewer.recorder import Recorder, import_transcript
 from interviewer.review import count_due, order_due, order_weakest, rating_for
-from interviewer.session import Session, SessionSettings
-from interviewer.store import MIGRATIONS, Store
+from interviewer.service import Interviewer
+from interviewer.session import Session, SessionEvent, SessionSettings
+from interviewer.store import Store
 from interviewer.transcript import Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
+TERMINAL = Owner.terminal()
 GOOD = (
     "GANs give sharp samples but training is unstable and suffers mode collapse, because the generator and "
     "discriminator play a minimax game. VAEs train stably with a probabilistic latent space, but outputs are "
@@ -40,7 +44,7 @@ def run(coro):
 
 def new_session(store: Store, questions, **settings) -> Session:
     s = SessionSettings(count=len(questions), followups=0, **settings)
-    return Session(list(questions), s, on_event=store.hook())
+    return Session.start(list(questions), s, on_event=Recorder(store, TERMINAL))
 
 
 def test_migrates_a_blank_database(tmp_path):
@@ -71,7 +75,7 @@ def test_opens_a_database_written_by_the_first_schema(tmp_path):
     assert store.version == len(MIGRATIONS)
     tr = store.transcript("old-session")
     assert tr.turns[0].answer == "my old answer"
-    assert store.review_states() == {}  # the table added by migration 2 exists and is empty
+    assert store.review_states(TERMINAL) == {}  # the table added by migration 2 exists and is empty
 
 
 def test_refuses_a_database_from_a_newer_version(tmp_path):
@@ -92,9 +96,9 @@ def test_every_event_is_saved_as_it_happens(tmp_path):
     assert saved.turns[0].answer == GOOD
     assert saved.turns[0].grade == s.turns[0].grade
     assert len(saved.turns) == 2 and saved.turns[1].answer is None  # the next question was asked
-    assert store.sessions()[0].finished_at is None
+    assert store.sessions(TERMINAL)[0].finished_at is None
     s.skip()
-    row = store.sessions()[0]
+    row = store.sessions(TERMINAL)[0]
     assert row.finished_at is not None and row.answered == 2
     assert store.transcript(s.session_id).to_json() == s.transcript().to_json()
 
@@ -104,8 +108,8 @@ def test_resume_grades_an_answer_saved_before_its_grade(tmp_path):
     s = new_session(store, QUESTIONS[4:6])
     # Simulate a crash between saving the answer and grading it.
     s.turns[0].answer = GOOD
-    store.save_event(type("E", (), {"kind": "answered", "session": s, "turn_index": 0})())
-    restored = store.restore(s.session_id, OfflineGrader(), TemplateFollowUps())
+    Recorder(store, TERMINAL)(SessionEvent("answered", s, 0))
+    restored = Interviewer(store, Settings(), TERMINAL).resume(s.session_id)
     step = run(restored.settle())
     assert step is not None and step.feedback is not None and step.feedback.overall > 0
     assert restored.question_message().startswith("Question 2 of 2")
@@ -126,13 +130,13 @@ def test_killed_practice_session_resumes_with_both_answers(tmp_path):
     deadline = time.monotonic() + 60
     store = Store(tmp_path / "data")
     while time.monotonic() < deadline:  # wait until both answers are graded and saved
-        rows = store.sessions()
+        rows = store.sessions(TERMINAL)
         if rows and rows[0].answered >= 2 and store.transcript(rows[0].id).turns[1].grade is not None:
             break
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    row = store.unfinished()[0]
+    row = Interviewer(store, Settings(), TERMINAL).unfinished()[0]
     assert [t.answer for t in store.transcript(row.id).turns[:2]] == answers
 
     resumed = subprocess.run(
@@ -164,7 +168,7 @@ def test_fifty_concurrent_sessions_write_without_lock_errors(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
-    rows = store.sessions()
+    rows = store.sessions(TERMINAL)
     assert len(rows) == 50 and all(r.finished_at and r.answered == 2 for r in rows)
     answers = {t.answer for r in rows for t in store.transcript(r.id).turns}
     assert {f"answer {i} " + GOOD for i in range(50)} <= answers
@@ -180,10 +184,10 @@ def test_export_import_round_trip(tmp_path):
     exported = source.transcript(s.session_id).to_json()
 
     target = Store(tmp_path / "b")
-    target.import_transcript(Transcript.from_json(exported))
+    import_transcript(target, Transcript.from_json(exported), TERMINAL)
     assert target.transcript(s.session_id).to_json() == exported
     with pytest.raises(Exception, match="already in the history"):
-        target.import_transcript(Transcript.from_json(exported))
+        import_transcript(target, Transcript.from_json(exported), TERMINAL)
 
 
 def test_delete(tmp_path):
@@ -191,18 +195,19 @@ def test_delete(tmp_path):
     a = new_session(store, QUESTIONS[:1])
     b = new_session(store, QUESTIONS[1:2])
     store.delete(a.session_id)
-    assert [r.id for r in store.sessions()] == [b.session_id]
-    assert store.delete_all() == 1 and store.sessions() == []
+    assert [r.id for r in store.sessions(TERMINAL)] == [b.session_id]
+    assert store.delete_all(TERMINAL) == 1 and store.sessions(TERMINAL) == []
 
 
 def test_owners_see_only_their_sessions(tmp_path):
     store = Store(tmp_path)
-    mine = Session(list(QUESTIONS[:1]), SessionSettings(count=1, followups=0), on_event=store.hook("me"))
-    Session(list(QUESTIONS[1:2]), SessionSettings(count=1, followups=0), on_event=store.hook("someone else"))
-    assert [r.id for r in store.sessions("me")] == [mine.session_id]
-    assert len(store.sessions()) == 2
-    store.delete_all("me")
-    assert store.sessions("me") == [] and len(store.sessions()) == 1
+    one = SessionSettings(count=1, followups=0)
+    mine = Session.start(list(QUESTIONS[:1]), one, on_event=Recorder(store, Owner.browser("me")))
+    Session.start(list(QUESTIONS[1:2]), one, on_event=Recorder(store, Owner.browser("someone else")))
+    assert [r.id for r in store.sessions(Owner.browser("me"))] == [mine.session_id]
+    assert len(store.sessions(ALL_OWNERS)) == 2
+    store.delete_all(Owner.browser("me"))
+    assert store.sessions(Owner.browser("me")) == [] and len(store.sessions(ALL_OWNERS)) == 1
 
 
 def test_ratings_follow_scores():
@@ -219,13 +224,13 @@ def test_review_order_follows_fsrs_for_a_scripted_history(tmp_path):
     then = datetime.now(UTC) - timedelta(days=3)
     store = Store(tmp_path)
     for question, score in ((q5, 20.0), (q6, 50.0), (q7, 95.0)):
-        s = Session([question], SessionSettings(count=1, followups=0))
+        s = Session.start([question], SessionSettings(count=1, followups=0))
         run(s.answer(GOOD))
         tr = s.transcript()
         tr.turns[0].answered_at = then
         tr.turns[0].grade = tr.turns[0].grade.model_copy(update={"overall": score})
-        store.import_transcript(tr)
-    states = store.review_states()
+        import_transcript(store, tr, TERMINAL)
+    states = store.review_states(TERMINAL)
     now = datetime.now(UTC)
     assert states[q5.id].due == then + timedelta(days=1)
     assert states[q6.id].due == then + timedelta(days=1, hours=12)
@@ -237,12 +242,12 @@ def test_review_order_follows_fsrs_for_a_scripted_history(tmp_path):
     assert order_weakest([q7, q8, q6, q5], states)[-1] == q7
 
     # A second, excellent attempt at q5 now pushes it out of the due list.
-    s = Session([q5], SessionSettings(count=1, followups=0))
+    s = Session.start([q5], SessionSettings(count=1, followups=0))
     run(s.answer(GOOD))
     tr = s.transcript()
     tr.turns[0].grade = tr.turns[0].grade.model_copy(update={"overall": 95.0})
-    store.import_transcript(tr)
-    states = store.review_states()
+    import_transcript(store, tr, TERMINAL)
+    states = store.review_states(TERMINAL)
     assert states[q5.id].attempts == 2 and states[q5.id].due > now
     assert order_due([q7, q8, q6, q5], states, now) == [q8, q6, q7, q5]  # not due: soonest first
 
@@ -252,7 +257,7 @@ def test_resume_of_a_session_saved_before_its_first_question_asks_it_once(tmp_pa
     s = new_session(store, QUESTIONS[:3])
     with sqlite3.connect(store.path) as conn:  # a crash right after the session row was written
         conn.execute("DELETE FROM turns WHERE session_id = ?", (s.session_id,))
-    restored = store.restore(s.session_id, OfflineGrader(), TemplateFollowUps())
+    restored = Interviewer(store, Settings(), TERMINAL).resume(s.session_id)
     assert [t.question_id for t in restored.turns] == [QUESTIONS[0].id]
     assert restored.question_message().startswith(f"Question 1 of 3: {QUESTIONS[0].text}")
 
@@ -261,19 +266,21 @@ def test_a_session_ended_before_any_answer_leaves_nothing(tmp_path):
     store = Store(tmp_path)
     s = new_session(store, QUESTIONS[:2])
     s.end()
-    assert store.sessions() == []
+    assert store.sessions(TERMINAL) == []
 
 
 def test_review_state_is_kept_per_owner(tmp_path):
     store = Store(tmp_path)
     for owner, answer in (("alice", GOOD), ("bob", WEAK)):
-        s = Session([QUESTIONS[4]], SessionSettings(count=1, followups=0), on_event=store.hook(owner))
+        recorder = Recorder(store, Owner.browser(owner))
+        s = Session.start([QUESTIONS[4]], SessionSettings(count=1, followups=0), on_event=recorder)
         run(s.answer(answer))
-    alice, bob = store.review_states("alice"), store.review_states("bob")
+    alice, bob = store.review_states(Owner.browser("alice")), store.review_states(Owner.browser("bob"))
     assert alice[QUESTIONS[4].id].last_score > bob[QUESTIONS[4].id].last_score
-    assert store.review_states() == {}  # the command line's own reviews: none yet
-    store.delete_all("bob")
-    assert store.review_states("bob") == {} and QUESTIONS[4].id in store.review_states("alice")
+    assert store.review_states(TERMINAL) == {}  # the command line's own reviews: none yet
+    store.delete_all(Owner.browser("bob"))
+    assert store.review_states(Owner.browser("bob")) == {}
+    assert QUESTIONS[4].id in store.review_states(Owner.browser("alice"))
 
 
 def test_migration_3_keeps_the_command_lines_reviews(tmp_path):
@@ -287,4 +294,4 @@ def test_migration_3_keeps_the_command_lines_reviews(tmp_path):
                      ('{"question_id": "genai_misc#5", "card": {}, "last_score": 12.0, "attempts": 1}',))
     store = Store(tmp_path)
     assert store.version == len(MIGRATIONS)
-    assert store.review_states()["genai_misc#5"].last_score == 12.0
+    assert store.review_states(TERMINAL)["genai_misc#5"].last_score == 12.0

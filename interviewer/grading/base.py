@@ -1,25 +1,48 @@
-"""What the engine needs from a grader and a follow-up writer, and the offline follow-up writer."""
+"""What the engine needs from a grader, a follow-up writer and a follow-up policy, and the offline ones."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from typing import Protocol
 
 from ..bank import label_of
 from ..tokens import Usage
 from .models import Grade, GradeRequest
+from .offline import OfflineGrader
 
 
 class Grader(Protocol):
-    """Anything that grades: the offline grader answers at once, the LLM grader is a coroutine."""
+    """Anything that grades. Every grader is async, even the offline one that answers at once."""
 
     name: str
 
-    def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade | Awaitable[Grade]: ...
+    async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade: ...
 
 
 class FollowUpWriter(Protocol):
     def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]: ...
+
+
+class FollowUpPolicy(Protocol):
+    def points_to_probe(self, request: GradeRequest) -> list[str]:
+        """The missed key points worth a follow-up question (none: move on)."""
+        ...
+
+
+class CoveragePolicy:
+    """Probe when the reply covers under half of the reference's key points (by the offline grader's reading)."""
+
+    def __init__(self, offline: OfflineGrader | None = None) -> None:
+        self.offline = offline or OfflineGrader()
+
+    def points_to_probe(self, request: GradeRequest) -> list[str]:
+        if request.kind == "experience":
+            return []
+        probe = self.offline.assess(request)
+        if probe.overall == 0 or not probe.key_points:  # nothing to build on: move on rather than probe
+            return []
+        covered_share = len(probe.covered) / len(probe.key_points)
+        return probe.missed if covered_share < 0.5 else []
 
 
 class TemplateFollowUps:

@@ -117,7 +117,7 @@ class LLMGrader:
         self.system_prompt = render("grader_system.md.j2", rubrics=list(self.rubrics.values()))
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
-        probe = self.offline.grade(request)
+        probe = self.offline.assess(request)
         if EMPTY_ANSWER in probe.flags or NO_ANSWER in probe.flags:
             return probe  # nothing to send: the minimum, without a model call
         try:

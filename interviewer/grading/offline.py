@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..bank import extract_key_points
 from ..rubric import Rubric, load_rubric
+from ..tokens import Usage
 from . import text as t
 from .models import (
     CORRECTNESS_NOT_ASSESSED,
@@ -74,8 +75,12 @@ class OfflineGrader:
     def __init__(self, rubrics: dict[str, Rubric] | None = None) -> None:
         self.rubrics = rubrics or {k: load_rubric(k) for k in ("technical", "experience")}
 
-    def grade(self, request: GradeRequest, usage: object = None) -> Grade:
-        """Grade a reply; `usage` is accepted for the Grader interface (no tokens are spent here)."""
+    async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
+        """The Grader interface (async like every grader); no tokens are spent here."""
+        return self.assess(request)
+
+    def assess(self, request: GradeRequest) -> Grade:
+        """Grade a reply at once: deterministic key-point coverage, depth and structure."""
         reply_text = request.full_reply()
         flags: list[str] = [CORRECTNESS_NOT_ASSESSED]
         if not reply_text.strip():

@@ -1,0 +1,109 @@
+"""The history's schema: numbered migrations tracked in `PRAGMA user_version`, applied in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .errors import InterviewerError
+
+# Each entry upgrades the schema by one version. Never edit a released entry: append a new one.
+MIGRATIONS: list[str] = [
+    # 1: sessions and their turns, follow-ups, hints and grades.
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        owner TEXT,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        settings TEXT NOT NULL,
+        grader TEXT NOT NULL,
+        questions TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        overall REAL,
+        summary TEXT,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL
+    );
+    CREATE TABLE turns (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        question_id TEXT NOT NULL,
+        question_hash TEXT NOT NULL,
+        question TEXT NOT NULL,
+        reference TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        answer TEXT,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        asked_at TEXT,
+        answered_at TEXT,
+        PRIMARY KEY (session_id, idx)
+    );
+    CREATE TABLE followups (
+        session_id TEXT NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL,
+        question TEXT NOT NULL, answer TEXT,
+        PRIMARY KEY (session_id, idx, n),
+        FOREIGN KEY (session_id, idx) REFERENCES turns(session_id, idx) ON DELETE CASCADE
+    );
+    CREATE TABLE hints (
+        session_id TEXT NOT NULL, idx INTEGER NOT NULL, n INTEGER NOT NULL, hint TEXT NOT NULL,
+        PRIMARY KEY (session_id, idx, n),
+        FOREIGN KEY (session_id, idx) REFERENCES turns(session_id, idx) ON DELETE CASCADE
+    );
+    CREATE TABLE grades (
+        session_id TEXT NOT NULL, idx INTEGER NOT NULL,
+        grader TEXT NOT NULL, model TEXT, overall REAL NOT NULL, grade TEXT NOT NULL,
+        PRIMARY KEY (session_id, idx),
+        FOREIGN KEY (session_id, idx) REFERENCES turns(session_id, idx) ON DELETE CASCADE
+    );
+    """,
+    # 2: spaced-review state per question, and a lookup of a question's attempts.
+    """
+    CREATE TABLE reviews (
+        question_id TEXT PRIMARY KEY,
+        question_hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        due TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX turns_by_question ON turns(question_id);
+    """,
+    # 3: review state per owner (each browser, and '' for the command line), so one user's scores never
+    #    order another's questions and "delete my history" takes its reviews too.
+    """
+    CREATE TABLE reviews_by_owner (
+        owner TEXT NOT NULL DEFAULT '',
+        question_id TEXT NOT NULL,
+        question_hash TEXT NOT NULL,
+        state TEXT NOT NULL,
+        due TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (owner, question_id)
+    );
+    INSERT INTO reviews_by_owner SELECT '', question_id, question_hash, state, due, updated_at FROM reviews;
+    DROP TABLE reviews;
+    ALTER TABLE reviews_by_owner RENAME TO reviews;
+    """,
+    # 4: the terminal's sessions are owner '' like its reviews (they were NULL), so every read names its owner.
+    """
+    UPDATE sessions SET owner = '' WHERE owner IS NULL;
+    CREATE INDEX sessions_by_owner ON sessions(owner, started_at);
+    """,
+]
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the database up to the newest schema (WAL on); refuse one written by a newer version."""
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("BEGIN IMMEDIATE")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        conn.execute("ROLLBACK")
+        raise InterviewerError(f"{path} was written by a newer version (schema {version}); upgrade interviewer")
+    for number in range(version, len(MIGRATIONS)):
+        for statement in MIGRATIONS[number].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {number + 1}")
+    conn.execute("COMMIT")

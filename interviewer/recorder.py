@@ -1,0 +1,74 @@
+"""Saving sessions as they happen: each engine event is one transaction of the store, and a graded or
+skipped turn updates its owner's spaced-review state in that same transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from .bank import Question, extract_key_points
+from .errors import InterviewerError
+from .owner import Owner
+from .review import review
+from .session import SessionEvent
+from .store import Store, Transaction, question_hash
+from .transcript import Transcript, TurnRecord, summarise
+
+
+class Recorder:
+    """The engine's persistence hook (`Session.on_event`) for one owner."""
+
+    def __init__(self, store: Store, owner: Owner) -> None:
+        self.store = store
+        self.owner = owner
+
+    def __call__(self, event: SessionEvent) -> None:
+        s = event.session
+        with self.store.transaction() as tx:
+            if event.kind == "started":
+                tx.insert_session(s.transcript(), self.owner, s.questions)
+                return
+            if event.kind == "finished" and not s.turns:  # ended before any answer: nothing worth keeping
+                tx.delete_session(s.session_id)
+                return
+            if event.turn_index is not None and event.turn_index < len(s.turns):
+                turn = s.turns[event.turn_index]
+                tx.save_turn(s.session_id, event.turn_index, turn)
+                if event.kind in ("graded", "skipped"):
+                    record_review(tx, self.owner, turn)
+            tx.update_session(s.session_id, s.finished_at, summarise(s.turns), s.usage, len(s.turns))
+
+
+def record_review(tx: Transaction, owner: Owner, turn: TurnRecord) -> None:
+    """One more attempt at a question in the owner's spaced-review state (a skip counts as a miss)."""
+    when = turn.answered_at or datetime.now(UTC)
+    digest = question_hash(turn.question, turn.reference)
+    state = tx.review_state(owner, turn.question_id, digest)
+    new = review(state, turn.question_id, None if turn.grade is None else turn.grade.overall, when)
+    tx.put_review_state(owner, new, digest, when)
+
+
+def import_transcript(store: Store, tr: Transcript, owner: Owner) -> None:
+    """Add a whole transcript (e.g. from another machine) to the owner's history."""
+    with store.transaction() as tx:
+        if tx.session_exists(tr.session_id):
+            raise InterviewerError(f"session {tr.session_id} is already in the history")
+        tx.insert_session(tr, owner, [_question_of(t) for t in tr.turns])
+        for idx, turn in enumerate(tr.turns):
+            tx.save_turn(tr.session_id, idx, turn)
+            if turn.skipped or turn.grade is not None:
+                record_review(tx, owner, turn)
+        tx.update_session(tr.session_id, tr.finished_at, tr.summary or summarise(tr.turns), tr.usage, len(tr.turns))
+
+
+def _question_of(turn: TurnRecord) -> Question:
+    tail = turn.question_id.rsplit("#", 1)[-1]
+    return Question(
+        id=turn.question_id,
+        number=int(tail) if tail.isdigit() else 0,
+        text=turn.question,
+        reference=turn.reference,
+        kind=turn.kind,
+        key_points=extract_key_points(turn.reference),
+        source="(imported transcript)",
+        line=0,
+    )
