@@ -20,14 +20,14 @@ from .config import Settings, load_settings
 from .errors import BankError, InterviewerError
 from .evaluate import LabelledResult, evaluate, format_report
 from .grading.factory import choose_grader
-from .grading.models import CORRECTNESS_NOT_ASSESSED, Grade, GradeRequest, flag_words, grader_label
+from .grading.models import Grade, GradeRequest
+from .presentation import format_grade, render_transcript, transcript_filename
 from .session import Session, SessionSettings, Step, plan_questions
 from .store import Store
 from .transcript import Transcript, summarise
 
 MAX_QUESTIONS = 500
 """The most questions one session takes (SessionSettings.count)."""
-MAX_MISSED_SHOWN = 8
 COMMANDS = ("/hint", "/skip", "/repeat", "/end")
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
@@ -319,32 +319,6 @@ def _show_results(session: Session, out: TextIO) -> None:
         print("Study next:", *(f"  - {x}" for x in s.study), sep="\n", file=out)
 
 
-def format_grade(g: Grade) -> str:
-    lines = [f"Score: {g.overall:.0f}/100 ({g.band}) - {grader_label(g)}"]
-    if g.fallback_reason:
-        lines.append(f"  (LLM grading failed: {g.fallback_reason})")
-    flags = [f for f in g.flags if f != CORRECTNESS_NOT_ASSESSED]  # the grader's label already says so
-    if flags:
-        lines.append(f"  Note: {flag_words(flags)}")
-    lines += [f"  {c.name:<20} {c.score:g}/{c.max}  {c.justification}" for c in g.criteria]
-    lines += _bullets("Factual errors", g.factual_errors)
-    lines += _bullets("Strengths", g.strengths)
-    if g.covered:
-        lines.append("  Covered: " + "; ".join(g.covered))
-    if g.missed:
-        more = len(g.missed) - MAX_MISSED_SHOWN
-        lines.append("  Missed: " + "; ".join(g.missed[:MAX_MISSED_SHOWN]) + (f"; and {more} more" if more > 0 else ""))
-    lines += _bullets("Suggestions", g.suggestions)
-    if g.improved_answer and g.improved_answer.strip():
-        lines.append("  Improved answer:")
-        lines += [f"    {line}".rstrip() for line in g.improved_answer.strip().splitlines()]
-    return "\n".join(lines)
-
-
-def _bullets(title: str, items: list[str]) -> list[str]:
-    return [f"  {title}:", *(f"    - {x}" for x in items)] if items else []
-
-
 def _answered_so_far(session: Session) -> Transcript:
     """The transcript of an interrupted session: the turns answered or skipped, the session left open."""
     tr = session.transcript()
@@ -356,17 +330,17 @@ def _save_transcript(transcript: Transcript, folder: Path, out: TextIO) -> int:
     if not transcript.turns:
         print("\nNo answer given: no transcript written.", file=out)
         return 0
-    stem = folder / f"interview-{transcript.started_at:%Y%m%d-%H%M%S}-{transcript.session_id[:8]}"
+    md, js = (folder / transcript_filename(transcript, fmt) for fmt in ("markdown", "json"))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        stem.with_suffix(".md").write_text(transcript.to_markdown(), encoding="utf-8")
-        stem.with_suffix(".json").write_text(transcript.to_json(), encoding="utf-8")
+        md.write_text(render_transcript(transcript, "markdown"), encoding="utf-8")
+        js.write_text(render_transcript(transcript, "json"), encoding="utf-8")
     except OSError as exc:
         raise InterviewerError(
             f"cannot write the transcript in {folder} ({exc.strerror or exc}); it is in the history: "
             f"interviewer history export {transcript.session_id[:8]}"
         ) from exc
-    print(f"\nTranscript written: {stem}.md and {stem}.json", file=out)
+    print(f"\nTranscript written: {md} and {js}", file=out)
     return 0
 
 
@@ -597,7 +571,7 @@ def _history_list(args: argparse.Namespace) -> int:
 def _history_export(args: argparse.Namespace) -> int:
     store = Store.open()
     tr = store.transcript(store.resolve(args.session_id))
-    text = tr.render("markdown" if args.format == "md" else args.format)
+    text = render_transcript(tr, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"Wrote {args.output}", file=sys.stderr)

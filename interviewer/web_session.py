@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import webview as view
+from .presentation import grade_view, render_transcript, transcript_filename
 from .session import Session, Step
 from .transcript import Transcript
 
@@ -57,8 +58,8 @@ def write_transcript_files(transcript: Transcript, folder: Path, formats: Sequen
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
-        path = folder / f"interview-{transcript.session_id[:8]}{FORMATS[fmt]}"
-        path.write_text(transcript.render(fmt), encoding="utf-8")
+        path = folder / transcript_filename(transcript, fmt)
+        path.write_text(render_transcript(transcript, fmt), encoding="utf-8")
         paths.append(str(path))
     return paths
 
@@ -107,8 +108,8 @@ def show_step(ws: WebSession, step: Step) -> None:
         ws.say(view.e(step.followup))
         return
     if step.feedback is not None:
-        g = step.feedback
-        ws.say(f"Score: **{g.overall:.0f}/100** ({g.band}). The feedback is below the chat.")
+        g = grade_view(step.feedback)
+        ws.say(f"Score: **{g.overall_text}** ({g.band}). The feedback is below the chat.")
     elif not step.finished:
         ws.say("Thank you.")
     if step.next_question:

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from interviewer import cli as cli_module
-from interviewer.cli import _read_answers, format_grade
+from interviewer.cli import _read_answers
 from interviewer.config import Settings
 from interviewer.grading.models import CriterionScore, Grade
+from interviewer.presentation import format_grade
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "bank" / "genai_misc.md"

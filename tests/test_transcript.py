@@ -1,4 +1,4 @@
-"""Transcripts: JSON round trip on a real session; Markdown and HTML show answers literally and safely."""
+"""Transcripts: JSON round trip on a real session; the Markdown and HTML exports show answers literally and safely."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +12,7 @@ import pytest
 
 from interviewer.bank import load_bank
 from interviewer.grading.models import CriterionScore, Grade
+from interviewer.presentation import render_transcript
 from interviewer.session import Session, SessionSettings
 from interviewer.transcript import SCHEMA, Transcript
 
@@ -43,7 +44,7 @@ FOLLOWUP_ANSWER = "Pipelines <i>wrap</i> | everything | together."
 
 
 def real_session(mode: str = "practice") -> Session:
-    s = Session([Q[3], Q[6], Q[2], Q[5]], SessionSettings(count=4, followups=1, mode=mode))
+    s = Session.start([Q[3], Q[6], Q[2], Q[5]], SessionSettings(count=4, followups=1, mode=mode))
     s.hint()
     for answer in ANSWERS:
         step = asyncio.run(s.answer(answer))
@@ -87,7 +88,7 @@ def test_json_round_trip_is_identical(transcript):
 
 
 def test_json_round_trip_of_an_unfinished_session():
-    s = Session([Q[1], Q[3]], SessionSettings(count=2, followups=1))
+    s = Session.start([Q[1], Q[3]], SessionSettings(count=2, followups=1))
     asyncio.run(s.answer("Bias is the main one: if the training data is skewed the model repeats it."))
     tr = s.transcript()
     assert tr.finished_at is None
@@ -96,7 +97,7 @@ def test_json_round_trip_of_an_unfinished_session():
 
 
 def test_json_keeps_unicode_and_control_characters():
-    s = Session([Q[3]], SessionSettings(count=1, followups=0))
+    s = Session.start([Q[3]], SessionSettings(count=1, followups=0))
     answer = "Espace latent — “quoted”, emoji 🧠, tab\there, and a \\ backslash\r\nCRLF line."
     asyncio.run(s.answer(answer))
     text = s.transcript().to_json()
@@ -106,7 +107,7 @@ def test_json_keeps_unicode_and_control_characters():
 
 
 def test_markdown_contains_answers_literally(transcript):
-    md = transcript.to_markdown()
+    md = render_transcript(transcript, "markdown")
     for answer in ANSWERS:
         assert answer in md
     assert "# Interview transcript" in md
@@ -115,7 +116,7 @@ def test_markdown_contains_answers_literally(transcript):
 
 
 def test_html_contains_answers_escaped(transcript):
-    page = transcript.to_html()
+    page = render_transcript(transcript, "html")
     for answer in (ANSWERS[0], ANSWERS[2]):
         assert _html_text_of_pres(page).count(answer) == 1
     assert _html_text_of_pres(page).count(NASTY) == 1
@@ -142,7 +143,7 @@ def _outside_fences(md: str) -> list[str]:
 
 
 def test_markdown_keeps_the_answer_inside_a_fence(transcript):
-    md = transcript.to_markdown()
+    md = render_transcript(transcript, "markdown")
     outside = "\n".join(_outside_fences(md))
     assert "<script>" not in outside
     assert "## 3. Fake question" not in outside
@@ -182,7 +183,7 @@ def test_markdown_table_rows_keep_their_cell_count():
     class PipeGrader:
         name = "pipes"
 
-        def grade(self, request, usage=None):
+        async def grade(self, request, usage=None):
             return Grade(
                 overall=50,
                 criteria=[
@@ -197,10 +198,10 @@ def test_markdown_table_rows_keep_their_cell_count():
                 fallback_reason="bad | reason\n# heading",
             )
 
-    s = Session([Q[3], Q[6]], SessionSettings(count=2, followups=0), grader=PipeGrader())
+    s = Session.start([Q[3], Q[6]], SessionSettings(count=2, followups=0), grader=PipeGrader())
     asyncio.run(s.answer(NASTY))
     asyncio.run(s.answer("| only | pipes |\n|---|---|"))
-    md = s.transcript().to_markdown()
+    md = render_transcript(s.transcript(), "markdown")
     lines = _outside_fences(md)
     tables = _tables(lines)
     assert len(tables) >= 3  # summary + one per graded answer
@@ -243,7 +244,7 @@ def _html_text_of_pres(page: str) -> str:
 
 
 def test_html_escapes_the_answer(transcript):
-    page = transcript.to_html()
+    page = render_transcript(transcript, "html")
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<b>bold</b>" not in page
@@ -261,14 +262,14 @@ def test_html_escapes_grade_fields():
     class HtmlGrader:
         name = "html"
 
-        def grade(self, request, usage=None):
+        async def grade(self, request, usage=None):
             return Grade(overall=40, criteria=[CriterionScore(name="x", score=2, weight=1,
                                                               justification="<img src=x onerror=alert(1)>")],
                          missed=["<script>bad()</script>"], improved_answer="</pre><script>x()</script>",
                          grader="llm:html", fallback_reason="<iframe>")
 
-    s = Session([Q[3]], SessionSettings(count=1, followups=0), grader=HtmlGrader())
+    s = Session.start([Q[3]], SessionSettings(count=1, followups=0), grader=HtmlGrader())
     asyncio.run(s.answer("Latent space <em>is</em> compressed."))
     c = _Collector()
-    c.feed(s.transcript().to_html())
+    c.feed(render_transcript(s.transcript(), "html"))
     assert not {"script", "img", "iframe", "em"} & set(c.tags)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 KeyPointStatus = Literal["covered", "partial", "missed", "contradicted"]
 
-# Flags a reader must know about.
+# Flags a reader must know about (interviewer.presentation.FLAG_WORDS puts them in words).
 EMPTY_ANSWER = "empty_answer"
 NO_ANSWER = "non_answer"
 TRUNCATED = "truncated_answer"
@@ -97,26 +97,6 @@ def score_band(overall: float) -> str:
     if overall > 0:
         return "weak"
     return "no credit"
-
-
-def grader_label(grade_or_name: Grade | str) -> str:
-    """How a score's source is named wherever a score appears."""
-    name = grade_or_name.grader if isinstance(grade_or_name, Grade) else grade_or_name
-    return OFFLINE_LABEL if name == "offline" else f"LLM grader ({name.removeprefix('llm:')})"
-
-
-FLAG_WORDS = {
-    EMPTY_ANSWER: "empty answer",
-    NO_ANSWER: "not an answer",
-    TRUNCATED: "answer cut to the grading budget (the transcript keeps it whole)",
-    INJECTION: "the answer seems to address the grader; such text earns nothing",
-    CORRECTNESS_NOT_ASSESSED: "correctness not assessed (offline grader)",
-}
-
-
-def flag_words(flags: list[str]) -> str:
-    """Flags in plain words, for people."""
-    return "; ".join(FLAG_WORDS.get(f, f) for f in flags)
 
 
 def assemble_grade(

@@ -1,0 +1,287 @@
+"""How grades and transcripts are shown to people: the terminal, the Markdown and HTML exports, and the web app.
+
+A grade is turned into a `GradeView` once (`grade_view`): its words, rows and lists, ready to show. Jinja
+templates in `interviewer/templates/` render that view as plain text (`*.txt.j2`), Markdown (`*.md.j2`) or HTML
+(`*.html.j2`); the whole transcript exports are templates too.
+
+Whatever the candidate (or a grader) wrote is shown literally: the HTML templates are autoescaped, and the
+Markdown templates pass every such value through the `literal_block` (fenced) or `table_cell` (escaped) filter.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any, Literal
+
+import jinja2
+
+from .grading.models import (
+    CORRECTNESS_NOT_ASSESSED,
+    EMPTY_ANSWER,
+    INJECTION,
+    NO_ANSWER,
+    OFFLINE_LABEL,
+    TRUNCATED,
+    Grade,
+)
+from .transcript import Transcript, TurnRecord
+
+MAX_MISSED_SHOWN = 8
+"""The terminal lists this many missed key points, then says how many more there are."""
+
+FLAG_WORDS = {
+    EMPTY_ANSWER: "empty answer",
+    NO_ANSWER: "not an answer",
+    TRUNCATED: "answer cut to the grading budget (the transcript keeps it whole)",
+    INJECTION: "the answer seems to address the grader; such text earns nothing",
+    CORRECTNESS_NOT_ASSESSED: "correctness not assessed (offline grader)",
+}
+
+KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠"}
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+
+def grader_label(grade_or_name: Grade | str) -> str:
+    """How a score's source is named wherever a score appears."""
+    name = grade_or_name.grader if isinstance(grade_or_name, Grade) else grade_or_name
+    return OFFLINE_LABEL if name == "offline" else f"LLM grader ({name.removeprefix('llm:')})"
+
+
+def flag_words(flags: list[str]) -> str:
+    """Flags in plain words, for people."""
+    return "; ".join(FLAG_WORDS.get(f, f) for f in flags)
+
+
+def _grading_failed(reason: str) -> str:
+    return f"LLM grading failed ({reason})"
+
+
+def fallback_notice(reason: str) -> str:
+    """What the candidate is told when the LLM grader failed and the offline grader scored the answer."""
+    return f"{_grading_failed(reason)}; this answer was graded offline."
+
+
+def graded_by(transcript: Transcript) -> str:
+    """Which grader really scored the answers, saying how many fell back to the offline grader and why."""
+    grades = [t.grade for t in transcript.turns if t.grade is not None]
+    fell_back = [g for g in grades if g.fallback_reason]
+    text = grader_label(transcript.grader)
+    if fell_back:
+        reasons = "; ".join(dict.fromkeys(g.fallback_reason or "" for g in fell_back))
+        text += f". {len(fell_back)} of {len(grades)} answers were graded offline because {_grading_failed(reasons)}"
+    return text
+
+
+# -- the view of a grade --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    name: str
+    """As the rubric names it (`factual_correctness`)."""
+    label: str
+    """For people (`factual correctness`)."""
+    score: float
+    score_value: str
+    """The score alone (`3.5`)."""
+    score_text: str
+    """The score out of its maximum (`3.5/5`)."""
+    percent: str
+    """The score as a percentage of its maximum, for a bar (`70`)."""
+    weight_text: str
+    justification: str
+
+
+@dataclass(frozen=True)
+class KeyPointRow:
+    point: str
+    status: str
+    icon: str
+    evidence: str | None
+
+
+@dataclass(frozen=True)
+class GradeView:
+    """Everything shown of one grade, in words, in the order it is shown."""
+
+    overall: float
+    overall_text: str
+    """`42/100`."""
+    band: str
+    band_css: str
+    """The band as a CSS class suffix (`no-credit`)."""
+    grader: str
+    """The grader's label; the offline one says that correctness is not assessed."""
+    flags: tuple[str, ...]
+    """The flags in words, leaving out "correctness not assessed": the grader's label, shown with every score,
+    already says so."""
+    flags_text: str
+    notice: str | None
+    """The fallback notice when the LLM grader failed."""
+    criteria: tuple[CriterionRow, ...]
+    key_points: tuple[KeyPointRow, ...]
+    key_points_covered: int
+    strengths: tuple[str, ...]
+    factual_errors: tuple[str, ...]
+    suggestions: tuple[str, ...]
+    covered: tuple[str, ...]
+    missed: tuple[str, ...]
+    improved_answer: str | None
+    """None when the grader gave none (or only blanks)."""
+
+
+def grade_view(grade: Grade) -> GradeView:
+    """The one place a grade is put into words."""
+    flags = tuple(FLAG_WORDS.get(f, f) for f in grade.flags if f != CORRECTNESS_NOT_ASSESSED)
+    criteria = tuple(
+        CriterionRow(
+            name=c.name,
+            label=c.name.replace("_", " "),
+            score=c.score,
+            score_value=f"{c.score:g}",
+            score_text=f"{c.score:g}/{c.max}",
+            percent=f"{c.score / c.max * 100:.0f}",
+            weight_text=f"{c.weight:g}",
+            justification=c.justification,
+        )
+        for c in grade.criteria
+    )
+    key_points = tuple(KeyPointRow(k.point, k.status, KEY_POINT_ICONS[k.status], k.evidence) for k in grade.key_points)
+    improved = grade.improved_answer if grade.improved_answer and grade.improved_answer.strip() else None
+    return GradeView(
+        overall=grade.overall,
+        overall_text=f"{grade.overall:.0f}/100",
+        band=grade.band,
+        band_css=grade.band.replace(" ", "-"),
+        grader=grader_label(grade),
+        flags=flags,
+        flags_text="; ".join(flags),
+        notice=fallback_notice(grade.fallback_reason) if grade.fallback_reason else None,
+        criteria=criteria,
+        key_points=key_points,
+        key_points_covered=sum(k.status == "covered" for k in grade.key_points),
+        strengths=tuple(grade.strengths),
+        factual_errors=tuple(grade.factual_errors),
+        suggestions=tuple(grade.suggestions),
+        covered=tuple(grade.covered),
+        missed=tuple(grade.missed),
+        improved_answer=improved,
+    )
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """One question of a transcript as shown: its number, the turn itself, and its grade's view."""
+
+    number: int | None
+    turn: TurnRecord
+    grade: GradeView | None
+
+
+def turn_view(turn: TurnRecord, number: int | None = None) -> TurnView:
+    return TurnView(number, turn, grade_view(turn.grade) if turn.grade else None)
+
+
+# -- literal text ---------------------------------------------------------------------------------
+
+
+def literal_block(text: str) -> str:
+    """Fence text so that nothing in it (headings, tables, fences) is read as Markdown."""
+    longest = max((len(m) for m in re.findall(r"~+", text)), default=0)
+    fence = "~" * max(4, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def table_cell(text: object) -> str:
+    """A value that cannot break a Markdown table row (nor a list item or a heading line)."""
+    return html.escape(str(text), quote=False).replace("|", "&#124;").replace("\r", " ").replace("\n", " ")
+
+
+def escape_html(text: object) -> str:
+    """Text made safe for HTML, quotes included (for HTML built outside the templates)."""
+    return html.escape(str(text), quote=True)
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "-"
+
+
+# -- templates ------------------------------------------------------------------------------------
+
+
+@cache
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("interviewer", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,  # a missing variable is a bug, not an empty string
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(when=when)
+    if not autoescape:
+        env.filters.update(literal_block=literal_block, table_cell=table_cell)
+    return env
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render one of interviewer/templates: `*.html.j2` autoescaped, `*.md.j2` and `*.txt.j2` as they are."""
+    if not name.endswith((".html.j2", ".md.j2", ".txt.j2")):
+        raise ValueError(f"{name}: a template's name ends with .html.j2, .md.j2 or .txt.j2")
+    return _environment(name.endswith(".html.j2")).get_template(name).render(**context)
+
+
+GradeFormat = Literal["text", "markdown", "html"]
+_GRADE_TEMPLATES = {"text": "grade.txt.j2", "markdown": "grade.md.j2", "html": "grade.html.j2"}
+
+
+def render_grade(grade: Grade | GradeView, fmt: GradeFormat) -> str:
+    """One grade as plain text (the terminal), Markdown or HTML (as in the exports)."""
+    if fmt not in _GRADE_TEMPLATES:
+        raise ValueError(f"unknown grade format {fmt!r}: use text, markdown or html")
+    view = grade if isinstance(grade, GradeView) else grade_view(grade)
+    return render_template(_GRADE_TEMPLATES[fmt], g=view, max_missed=MAX_MISSED_SHOWN).strip("\n")
+
+
+def format_grade(grade: Grade) -> str:
+    """One grade for the terminal."""
+    return render_grade(grade, "text")
+
+
+# -- transcripts ----------------------------------------------------------------------------------
+
+TRANSCRIPT_SUFFIXES = {"markdown": ".md", "md": ".md", "json": ".json", "html": ".html"}
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in TRANSCRIPT_SUFFIXES:
+        raise ValueError(f"unknown transcript format {fmt!r}: use markdown, json or html")
+
+
+def render_transcript(transcript: Transcript, fmt: str) -> str:
+    """The transcript as "markdown" (or "md"), "json" (re-importable) or "html" (printable)."""
+    _check_format(fmt)
+    if fmt == "json":
+        return transcript.to_json()
+    context = {
+        "tr": transcript,
+        "summary": transcript.summary,
+        "grader": grader_label(transcript.grader),
+        "turns": [turn_view(t, i) for i, t in enumerate(transcript.turns, start=1)],
+        "max_missed": MAX_MISSED_SHOWN,
+    }
+    if fmt == "html":
+        return render_template("transcript.html.j2", **context)
+    return render_template("transcript.md.j2", **context).rstrip("\n") + "\n"
+
+
+def transcript_filename(transcript: Transcript, fmt: str) -> str:
+    """The one name of a transcript's file, in the terminal and the web app: when it started, and its id."""
+    _check_format(fmt)
+    return f"interview-{transcript.started_at:%Y%m%d-%H%M%S}-{transcript.session_id[:8]}{TRANSCRIPT_SUFFIXES[fmt]}"
