@@ -1,9 +1,12 @@
-"""The web app: `python app.py` serves it on 127.0.0.1 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)."""
+"""The web app: `python app.py` serves it on 127.0.0.1 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change).
+
+`demo` is built at import without launching, so `gradio app.py` (reload mode) works too.
+"""
 
 import sys
 
 from interviewer.errors import InterviewerError
-from interviewer.ui import build_app, launch
+from interviewer.web.app import build_app, launch
 
 try:
     demo = build_app()

@@ -146,15 +146,15 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
 
     questions: list[Question] = []
     seen: dict[int, int] = {}
-    for number, line, qlines, body, saw_answer in raw:
+    for number, at, qlines, body, saw_answer in raw:
         question_text = " ".join(s.strip() for s in qlines if s.strip())
         if not question_text:
-            raise BankError(path, line, f"question {number} has no text")
+            raise BankError(path, at, f"question {number} has no text")
         if number in seen:
-            raise BankError(path, line, f"duplicate question number {number} (first at line {seen[number]})")
-        seen[number] = line
+            raise BankError(path, at, f"duplicate question number {number} (first at line {seen[number]})")
+        seen[number] = at
         if not saw_answer:
-            raise BankError(path, line, f"question {number} has no '**Answer:**' line")
+            raise BankError(path, at, f"question {number} has no '**Answer:**' line")
         body = _trim_rules(body)
         kind: Kind = "technical"
         if any(_EXPERIENCE_MARKER.match(b) for b in body):
@@ -163,7 +163,7 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
         reference = "\n".join(body).strip("\n")
         reference = _dedent_blank(reference)
         if not reference.strip():
-            raise BankError(path, line, f"question {number} has an empty reference answer")
+            raise BankError(path, at, f"question {number} has an empty reference answer")
         questions.append(
             Question(
                 id=f"{stem}#{number}",
@@ -173,7 +173,7 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
                 kind=kind,
                 key_points=extract_key_points(reference),
                 source=path,
-                line=line,
+                line=at,
             )
         )
     return Bank(path=path, title=title or stem, note=note, questions=questions)
@@ -244,7 +244,7 @@ def label_of(point: str, reference: str) -> str | None:
     """The bold label (`**Label:** ...`) of the reference line that holds a key point, if any."""
     needle = point.lower()[:40]
     for line in reference.split("\n"):
-        text = _LIST_ITEM.match(line).group(1) if _LIST_ITEM.match(line) else line.strip()
+        text = item.group(1) if (item := _LIST_ITEM.match(line)) else line.strip()
         if (m := _LABEL.match(text)) and needle in m.group(2).lower():
             return m.group(1).strip().rstrip(":")
     return None

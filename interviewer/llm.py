@@ -86,6 +86,12 @@ class LLMClient:
             )}
         return self._clients[loop]
 
+    @property
+    def _completions(self) -> Any:
+        # Messages and sampling options are plain dicts built at run time: the SDK's TypedDict overloads
+        # cannot be matched from them, so its chat completions are used untyped here (and checked by tests).
+        return self.client.chat.completions
+
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> LLMClient:
         values: dict[str, Any] = dict(
@@ -183,7 +189,7 @@ class LLMClient:
 
     async def _structured_once(self, messages: list[dict[str, str]], output: type[M], usage: Usage | None) -> M:
         if self.caps.json_schema:
-            raw = await self.client.chat.completions.with_raw_response.parse(
+            raw = await self._completions.with_raw_response.parse(
                 model=self.model, messages=messages, response_format=output, **self._sampling()
             )
             try:
@@ -205,7 +211,7 @@ class LLMClient:
         schema = json.dumps(output.model_json_schema(), separators=(",", ":"))
         json_messages = [messages[0], {"role": "system", "content": render("json_mode.md.j2", schema=schema)}]
         json_messages += messages[1:]
-        completion = await self.client.chat.completions.create(
+        completion = await self._completions.create(
             model=self.model, messages=json_messages, response_format={"type": "json_object"}, **self._sampling()
         )
         message = completion.choices[0].message
@@ -226,7 +232,7 @@ class LLMClient:
                 params["stream_options"] = {"include_usage": True}
             pieces: list[str] = []
             try:
-                stream = await self.client.chat.completions.create(
+                stream = await self._completions.create(
                     model=self.model, messages=messages, stream=True, max_tokens=max_tokens, **params
                 )
                 final = None

@@ -8,6 +8,7 @@ not minutes.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from fsrs import Card, Rating, Scheduler
 from pydantic import BaseModel
@@ -36,19 +37,20 @@ class ReviewState(BaseModel):
     """What the store keeps per question: its FSRS card and the latest score."""
 
     question_id: str
-    card: dict
+    card: dict[str, Any]
+    """The FSRS card as `Card.to_dict()` gives it."""
     last_score: float | None = None
     best_score: float | None = None
     attempts: int = 0
 
     @property
     def due(self) -> datetime:
-        return Card.from_dict(self.card).due
+        return Card.from_dict(self.card).due  # type: ignore[arg-type]  # a CardDict, stored as JSON
 
 
 def review(state: ReviewState | None, question_id: str, overall: float | None, when: datetime) -> ReviewState:
     """The state after one more graded (or skipped) attempt at `when`."""
-    card = Card.from_dict(state.card) if state else Card(due=when)
+    card = Card.from_dict(state.card) if state else Card(due=when)  # type: ignore[arg-type]
     card, _ = SCHEDULER.review_card(card, rating_for(overall), when)
     score = overall if overall is not None else 0.0
     best = score if state is None or state.best_score is None else max(state.best_score, score)

@@ -52,7 +52,7 @@ class Rubric(BaseModel):
     def weight(self, name: str) -> float:
         return next(c.weight for c in self.criteria if c.name == name)
 
-    def weighted_overall(self, scores: dict[str, int]) -> float:
+    def weighted_overall(self, scores: dict[str, float]) -> float:
         """0-100 from 1-5 scores of the named criteria (the others are left out and the weights renormalised)."""
         used = [c for c in self.criteria if c.name in scores]
         if not used:

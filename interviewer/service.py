@@ -22,7 +22,7 @@ from .errors import ConfigError, InterviewerError
 from .grading.factory import GraderChoice, choose_grader
 from .owner import ALL_OWNERS, Owner, Scope
 from .recorder import Recorder, import_transcript
-from .session import AnswerEvent, Mode, Order, Session, SessionSettings, Step, plan_questions
+from .session import AnswerEvent, Session, SessionSettings, Step, plan_questions
 from .store import ProgressPoint, QuestionStat, SessionRow, Store
 from .transcript import Summary, Transcript
 
@@ -72,17 +72,20 @@ class Interviewer:
 
     # -- planning and starting -------------------------------------------------------------------
 
-    def session_settings(self, *, count: int = 5, order: Order = "in-order", mode: Mode = "practice",
+    def session_settings(self, *, count: int = 5, order: str = "in-order", mode: str = "practice",
                          followups: bool | int | None = None, seed: int | None = None,
                          banks: Sequence[str] = ()) -> SessionSettings:
-        """Settings of a new session. `followups`: None = the configured number, True = at least one, False = 0."""
+        """Settings of a new session (validated: an unknown order or mode is refused). `followups`: None = the
+        configured number, True = at least one, False = none."""
         if followups is None:
             allowed = self.settings.followups
         elif isinstance(followups, bool):
             allowed = max(1, self.settings.followups) if followups else 0
         else:
             allowed = followups
-        return SessionSettings(count=count, order=order, mode=mode, followups=allowed, seed=seed, banks=list(banks))
+        return SessionSettings.model_validate(
+            {"count": count, "order": order, "mode": mode, "followups": allowed, "seed": seed, "banks": list(banks)}
+        )
 
     def load_questions(self, paths: Sequence[str | Path]) -> list[Question]:
         return list(bank_mod.all_questions(bank_mod.load_banks(paths)))

@@ -42,7 +42,7 @@ def count_tokens(text: str, model: str | None = None) -> TokenCount:
     enc = _encoding()
     if enc is None:
         return TokenCount(max(1, len(text) // 4) if text else 0, True)
-    exact = bool(model) and (model == "gpt-4" or model.startswith(_CL100K_MODELS))
+    exact = model is not None and (model == "gpt-4" or model.startswith(_CL100K_MODELS))
     return TokenCount(len(enc.encode(text, disallowed_special=())), not exact)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import free_port
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 Q = "What ethical considerations are crucial when deploying generative models, and how do you address them?"

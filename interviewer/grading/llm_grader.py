@@ -33,6 +33,7 @@ from .models import (
     Grade,
     GradeRequest,
     KeyPoint,
+    KeyPointStatus,
     assemble_grade,
 )
 from .offline import OfflineGrader
@@ -102,7 +103,9 @@ def quote_in_reply(quote: str, reply: str) -> bool:
     return bool(pieces) and all(p in haystack for p in pieces)
 
 
-_DOWNGRADE = {"covered": "partial", "partial": "missed", "contradicted": "missed", "missed": "missed"}
+_DOWNGRADE: dict[str, KeyPointStatus] = {
+    "covered": "partial", "partial": "missed", "contradicted": "missed", "missed": "missed"
+}
 
 
 class LLMGrader:
@@ -182,7 +185,8 @@ class LLMGrader:
         reply = request.full_reply()
         key_points = []
         for k in out.key_points:
-            status, evidence = k.status, k.evidence.strip() or None
+            status: KeyPointStatus = k.status
+            evidence = k.evidence.strip() or None
             if status != "missed" and not (evidence and quote_in_reply(evidence, reply)):
                 status, evidence = _DOWNGRADE[status], None  # a claim without a real quote is not credited
             key_points.append(KeyPoint(point=k.point, status=status, evidence=evidence if status != "missed" else None))

@@ -1,5 +1,5 @@
-"""What the web app needs before an interview: banks and uploads, the history store, the grader a browser
-asks for, and where to listen."""
+"""What the web app needs before an interview: banks and uploads, the history store, the grader line, and
+where to listen."""
 
 from __future__ import annotations
 
@@ -8,16 +8,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from .. import bank as bank_mod
+from .. import webview as view
+from ..config import Settings, load_settings
+from ..errors import BankError, ConfigError, InterviewerError
+from ..grading.factory import GraderChoice
+from ..resources import bank_dir
+from ..store import Store, default_data_dir
 
-from . import bank as bank_mod
-from . import webview as view
-from .config import Settings, load_settings
-from .errors import BankError, ConfigError, InterviewerError
-from .grading.factory import GraderChoice, choose_grader
-from .store import Store, default_data_dir
-
-BANK_DIR = Path(__file__).resolve().parent.parent / "bank"
+BANK_DIR = bank_dir()
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
@@ -103,28 +102,6 @@ def questions_or_none(path: str) -> list[bank_mod.Question]:
 def grader_line(choice: GraderChoice) -> str:
     line = f"**Grader:** {view.literal_markdown(choice.label)}"
     return line + (f"  \n⚠️ {view.literal_markdown(choice.notice)}" if choice.notice else "")
-
-
-def grader_for(settings: Settings, default: GraderChoice, url: str, model: str, key: str) -> GraderChoice:
-    """The server's grader, or one built from what this browser session typed in (kept in memory only)."""
-    url, model, key = (url or "").strip(), (model or "").strip(), (key or "").strip()
-    if not (url or model or key):
-        return default
-    if not settings.browser_llm_settings:
-        raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
-    overrides: dict[str, Any] = {"grader": "llm"}
-    if url and url != settings.base_url:
-        # Another server: the server's own key must never travel to a URL a visitor typed.
-        overrides["base_url"] = url
-        overrides["api_key"] = None
-    if model:
-        overrides["model"] = model
-    if key:
-        overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
-    session_settings = settings.model_copy(update=overrides)
-    if not session_settings.model:
-        raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
-    return choose_grader(session_settings)
 
 
 def server_settings(settings: Settings | None = None) -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""Batch grading of JSONL files (`interviewer grade`) and agreement with labelled replies (`interviewer eval`).
+
+One bad line is reported with its line number and does not stop the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from .errors import InterviewerError
+from .evaluate import LabelledResult, evaluate, format_report
+from .grading.base import Grader
+from .grading.factory import GraderChoice
+from .grading.models import Grade, GradeRequest
+
+
+class GradeLine(GradeRequest):
+    """One input line of `interviewer grade`: a GradeRequest plus an optional id."""
+
+    id: str | int | None = None
+
+
+class LabelledLine(GradeLine):
+    score: int = Field(ge=1, le=5, strict=True)
+    """The true score, a whole number 1-5."""
+    level: str = ""
+
+
+def read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[str, Any] | None, Any]]:
+    """(line number, raw object, parsed model or an error message) for each non-blank line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InterviewerError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    for lineno, raw_line in enumerate(data.splitlines(), start=1):
+        if not raw_line.strip():
+            continue
+        try:
+            line = raw_line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError:
+            yield lineno, None, "not UTF-8 text"
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+            continue
+        except RecursionError:
+            yield lineno, None, "not valid JSON (nested too deeply)"
+            continue
+        if not isinstance(raw, dict):
+            yield lineno, None, "a line must be a JSON object"
+            continue
+        try:
+            yield lineno, raw, model.model_validate(raw)
+        except ValidationError as exc:
+            yield lineno, None, short_error(exc)
+
+
+def short_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
+    return str(exc)
+
+
+async def _grade_all(grader: Grader, items: list, on_done: Callable[[int], None]) -> list:
+    """Grade parsed lines concurrently (a few at a time), keeping input order; error strings pass through."""
+    sem = asyncio.Semaphore(4)
+    done = 0
+
+    async def run(item: Any) -> Any:
+        nonlocal done
+        if isinstance(item, str):
+            return item
+        async with sem:
+            try:
+                result: Grade | str = await grader.grade(item)
+            except InterviewerError as exc:
+                result = str(exc)
+        done += 1
+        on_done(done)
+        return result
+
+    return await asyncio.gather(*(run(item) for item in items))
+
+
+def _progress(total: int) -> Callable[[int], None]:
+    def show(done: int) -> None:
+        width = 30
+        filled = width * done // max(1, total)
+        print(f"\rgrading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr)
+        if done == total:
+            print(file=sys.stderr)
+
+    return show
+
+
+def grade_lines(grader: Grader, items: list) -> list:
+    """Grade the parsed lines, with a progress bar on stderr over the gradable ones."""
+    progress = _progress(sum(not isinstance(item, str) for item in items))
+    return asyncio.run(_grade_all(grader, items, progress))
+
+
+def grade_file(choice: GraderChoice, source: Path, output: Path | None) -> int:
+    """`interviewer grade`: each input line with its grade, to `output` or standard output; exit status."""
+    parsed = list(read_jsonl(source, GradeLine))
+    failures = 0
+    out = output.open("w", encoding="utf-8") if output else sys.stdout  # fails before any grading
+    try:
+        results = grade_lines(choice.grader, [model for _, _, model in parsed])
+        for (lineno, raw, _), result in zip(parsed, results):
+            if isinstance(result, str):
+                failures += 1
+                print(f"{source}:{lineno}: error: {result}", file=sys.stderr)
+                continue
+            out.write(json.dumps({**(raw or {}), "grade": result.model_dump(mode="json")}, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            out.close()
+    if failures:
+        print(f"{failures} line(s) failed; {len(parsed) - failures} graded", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def eval_file(choice: GraderChoice, source: Path, as_json: bool) -> int:
+    """`interviewer eval`: the grader's agreement with the labelled lines; exit status."""
+    parsed = list(read_jsonl(source, LabelledLine))
+    results = grade_lines(choice.grader, [model for _, _, model in parsed])
+    labelled = []
+    for (lineno, _, line), result in zip(parsed, results):
+        if isinstance(result, str):
+            print(f"{source}:{lineno}: error: {result}", file=sys.stderr)
+            continue
+        labelled.append(LabelledResult(question=line.question, level=line.level, true_score=line.score,
+                                       overall=result.overall))
+    if not labelled:
+        print("error: no line could be graded", file=sys.stderr)
+        return 1
+    report = evaluate(labelled)
+    print(report.model_dump_json(indent=2) if as_json else f"Grader: {choice.label}\n{format_report(report)}")
+    return 0

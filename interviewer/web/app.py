@@ -1,0 +1,172 @@
+"""The Gradio web app: wires the layout's components to the handlers' methods through the view.
+
+Each browser session owns its interview in `gr.State` (freed after a time-to-live); nothing mutable lives at
+module level. Handlers are async so many sessions can grade at once.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..config import Settings, load_settings
+from ..errors import InterviewerError
+from ..owner import Owner
+from ..service import Interviewer
+from .handlers import Handlers
+from .internals import forget_browser_session
+from .layout import Layout, build_layout
+from .setup import (
+    MAX_UPLOAD_BYTES,
+    browser_secret,
+    bundled_banks,
+    grader_line,
+    open_store,
+    server_settings,
+    take_upload,
+)
+from .state import WebSession, free_files
+from .view import render
+
+CSS = """
+.iv-progress{margin:.25rem 0 .5rem}.iv-progress-label{font-weight:600;margin-bottom:.25rem}
+.iv-progress-track{height:8px;background:var(--neutral-200,#e5e7eb);border-radius:4px;overflow:hidden}
+.iv-progress-fill{height:100%;background:var(--color-accent,#f97316);transition:width .3s}
+.iv-feedback h3{margin:.2rem 0 .4rem}.iv-score{font-size:1.05rem}.iv-overall{font-size:1.5rem;font-weight:700}
+.iv-band{padding:.1rem .45rem;border-radius:.6rem;background:#eef;margin:0 .4rem}
+.iv-band-excellent{background:#d1fadf}.iv-band-good{background:#e0f2fe}.iv-band-partial{background:#fef3c7}
+.iv-band-weak,.iv-band-no-credit{background:#fee2e2}.iv-grader{color:var(--body-text-color-subdued,#666);font-size:.9rem}
+.iv-notice{color:#9a3412;font-weight:600}.iv-flags{color:#9a3412}
+table.iv-rubric{width:100%;border-collapse:collapse;margin:.5rem 0}
+table.iv-rubric td,table.iv-rubric th{border:1px solid var(--border-color-primary,#ddd);padding:.3rem .5rem;
+text-align:left;vertical-align:top}
+.iv-kp{list-style:none;padding-left:.2rem}.iv-kp li{margin:.15rem 0}.iv-kp-covered span{color:#15803d}
+.iv-kp-partial span{color:#b45309}.iv-kp-missed span{color:#b91c1c}.iv-kp-contradicted span{color:#b91c1c}
+.iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
+.iv-pre{white-space:pre-wrap;word-break:break-word}
+.iv-bars{margin:.4rem 0;max-width:34rem}.iv-bar{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}
+.iv-bar-name{width:9rem;font-size:.9rem}.iv-bar-track{flex:1;height:.8rem;background:var(--neutral-200,#e5e7eb);
+border-radius:3px;overflow:hidden}.iv-bar-fill{display:block;height:100%;background:var(--color-accent,#f97316)}
+.iv-bar-value{width:2.5rem;text-align:right;font-variant-numeric:tabular-nums}
+.iv-feedback{border:1px solid var(--border-color-primary,#ddd);border-radius:8px;padding:.6rem .9rem;margin:.8rem 0}
+.iv-feedback>details>summary h3{display:inline}
+.iv-notice-box{color:#9a3412;font-weight:600}
+.iv-table td,.iv-table th,.iv-table span{font-family:var(--font,system-ui,sans-serif)!important}
+"""
+
+# Ctrl/Cmd+Enter submits the answer; plain Enter is a new line.
+SUBMIT_SHORTCUT_JS = """
+() => {
+  document.addEventListener('keydown', (ev) => {
+    if ((ev.ctrlKey || ev.metaKey) && ev.key === 'Enter' && ev.target.closest && ev.target.closest('#answer-box')) {
+      ev.preventDefault();
+      const button = document.querySelector('#submit-btn');
+      if (button) button.click();
+    }
+  });
+}
+"""
+
+
+def build_app(settings: Settings | None = None) -> gr.Blocks:
+    """The web app: components (layout), events (handlers) and their updates (view), wired once."""
+    settings = settings or load_settings()
+    store, store_problem = open_store(settings)
+    banks = bundled_banks(settings)
+    core = Interviewer(store, settings, Owner.terminal())  # each event takes its browser's owner
+    handlers = Handlers(core, banks, store_problem)
+    default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
+    with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
+        ui = build_layout(settings, list(banks), default_bank, grader_line(core.default_grader()),
+                          store_problem, browser_secret(store),
+                          on_expire=lambda ws: _expire(demo, ws))
+        _wire(demo, ui, handlers, settings.concurrency)
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    return demo
+
+
+def _expire(demo: gr.Blocks, ws: WebSession | None) -> None:
+    """A browser session's interview expired or its tab closed: free its files and Gradio's copy of it."""
+    free_files(ws)
+    if isinstance(ws, WebSession):
+        forget_browser_session(demo, ws.browser_session)
+
+
+def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int) -> None:
+    """Every event: inputs, handler, outputs. `start`, `answer` and `transcript` are the public API."""
+    interview = [ui.state, ui.answer_area, ui.feedback_col, ui.summary_col, ui.chat, ui.answer_box, ui.progress,
+                 ui.notice, ui.feedback, ui.summary_box, ui.summary_plot, ui.summary_details, ui.dl_md, ui.dl_json,
+                 ui.dl_html]
+    page = [*interview, ui.setup_col, ui.interview_col, ui.downloads, ui.grader_md, ui.setup_error]
+    history = [ui.history_note, ui.due_md, ui.progress_plot, ui.sessions_table, ui.past_pick, ui.stats_table,
+               ui.confirm_row]
+    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view]
+
+    # Parameter names are the public API's (gradio_client keywords); every input has a default.
+    async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="",
+                    model="", api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):
+        vm = await h.start(banks, count, order, mode, followups, base_url, model, api_key, upload, owner, ws,
+                           request.session_hash if request else None)
+        return render(vm, ui)
+
+    async def answer(text="", ws=None):
+        async for vm in h.answer(text, ws):
+            yield render(vm, ui, within=interview)
+
+    async def hint(draft, ws):
+        return render(await h.hint(draft, ws), ui, within=interview)
+
+    async def skip(ws):
+        return render(await h.skip(ws), ui, within=interview)
+
+    async def end(ws):
+        return render(await h.end(ws), ui, within=interview)
+
+    def transcript(fmt="json", ws=None):
+        try:
+            return h.transcript(fmt, ws)
+        except InterviewerError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    async def resume(session_id, owner, ws, request: gr.Request | None = None):
+        vm = await h.resume(session_id, owner, ws, request.session_hash if request else None)
+        return render(vm, ui)
+
+    setup_inputs = [ui.banks, ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key,
+                    ui.uploaded_bank, ui.browser_id, ui.state]
+    ui.start_btn.click(start, setup_inputs, page, api_name="start", concurrency_limit=limit)
+    ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit)
+    ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, api_visibility="private")
+    ui.skip_btn.click(skip, [ui.state], interview, api_visibility="private")
+    ui.end_btn.click(end, [ui.state], interview, api_visibility="private")
+    ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, api_visibility="private")
+    ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
+    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], api_visibility="private")
+    ui.resume_btn.click(resume, [ui.resume_id, ui.browser_id, ui.state], [*page, ui.resume_row],
+                        api_visibility="private")
+    ui.dismiss_btn.click(lambda: gr.update(visible=False), None, [ui.resume_row], api_visibility="private")
+    for event in (ui.history_tab.select, ui.refresh_btn.click):
+        event(lambda owner: render(h.history(owner), ui), [ui.browser_id], history, api_visibility="private")
+    ui.past_pick.change(lambda sid, owner: render(h.open_past(sid, owner), ui), [ui.past_pick, ui.browser_id], past,
+                        api_visibility="private")
+    ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], api_visibility="private")
+    ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], api_visibility="private")
+    ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history,
+                         api_visibility="private")
+    demo.load(None, None, None, js=SUBMIT_SHORTCUT_JS)
+    demo.load(lambda owner, ws: render(h.on_load(owner, ws), ui), [ui.browser_id, ui.state],
+              [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id], api_visibility="private")
+
+
+def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
+    """Start the app (blocking unless prevent_thread_lock=True is passed)."""
+    options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
+    demo = demo or build_app()
+    demo.launch(css=CSS, max_file_size=MAX_UPLOAD_BYTES, show_error=True, **options)
+    return demo

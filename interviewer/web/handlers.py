@@ -1,0 +1,202 @@
+"""The web app's events, one method each: translate what the page sent into calls on the application core,
+and return view models (`view.py` turns them into Gradio updates). No Gradio in here."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from .. import bank as bank_mod
+from .. import webview as html
+from ..errors import InterviewerError
+from ..owner import Owner
+from ..service import Interviewer
+from ..session import FollowUpPiece, SessionOver, Step, StepTaken
+from .setup import questions_or_none
+from .state import FORMATS, WebSession, free_files, write_transcript_files
+from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeOffer
+
+NOT_STARTED = NoticeView("Start an interview first (or start a new one: this one has ended).")
+STILL_GRADING = NoticeView("Still grading your last answer: wait a moment (what you typed is kept).")
+
+
+class Handlers:
+    def __init__(self, core: Interviewer, banks: dict[str, str], store_problem: str = "") -> None:
+        self.core = core
+        """The core without a browser owner; each event takes `for_owner` of its browser."""
+        self.banks = banks
+        """Label -> path of the banks offered."""
+        self.store_problem = store_problem
+
+    def _core_of(self, owner: str | None) -> Interviewer:
+        # Before the page has loaded its id, a browser owns nothing it could find again: a throwaway id.
+        return self.core.for_owner(Owner.browser(owner or os.urandom(12).hex()))
+
+    # -- the interview ---------------------------------------------------------------------------
+
+    async def start(self, picked: list[str] | None, count: float | None, order: str | None, mode: str | None,
+                    followups: bool, base_url: str, model: str, api_key: str, upload: Any, owner: str | None,
+                    ws: WebSession | None, browser_session: str | None) -> PageView:
+        core = self._core_of(owner)
+        try:
+            choice = core.grader_for(base_url, model, api_key)
+            paths = [self.banks[label] for label in (picked or []) if label in self.banks]
+            questions = core.load_questions(paths)
+            if isinstance(upload, str):
+                return PageView(None, error=f"**The uploaded bank has an error:** {upload} Fix it or remove it.")
+            if upload is not None:
+                questions += upload.questions
+            if not questions:
+                return PageView(None, error="Choose at least one question bank (or upload one).")
+        except (InterviewerError, OSError) as exc:
+            return PageView(None, error=f"**Cannot start:** {html.literal_markdown(str(exc))}")
+        banks = [Path(p).name for p in paths] + ([upload.path] if isinstance(upload, bank_mod.Bank) else [])
+        settings = core.session_settings(count=int(count or 5), order=order or "in-order", mode=mode or "practice",
+                                         followups=bool(followups), banks=banks)
+        free_files(ws)
+        session = core.start(questions, settings, choice)
+        new = WebSession(core, session, choice.label, notice=choice.notice or "", browser_session=browser_session)
+        new.greet()
+        return PageView(new, clear_answer=True)
+
+    async def answer(self, text: str | None, ws: WebSession | None) -> AsyncIterator[Any]:
+        if ws is None or ws.session.finished:
+            yield NOT_STARTED
+            return
+        if ws.busy.locked():  # one action at a time per session; the box keeps what was typed
+            yield STILL_GRADING
+            return
+        text = text or ""
+        if not text.strip():
+            yield NoticeView("Type an answer first, or press Skip to move on.")
+            return
+        async with ws.busy:
+            ws.heard(text)
+            ws.notice = ""
+            ws.say("…")
+            yield ChatView(ws, clear_answer=True)  # echo at once: only what changed
+            written = ""
+            step = Step()
+            try:
+                async for event in ws.core.answer_stream(ws.session, text):
+                    if isinstance(event, FollowUpPiece):
+                        written += event.text
+                        ws.chat[-1] = {"role": "assistant", "content": html.e(written)}
+                        yield ChatView(ws)
+                    elif isinstance(event, StepTaken):
+                        step = event.step
+            except SessionOver:
+                ws.chat.pop()
+                yield PageView(ws)
+                return
+            ws.chat.pop()  # the placeholder; the step's messages replace it
+            ws.show_step(step)
+            yield PageView(ws)
+
+    async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
+        if ws is None or ws.session.finished:
+            return NOT_STARTED
+        if ws.busy.locked():
+            return STILL_GRADING
+        ws.say(html.e(ws.core.hint(ws.session, draft or "")))
+        return PageView(ws)
+
+    async def skip(self, ws: WebSession | None) -> Any:
+        if ws is None or ws.session.finished:
+            return NOT_STARTED
+        if ws.busy.locked():
+            return STILL_GRADING
+        async with ws.busy:
+            ws.chat.append({"role": "user", "content": "*(skipped)*"})
+            ws.show_step(ws.core.skip(ws.session))
+        return PageView(ws, clear_answer=True)
+
+    async def end(self, ws: WebSession | None) -> Any:
+        if ws is None:
+            return NOT_STARTED
+        if ws.busy.locked():
+            return STILL_GRADING
+        async with ws.busy:
+            if not ws.session.finished:
+                await ws.core.end(ws.session)
+                ws.say("The interview is over. Your summary is below.")
+        return PageView(ws)
+
+    def new_interview(self, ws: WebSession | None) -> PageView:
+        free_files(ws)
+        return PageView(None)
+
+    def transcript(self, fmt: str, ws: WebSession | None) -> str:
+        """The path of the transcript so far in a format (markdown, json or html)."""
+        if ws is None:
+            raise InterviewerError("No interview in this session yet: call /start first.")
+        return ws.write_transcript(fmt if fmt in FORMATS else "json")[0]
+
+    # -- resume ----------------------------------------------------------------------------------
+
+    def on_load(self, owner: str | None, ws: WebSession | None) -> ResumeOffer:
+        """Give this browser an id, and offer to resume its latest unfinished interview."""
+        owner = owner or os.urandom(12).hex()
+        offer = next(iter(self._core_of(owner).unfinished()), None) if ws is None else None
+        if offer is None:
+            return ResumeOffer(owner)
+        text = (f"You have an unfinished interview from {offer.started_at:%Y-%m-%d %H:%M} UTC "
+                f"({offer.answered} of {offer.total} questions answered).")
+        return ResumeOffer(owner, text, offer.id)
+
+    async def resume(self, session_id: str | None, owner: str | None, ws: WebSession | None,
+                     browser_session: str | None) -> PageView:
+        core = self._core_of(owner)
+        if core.store is None or not session_id or not owner:
+            return PageView(ws, hide_resume=True)
+        free_files(ws)
+        choice = core.default_grader()
+        session = core.resume(session_id, choice)  # only this browser's own sessions
+        new = WebSession(core, session, choice.label, browser_session=browser_session)
+        new.replay()
+        step = await core.settle(session)
+        if step is not None:
+            new.show_step(step)
+        return PageView(new, clear_answer=True, hide_resume=True)
+
+    # -- history ---------------------------------------------------------------------------------
+
+    def history(self, owner: str | None) -> HistoryView:
+        if self.core.store is None:
+            return HistoryView(note=self.store_problem)
+        if not owner:  # the browser's id is not known yet: show nothing rather than everyone's sessions
+            return HistoryView(note="Loading your history…")
+        core = self._core_of(owner)
+        all_questions = [q for path in self.banks.values() for q in questions_or_none(path)]
+        rows = core.sessions()
+        points = core.progress()
+        trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
+        return HistoryView(
+            due=f"**{core.due_count(all_questions)}** of {len(all_questions)} questions in the bundled banks are due "
+                f"for review (choose the order *due for review* to practise them).{trend}",
+            progress=html.progress_rows(points),
+            sessions=html.sessions_rows(rows),
+            choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],
+            stats=html.question_stats_rows(core.question_stats()),
+        )
+
+    def open_past(self, session_id: str | None, owner: str | None) -> PastView:
+        if self.core.store is None or not session_id or not owner:
+            return PastView()
+        try:
+            tr = self._core_of(owner).saved_transcript(session_id)  # only this browser's own sessions
+        except InterviewerError:
+            return PastView()
+        # One folder per past session, rewritten on each opening: nothing piles up.
+        folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
+        files = write_transcript_files(tr, folder, ("markdown", "json", "html"))
+        cards = "".join(html.feedback_html(t, i) for i, t in enumerate(tr.turns, start=1))
+        return PastView(files, cards)
+
+    def delete_history(self, owner: str | None) -> HistoryView:
+        if self.core.store is not None and owner:
+            self._core_of(owner).delete_all()
+        return self.history(owner)

@@ -1,0 +1,207 @@
+"""The web app's components, built once inside a `gr.Blocks` and returned as one frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from ..config import Settings
+from .state import FORMATS
+
+
+@dataclass(frozen=True)
+class Layout:
+    # per browser session
+    state: Any
+    uploaded_bank: Any
+    browser_id: Any
+    resume_id: Any
+    # header and resume offer
+    grader_md: Any
+    resume_row: Any
+    resume_md: Any
+    resume_btn: Any
+    dismiss_btn: Any
+    # setup
+    setup_col: Any
+    banks: Any
+    upload: Any
+    upload_md: Any
+    count: Any
+    order: Any
+    mode: Any
+    followups: Any
+    base_url: Any
+    model: Any
+    api_key: Any
+    start_btn: Any
+    setup_error: Any
+    # interview
+    interview_col: Any
+    progress: Any
+    chat: Any
+    notice: Any
+    answer_area: Any
+    answer_box: Any
+    submit_btn: Any
+    hint_btn: Any
+    skip_btn: Any
+    end_btn: Any
+    feedback_col: Any
+    feedback: Any
+    # summary and downloads
+    summary_col: Any
+    summary_box: Any
+    summary_plot: Any
+    summary_details: Any
+    again_btn: Any
+    downloads: Any
+    dl_md: Any
+    dl_json: Any
+    dl_html: Any
+    # history
+    history_tab: Any
+    history_note: Any
+    due_md: Any
+    progress_plot: Any
+    sessions_table: Any
+    past_pick: Any
+    past_md: Any
+    past_json: Any
+    past_html: Any
+    past_view: Any
+    stats_table: Any
+    refresh_btn: Any
+    delete_btn: Any
+    confirm_row: Any
+    confirm_btn: Any
+    cancel_btn: Any
+    # automation (gradio_client): the transcript in a chosen format
+    transcript_format: Any
+    transcript_file: Any
+    transcript_btn: Any
+
+
+def build_layout(settings: Settings, bank_labels: list[str], default_bank: str | None, grader_line: str,
+                 history_note: str, browser_secret: str | None, on_expire: Any) -> Layout:
+    """Every component of the page, in page order (call inside `with gr.Blocks()`)."""
+    c: dict[str, Any] = {}
+    c["state"] = gr.State(None, time_to_live=settings.session_ttl, delete_callback=on_expire)
+    c["uploaded_bank"] = gr.State(None, time_to_live=settings.session_ttl)
+    # This browser's anonymous id: its history and unfinished sessions are its own.
+    c["browser_id"] = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret)
+    gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
+    c["grader_md"] = gr.Markdown(grader_line, elem_id="grader-label")
+    with gr.Row(visible=False, elem_id="resume") as c["resume_row"]:
+        c["resume_md"] = gr.Markdown(elem_id="resume-text")
+        c["resume_btn"] = gr.Button("Resume it", variant="primary", elem_id="resume-btn", scale=0)
+        c["dismiss_btn"] = gr.Button("Not now", elem_id="dismiss-btn", scale=0)
+    c["resume_id"] = gr.State(None)
+    with gr.Tab("Interview", elem_id="tab-interview"):
+        _setup(c, settings, bank_labels, default_bank)
+        _interview(c)
+        _summary(c)
+    with gr.Tab("History", elem_id="tab-history") as c["history_tab"]:
+        _history(c, history_note)
+    c["transcript_format"] = gr.Radio(list(FORMATS), value="json", visible=False)
+    c["transcript_file"] = gr.File(visible=False)
+    c["transcript_btn"] = gr.Button(visible=False)
+    return Layout(**c)
+
+
+def _setup(c: dict[str, Any], settings: Settings, bank_labels: list[str], default_bank: str | None) -> None:
+    with gr.Column(visible=True, elem_id="setup") as c["setup_col"]:
+        with gr.Row():
+            c["banks"] = gr.CheckboxGroup(bank_labels, value=[default_bank] if default_bank else [],
+                                          label="Question banks", elem_id="banks")
+            with gr.Column():
+                c["upload"] = gr.File(label="Or upload a bank (.md)", file_types=[".md"], type="filepath",
+                                      elem_id="upload")
+                c["upload_md"] = gr.Markdown(elem_id="upload-status")
+        with gr.Row():
+            c["count"] = gr.Slider(1, 30, value=5, step=1, label="Number of questions", elem_id="count")
+            c["order"] = gr.Radio(
+                [("in order", "in-order"), ("shuffled", "shuffle"), ("weakest first", "weakest"),
+                 ("due for review", "due")],
+                value="in-order", label="Order", elem_id="order",
+            )
+            c["mode"] = gr.Radio(
+                [("Practice: feedback after each answer", "practice"), ("Mock: feedback at the end", "mock")],
+                value="practice", label="Mode", elem_id="mode",
+            )
+            c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions",
+                                         elem_id="followups")
+        with gr.Accordion("LLM settings for this browser session (optional)", open=False,
+                          visible=settings.browser_llm_settings):
+            gr.Markdown("Used only in this browser session: never stored, logged or exported. "
+                        "Leave empty to use the server's configuration.")
+            with gr.Row():
+                c["base_url"] = gr.Textbox("", label="Base URL", placeholder="http://localhost:11434/v1",
+                                           elem_id="llm-url")
+                c["model"] = gr.Textbox("", label="Model", placeholder="gpt-4o-mini or llama3.1", elem_id="llm-model")
+                c["api_key"] = gr.Textbox("", label="API key", type="password", elem_id="llm-key")
+        c["start_btn"] = gr.Button("Start interview", variant="primary", elem_id="start-btn")
+        c["setup_error"] = gr.Markdown(elem_id="setup-error")
+
+
+def _interview(c: dict[str, Any]) -> None:
+    with gr.Column(visible=False, elem_id="interview") as c["interview_col"]:
+        c["progress"] = gr.HTML(elem_id="progress")
+        c["chat"] = gr.Chatbot(label="Interview", show_label=False, height=430, elem_id="chat",
+                               feedback_options=None, buttons=["copy"], sanitize_html=True)
+        c["notice"] = gr.Markdown(elem_id="notice", elem_classes=["iv-notice-box"])
+        with gr.Column(elem_id="answer-area") as c["answer_area"]:
+            c["answer_box"] = gr.Textbox(
+                label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
+                placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
+            )
+            with gr.Row():
+                c["submit_btn"] = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
+                c["hint_btn"] = gr.Button("Hint", elem_id="hint-btn")
+                c["skip_btn"] = gr.Button("Skip", elem_id="skip-btn")
+                c["end_btn"] = gr.Button("End interview", variant="stop", elem_id="end-btn")
+        with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:
+            c["feedback"] = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
+
+
+def _summary(c: dict[str, Any]) -> None:
+    with gr.Column(visible=False, elem_id="summary") as c["summary_col"]:
+        gr.Markdown("## Summary")
+        c["summary_box"] = gr.HTML(elem_id="summary-box")
+        c["summary_plot"] = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
+                                       height=260, elem_id="summary-plot")
+        # The question table and the feedback cards are HTML in the one component: every output of an
+        # event costs Gradio a config rebuild when it is skipped, so the answer event keeps few outputs.
+        c["summary_details"] = gr.HTML(elem_id="summary-details")
+        c["again_btn"] = gr.Button("New interview", elem_id="again-btn")
+    with gr.Row(visible=False, elem_id="downloads") as c["downloads"]:
+        c["dl_md"] = gr.DownloadButton("Download Markdown", elem_id="dl-md")
+        c["dl_json"] = gr.DownloadButton("Download JSON", elem_id="dl-json")
+        c["dl_html"] = gr.DownloadButton("Download printable HTML", elem_id="dl-html")
+
+
+def _history(c: dict[str, Any], history_note: str) -> None:
+    c["history_note"] = gr.Markdown(history_note, elem_id="history-note")
+    c["due_md"] = gr.Markdown(elem_id="due")
+    c["progress_plot"] = gr.LinePlot(x="started", y="score", color="series", y_lim=[0, 5],
+                                     title="Scores over time (out of 5)", height=280, elem_id="progress-plot")
+    c["sessions_table"] = gr.Dataframe(headers=["Session", "Started", "Status", "Answered", "Score", "Banks"],
+                                       interactive=False, wrap=True, elem_id="sessions-table",
+                                       elem_classes=["iv-table"])
+    with gr.Row():
+        c["past_pick"] = gr.Dropdown(label="Open a past session", choices=[], elem_id="past-pick", scale=2)
+        c["past_md"] = gr.DownloadButton("Markdown", elem_id="past-md", visible=False)
+        c["past_json"] = gr.DownloadButton("JSON", elem_id="past-json", visible=False)
+        c["past_html"] = gr.DownloadButton("HTML", elem_id="past-html", visible=False)
+    c["past_view"] = gr.HTML(elem_id="past-view")
+    c["stats_table"] = gr.Dataframe(headers=["Question", "Attempts", "Last", "Best", "Trend"], interactive=False,
+                                    wrap=True, label="Per question", elem_id="stats-table", elem_classes=["iv-table"])
+    with gr.Row():
+        c["refresh_btn"] = gr.Button("Refresh", elem_id="history-refresh", scale=0)
+        c["delete_btn"] = gr.Button("Delete my history…", variant="stop", elem_id="history-delete", scale=0)
+    with gr.Row(visible=False, elem_id="delete-confirm") as c["confirm_row"]:
+        gr.Markdown("Delete every saved session of this browser? This cannot be undone.")
+        c["confirm_btn"] = gr.Button("Yes, delete", variant="stop", elem_id="delete-yes", scale=0)
+        c["cancel_btn"] = gr.Button("Cancel", elem_id="delete-no", scale=0)

@@ -1,0 +1,163 @@
+"""View models (plain dataclasses the handlers return) and the one place that turns them into Gradio updates.
+
+Updates are `gr.update` dicts where a property changes: cheaper for Gradio than component instances, whose
+whole config it would rebuild on every event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from .. import webview as html
+from .layout import Layout
+from .state import WebSession
+
+SESSION_COLUMNS = ["Session", "Started", "Status", "Answered", "Score", "Banks"]
+STATS_COLUMNS = ["Question", "Attempts", "Last", "Best", "Trend"]
+
+
+@dataclass
+class PageView:
+    """The interview as it stands (setup shown when there is none)."""
+
+    ws: WebSession | None
+    error: str = ""
+    clear_answer: bool = False
+    hide_resume: bool = False
+
+
+@dataclass
+class NoticeView:
+    """Only the notice line changes (e.g. "type an answer first"); what was typed stays."""
+
+    text: str
+
+
+@dataclass
+class ChatView:
+    """Only the chat changes (an answer echoed, a follow-up streaming in)."""
+
+    ws: WebSession
+    clear_answer: bool = False
+
+
+@dataclass
+class ResumeOffer:
+    owner: str
+    text: str = ""
+    session_id: str | None = None
+
+
+@dataclass
+class HistoryView:
+    note: str | None = None
+    """Set alone when there is nothing else to show (history off, browser id not known yet)."""
+    due: str = ""
+    progress: list[dict[str, object]] = field(default_factory=list)
+    sessions: list[list[object]] = field(default_factory=list)
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    stats: list[list[object]] = field(default_factory=list)
+
+
+@dataclass
+class PastView:
+    files: list[str] | None = None
+    """Markdown, JSON and HTML downloads of the session opened (None: nothing open)."""
+    cards: str = ""
+
+
+def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
+    """The Gradio updates for a view model (only the event's own outputs, when `within` is given)."""
+    if isinstance(vm, PageView):
+        out = _page(vm, ui)
+        return out if within is None else {k: v for k, v in out.items() if k in within}
+    if isinstance(vm, NoticeView):
+        return {ui.notice: vm.text}
+    if isinstance(vm, ChatView):
+        return {ui.state: vm.ws, ui.chat: list(vm.ws.chat), **({ui.answer_box: ""} if vm.clear_answer else {})}
+    if isinstance(vm, ResumeOffer):
+        return vm.owner, gr.update(visible=vm.session_id is not None), vm.text, vm.session_id
+    if isinstance(vm, HistoryView):
+        return _history(vm, ui)
+    if isinstance(vm, PastView):
+        return _past(vm, ui)
+    raise TypeError(f"no view for {type(vm).__name__}")
+
+
+def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
+    ws = vm.ws
+    out: dict[Any, Any] = {ui.resume_row: gr.update(visible=False)} if vm.hide_resume else {}
+    if ws is None:
+        return out | {ui.state: None, ui.setup_col: gr.update(visible=True), ui.interview_col: gr.update(visible=False),
+                      ui.answer_area: gr.update(visible=True), ui.feedback_col: gr.update(visible=False),
+                      ui.summary_col: gr.update(visible=False), ui.downloads: gr.update(visible=False),
+                      ui.setup_error: vm.error}
+    s = ws.session
+    finished = s.finished
+    done = sum(1 for t in s.turns if t.skipped or t.grade is not None)
+    last = next((t for t in reversed(s.turns) if t.grade is not None or t.skipped), None)
+    show_feedback = s.settings.mode == "practice" and last is not None and not finished
+    out[ui.state] = ws
+    visible = {"setup_col": False, "interview_col": True, "answer_area": not finished,
+               "feedback_col": show_feedback, "summary_col": finished, "downloads": True}
+    for part, shown in visible.items():
+        if ws.changes(part, visible=shown):
+            out[getattr(ui, part)] = gr.update(visible=shown)
+    # Every value is sent even when unchanged: Gradio handles a skipped output as a property update and
+    # rebuilds that component's whole config, which costs more than postprocessing a plain value.
+    out |= {
+        ui.chat: list(ws.chat),
+        ui.progress: html.progress_html(done, s.total, "Finished" if finished else f"Question {s.index + 1} of "
+                                                                                  f"{s.total}"),
+        ui.notice: f"⚠️ {html.literal_markdown(ws.notice)}" if ws.notice else "",
+        ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
+        ui.setup_error: vm.error,
+        ui.feedback: html.feedback_html(last, s.turns.index(last) + 1) if show_feedback and last else "",
+        ui.summary_box: "", ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]), ui.summary_details: "",
+    }
+    if vm.clear_answer:
+        out[ui.answer_box] = ""
+    if finished:
+        out |= _summary(ws, ui)
+    if s.turns:
+        out[ui.dl_md], out[ui.dl_json], out[ui.dl_html] = ws.write_transcript("markdown", "json", "html")
+    return out
+
+
+def _summary(ws: WebSession, ui: Layout) -> dict[Any, Any]:
+    s = ws.session
+    transcript = s.transcript()
+    summary = transcript.summary or s.summary()
+    rows = html.summary_chart_rows(summary)
+    return {
+        ui.summary_box: html.summary_html(summary, transcript),
+        ui.summary_plot: gr.update(value=pd.DataFrame(rows, columns=["criterion", "score"]),
+                                   sort=[r["criterion"] for r in rows]),
+        # Mock mode: every card open (this is the first feedback). Practice: the cards seen already are folded,
+        # the last one (not shown before the summary replaced it) is open.
+        ui.summary_details: html.summary_details_html(transcript, all_open=s.settings.mode == "mock"),
+    }
+
+
+def _history(vm: HistoryView, ui: Layout) -> dict[Any, Any]:
+    if vm.note is not None:
+        return {ui.history_note: vm.note}
+    return {
+        ui.due_md: vm.due,
+        ui.progress_plot: pd.DataFrame(vm.progress, columns=["started", "score", "series"]),
+        ui.sessions_table: pd.DataFrame(vm.sessions, columns=SESSION_COLUMNS),
+        ui.past_pick: gr.update(choices=vm.choices, value=None),
+        ui.stats_table: pd.DataFrame(vm.stats, columns=STATS_COLUMNS),
+        ui.confirm_row: gr.update(visible=False),
+    }
+
+
+def _past(vm: PastView, ui: Layout) -> dict[Any, Any]:
+    buttons = (ui.past_md, ui.past_json, ui.past_html)
+    if vm.files is None:
+        return {**{b: gr.update(visible=False) for b in buttons}, ui.past_view: ""}
+    return {**{b: gr.update(value=f, visible=True) for b, f in zip(buttons, vm.files)}, ui.past_view: vm.cards}
