@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 from gradio_client import Client  # noqa: E402
 
-from tests.browser import free_port, grade_responder  # noqa: E402
-from tests.fake_openai import FakeOpenAI  # noqa: E402
+from tests.support.fake_openai import FakeOpenAI  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
+from tests.support.responders import grade_responder  # noqa: E402
 
 MODEL = "gpt-fake"
 

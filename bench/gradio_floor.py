@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 import gradio as gr  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
-from tests.browser import free_port  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 
 
 def build() -> gr.Blocks:

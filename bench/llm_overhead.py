@@ -1,7 +1,7 @@
 """What the project itself adds per graded answer, with the fake OpenAI server answering at once.
 
 Runs 200 gradings through LLMGrader (the default bank's questions, each with a realistic "good"
-reply from tests/data/labelled_genai_misc.jsonl) over real HTTP to tests/fake_openai.py, and prints:
+reply from tests/data/labelled_genai_misc.jsonl) over real HTTP to tests/support/fake_openai.py, and prints:
 - the total time per grading (median, p95);
 - the HTTP exchange as the SDK's transport sees it (request sent to last response byte read),
   the time the fake spent building its answer, and a baseline of raw SDK requests with the
@@ -35,8 +35,8 @@ from interviewer.grading.models import GradeRequest  # noqa: E402
 from interviewer.llm import LLMClient  # noqa: E402
 from interviewer.tokens import count_tokens  # noqa: E402
 from interviewer.transcript import Usage  # noqa: E402
-from tests.fake_openai import FakeOpenAI  # noqa: E402
-from tests.test_llm_grader import GradingResponder, grade_request_of  # noqa: E402
+from tests.support.fake_openai import FakeOpenAI  # noqa: E402
+from tests.support.responders import GradingResponder, grade_request_of  # noqa: E402
 
 MODEL = "gpt-4o-mini"  # a priced model, so cost accounting runs too
 LABELLED = ROOT / "tests" / "data" / "labelled_genai_misc.jsonl"

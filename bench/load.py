@@ -1,6 +1,6 @@
 """Load and isolation: many browser sessions at once, answers timed, memory watched, transcripts checked.
 
-The app runs as `python app.py` (LLM grader against tests/fake_openai.py answering after `--delay` s,
+The app runs as `python app.py` (LLM grader against tests/support/fake_openai.py answering after `--delay` s,
 follow-ups off, a short session time-to-live so finished sessions expire during the run). Each
 gradio_client Client is one browser session: /start, then K /answer calls, then its transcript.
 Prints: sessions completed and errors, wall time against a single session's (target < 2x), p50/p95 from
@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from concurrency import MODEL, Run, TimedResponder, start_app, stop_process, wait_until_serving  # noqa: E402
 
-from tests.browser import free_port  # noqa: E402
-from tests.fake_openai import FakeOpenAI  # noqa: E402
+from tests.support.fake_openai import FakeOpenAI  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

@@ -22,7 +22,7 @@ LIMIT = 60.0
 
 from concurrency import stop_process  # noqa: E402
 
-from tests.browser import free_port  # noqa: E402
+from tests.support.net import free_port  # noqa: E402
 
 
 def once(data_dir: str) -> float | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from interviewer.bank import DEFAULT_BANK, load_bank
-from tests.fake_openai import FakeOpenAI
-from tests.test_llm_grader import FOLLOWUP_TEXT, GOOD_REPLY, PARTIAL_REPLY, GradingResponder
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.responders import FOLLOWUP_TEXT, GOOD_REPLY, PARTIAL_REPLY, GradingResponder
 
 BANK = load_bank(DEFAULT_BANK)
 Q = {q.number: q for q in BANK.questions}

@@ -13,8 +13,8 @@ import openai
 import pydantic
 import pytest
 
-from tests import fake_openai as fake_openai_module
-from tests.fake_openai import (
+from tests.support import fake_openai as fake_openai_module
+from tests.support.fake_openai import (
     FakeOpenAI,
     drop,
     hang,
@@ -255,7 +255,7 @@ def test_concurrent_requests_with_delay():
 
 
 def test_cli_prints_base_url():
-    script = Path(__file__).with_name("fake_openai.py")
+    script = Path(fake_openai_module.__file__)
     cmd = [sys.executable, str(script), "--port", "0", "--delay", "0"]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
         try:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from interviewer.config import Settings
 from interviewer.llm import InvalidOutput, LLMClient, LLMError
 from interviewer.transcript import Usage
-from tests.fake_openai import FakeOpenAI, drop, error_body, length_cut, refusal, reply, stall_stream, status
+from tests.support.fake_openai import FakeOpenAI, drop, error_body, length_cut, refusal, reply, stall_stream, status
 
 MESSAGES = [{"role": "system", "content": "You grade answers."}, {"role": "user", "content": "Grade: 42"}]
 

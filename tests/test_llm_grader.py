@@ -2,8 +2,9 @@
 
 Every test asserts what the candidate sees: a grade from the LLM (`grader == "llm:<model>"`) or
 the offline grader with `fallback_reason` saying why, and that the reply typed is kept whole.
-`GradingResponder` answers like a real grading model: it reads the key points, the reply between
-its random tags and the criteria from the request, and quotes words that occur in the reply.
+`GradingResponder` (tests/support/responders.py) answers like a real grading model: it reads the key
+points, the reply between its random tags and the criteria from the request, and quotes words that occur
+in the reply.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from interviewer.llm import LLMClient
 from interviewer.rubric import load_rubric
 from interviewer.session import Session, SessionSettings
 from interviewer.transcript import Usage
-from tests.fake_openai import (
+from tests.support.fake_openai import (
     FakeOpenAI,
     drop,
     hang,
@@ -40,6 +41,7 @@ from tests.fake_openai import (
     unsupported_response_format,
     wrong_shape,
 )
+from tests.support.responders import FOLLOWUP_TEXT, GOOD_REPLY, PARTIAL_REPLY, GradingResponder, grade_request_of
 
 DATA = Path(__file__).parent / "data"
 BANK = load_bank(DEFAULT_BANK)
@@ -47,126 +49,6 @@ Q = {q.number: q for q in BANK.questions}
 LATENT = Q[3]  # technical, 10 key points
 GANS = Q[5]  # technical
 PROJECT = Q[2]  # experience
-
-GOOD_REPLY = (
-    "Latent space is the compressed, lower-dimensional space that a model like a VAE or a GAN maps data into. "
-    "Each point is a vector that captures the important features of an input. Similar inputs end up close "
-    "together, you can interpolate between two points and decode them to get smooth transitions, and moving "
-    "along certain directions changes attributes. It's used for generating new samples, style transfer and "
-    "anomaly detection."
-)
-PARTIAL_REPLY = (
-    "It's the hidden representation inside the model, like the bottleneck in an autoencoder. The input gets "
-    "encoded into a smaller vector and then the decoder reconstructs the input from it."
-)
-FOLLOWUP_TEXT = "Good start. How would you use that representation once the model is trained, say to create new data?"
-
-
-# -- a realistic grading model ------------------------------------------------------------------
-
-_KEY_POINTS = re.compile(r"Key points of the reference, to report in this order:\n(.*?)\n\s*\n", re.S)
-_REPLY = re.compile(r"<(reply_[0-9a-f]{8})>\n(.*?)\n</\1>", re.S)
-_FOLLOWUP_REPLY = re.compile(r"<(reply_[0-9a-f]{8}_followup_\d+)>\n(.*?)\n</\1>", re.S)
-_CRITERIA = re.compile(r"Criteria to score, each exactly once: (.+?)\.\s*$", re.M)
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'-]*")
-
-
-def grade_request_of(body: dict) -> dict | None:
-    """The parts of a grading request: key points, reply, reply tag, follow-up answers, criteria."""
-    for message in body.get("messages", []):
-        text = message.get("content") or ""
-        if message.get("role") != "user" or "Criteria to score" not in text:
-            continue
-        points = _KEY_POINTS.search(text + "\n\n")
-        found = _REPLY.search(text)
-        return {
-            "key_points": [re.sub(r"^\d+\.\s*", "", line).strip()
-                           for line in (points.group(1).splitlines() if points else []) if line.strip()],
-            "tag": found.group(1) if found else None,
-            "reply": found.group(2) if found else "",
-            "followups": [m.group(2) for m in _FOLLOWUP_REPLY.finditer(text)],
-            "criteria": [c.strip() for c in _CRITERIA.search(text).group(1).split(",")],
-            "text": text,
-        }
-    return None
-
-
-def _content_words(text: str) -> set[str]:
-    return {w.lower() for w in _WORD.findall(text) if len(w) > 3}
-
-
-class GradingResponder:
-    """Answers the fake's requests like a grading model would (callable: request body -> content).
-
-    Grading requests get a valid `LLMGradeOutput` JSON built from the request itself; streaming
-    (follow-up) requests get an interviewer question. Options script a model's behaviour:
-    `scores` fixes criterion scores, `evidence` replaces every quote, `gullible` gives full marks
-    to anything (a model taken in by an injection), `injection` sets the model's own flag.
-    """
-
-    def __init__(self, scores: dict[str, int] | None = None, evidence: str | None = None,
-                 gullible: bool = False, injection: bool = False, followup: str = FOLLOWUP_TEXT) -> None:
-        self.scores = scores or {}
-        self.evidence = evidence
-        self.gullible = gullible
-        self.injection = injection
-        self.followup = followup
-        self.calls = 0
-        self.seconds = 0.0  # time spent in here, i.e. the fake model's own "thinking"
-
-    def __call__(self, body: dict) -> str:
-        started = time.perf_counter()
-        try:
-            self.calls += 1
-            parts = grade_request_of(body)
-            if parts is None:
-                return self.followup
-            return json.dumps(self.grade(parts))
-        finally:
-            self.seconds += time.perf_counter() - started
-
-    def grade(self, parts: dict) -> dict:
-        reply_text = "\n".join([parts["reply"], *parts["followups"]])
-        reply_words = _content_words(reply_text)
-        sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", reply_text) if s.strip()]
-        key_points, got = [], 0.0
-        for point in parts["key_points"]:
-            words = _content_words(point) or {point.lower()}
-            share = len(words & reply_words) / len(words)
-            status = "covered" if share >= 0.6 or self.gullible else "partial" if share >= 0.3 else "missed"
-            quote = ""
-            if status != "missed" and sentences:
-                best = max(sentences, key=lambda s: len(_content_words(s) & words))
-                quote = " ".join(best.split()[:12])  # words that really occur in the reply
-            if self.evidence is not None and status != "missed":
-                quote = self.evidence
-            got += {"covered": 1.0, "partial": 0.5}.get(status, 0.0)
-            key_points.append({"point": point, "evidence": quote, "status": status})
-        ratio = got / max(1, len(key_points))
-        length = len(_WORD.findall(reply_text))
-        criteria = []
-        for name in parts["criteria"]:
-            if self.gullible:
-                score = 5
-            elif name in self.scores:
-                score = self.scores[name]
-            elif name == "coverage":
-                score = 1 + round(4 * ratio)
-            elif name in ("depth", "technical_substance"):
-                score = max(1, min(5, 1 + length // 25))
-            else:
-                score = 3 if length >= 15 else 2
-            criteria.append({"name": name, "reasoning": f"The reply, judged on {name}.", "score": score})
-        missed = [k["point"] for k in key_points if k["status"] == "missed"]
-        return {
-            "possible_prompt_injection": self.injection,
-            "key_points": key_points,
-            "criteria": criteria,
-            "factual_errors": [],
-            "strengths": [f"Explains: {k['point']}" for k in key_points if k["status"] == "covered"][:3],
-            "suggestions": [f"Also cover: {p}" for p in missed[:3]],
-            "improved_answer": "I would say that " + parts["reply"][:200],
-        }
 
 
 def test_responder_output_is_a_valid_grade_for_a_real_request():

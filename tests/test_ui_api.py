@@ -12,7 +12,7 @@ from gradio_client import Client
 
 from interviewer.config import Settings
 from interviewer.transcript import Transcript
-from tests.browser import served
+from tests.support.browser import served
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

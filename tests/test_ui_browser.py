@@ -11,15 +11,12 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from interviewer.config import Settings
-from tests.browser import (
-    FAKE_JUSTIFICATION,
-    FAKE_SUGGESTION,
+from tests.support.browser import (
     TIMEOUT_MS,
     answer,
     answer_box,
     bot_messages,
     download,
-    grade_responder,
     launch_chromium,
     open_app,
     served,
@@ -28,7 +25,8 @@ from tests.browser import (
     start,
     user_messages,
 )
-from tests.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.responders import FAKE_JUSTIFICATION, FAKE_SUGGESTION, grade_responder
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

@@ -13,12 +13,11 @@ from playwright.sync_api import expect, sync_playwright
 
 from interviewer.config import Settings
 from interviewer.store import Store, default_data_dir
-from tests.browser import (
+from tests.support.browser import (
     TIMEOUT_MS,
     answer,
     bot_messages,
     download,
-    grade_responder,
     launch_chromium,
     open_app,
     served,
@@ -26,7 +25,8 @@ from tests.browser import (
     shot,
     start,
 )
-from tests.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.responders import grade_responder
 
 pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
 

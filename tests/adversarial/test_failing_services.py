@@ -12,8 +12,8 @@ from interviewer.config import Settings
 from interviewer.grading.llm_grader import LLMGrader
 from interviewer.llm import LLMClient
 from interviewer.session import Session, SessionSettings
-from tests.browser import grade_responder
-from tests.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.responders import grade_responder
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions

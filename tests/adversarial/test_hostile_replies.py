@@ -18,8 +18,8 @@ from interviewer.llm import LLMClient
 from interviewer.presentation import render_transcript
 from interviewer.session import Session, SessionSettings
 from interviewer.transcript import Transcript
-from tests.adversarial.hostile import HOSTILE_REPLIES, INJECTIONS
-from tests.fake_openai import FakeOpenAI
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.hostile import HOSTILE_REPLIES, INJECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = load_bank(ROOT / "bank" / "genai_misc.md").questions[0]

@@ -7,7 +7,7 @@ Standard library only. Point the official SDK at it:
 
 Per request the answer is chosen in this order: `delay` sleep -> `fail_for` window ->
 `reject_json_schema` -> next enqueued behaviour (FIFO) -> `responder(body)`.
-CLI: python tests/fake_openai.py --port 0 --delay 1.0   (prints the base URL first)
+CLI: python tests/support/fake_openai.py --port 0 --delay 1.0   (prints the base URL first)
 """
 from __future__ import annotations
 
