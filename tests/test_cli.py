@@ -1,28 +1,16 @@
-"""The command line, run as real subprocesses: bank check/export, grade, eval, practice driven through stdin."""
+"""The command line, run in-process (tests/support/cli.py): bank check/export, grade, eval, practice driven
+through stdin."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK_DIR = ROOT / "bank"
 DEFAULT = BANK_DIR / "genai_misc.md"
 LABELLED = ROOT / "tests" / "data" / "labelled_genai_misc.jsonl"
-
-
-def cli(*args: str, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "interviewer", *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 BAD_BANK = "# Bad\n\n## 1. Fine?\n\n**Answer:**\nYes.\n\n## 1. Same number again?\n\n**Answer:**\nNo.\n"
@@ -32,16 +20,16 @@ BAD_BANK = "# Bad\n\n## 1. Fine?\n\n**Answer:**\nYes.\n\n## 1. Same number again
 
 
 def test_bank_check_default_folder(tmp_path):
-    r = cli("bank", "check", str(BANK_DIR), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "11 questions" in r.stdout
-    assert "genai_misc.md" in r.stdout
+    r = run_cli("bank", "check", str(BANK_DIR))
+    assert r.code == 0, r.err
+    assert "11 questions" in r.out
+    assert "genai_misc.md" in r.out
 
 
 def test_bank_check_json_contract(tmp_path):
-    r = cli("bank", "check", str(BANK_DIR), "--json", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    reports = json.loads(r.stdout)
+    r = run_cli("bank", "check", str(BANK_DIR), "--json")
+    assert r.code == 0, r.err
+    reports = json.loads(r.out)
     assert isinstance(reports, list) and len(reports) == 1
     report = reports[0]
     assert set(report) == {"path", "title", "questions", "experience", "errors"}
@@ -55,13 +43,13 @@ def test_bank_check_json_contract(tmp_path):
 def test_bank_check_bad_bank_exits_1_with_file_and_line(tmp_path):
     bad = tmp_path / "bad.md"
     bad.write_text(BAD_BANK, encoding="utf-8")
-    r = cli("bank", "check", str(bad), str(DEFAULT), cwd=tmp_path)
-    assert r.returncode == 1
-    assert f"{bad}:8:" in r.stdout + r.stderr
-    assert "genai_misc.md" in r.stdout  # the good bank is still reported
-    rj = cli("bank", "check", "bad.md", "--json", cwd=tmp_path)
-    assert rj.returncode == 1
-    [report] = json.loads(rj.stdout)
+    r = run_cli("bank", "check", str(bad), str(DEFAULT))
+    assert r.code == 1
+    assert f"{bad}:8:" in r.out + r.err
+    assert "genai_misc.md" in r.out  # the good bank is still reported
+    rj = run_cli("bank", "check", "bad.md", "--json")
+    assert rj.code == 1
+    [report] = json.loads(rj.out)
     assert set(report) == {"path", "title", "questions", "experience", "errors"}
     assert report["path"] == "bad.md"
     assert len(report["errors"]) == 1
@@ -72,24 +60,24 @@ def test_bank_check_bad_bank_exits_1_with_file_and_line(tmp_path):
 
 def test_bank_check_undecodable_file(tmp_path):
     (tmp_path / "latin.md").write_bytes(b"# T\n## 1. Q?\n**Answer:**\nna\xefve\n")
-    r = cli("bank", "check", "latin.md", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "latin.md:4:" in r.stdout + r.stderr
+    r = run_cli("bank", "check", "latin.md")
+    assert r.code == 1
+    assert "latin.md:4:" in r.out + r.err
 
 
 def test_bank_check_missing_path(tmp_path):
-    r = cli("bank", "check", "nowhere.md", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "nowhere.md" in r.stdout + r.stderr
+    r = run_cli("bank", "check", "nowhere.md")
+    assert r.code == 1
+    assert "nowhere.md" in r.out + r.err
 
 
 # -- bank export --------------------------------------------------------------------------------------
 
 
 def test_bank_export_jsonl(tmp_path):
-    r = cli("bank", "export", str(DEFAULT), "--format", "jsonl", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    lines = r.stdout.strip().split("\n")
+    r = run_cli("bank", "export", str(DEFAULT), "--format", "jsonl")
+    assert r.code == 0, r.err
+    lines = r.out.strip().split("\n")
     assert len(lines) == 11
     rows = [json.loads(line) for line in lines]
     for row in rows:
@@ -105,18 +93,18 @@ def test_bank_export_jsonl(tmp_path):
 
 
 def test_bank_export_json(tmp_path):
-    r = cli("bank", "export", str(BANK_DIR), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    rows = json.loads(r.stdout)
+    r = run_cli("bank", "export", str(BANK_DIR))
+    assert r.code == 0, r.err
+    rows = json.loads(r.out)
     assert len(rows) == 11
     assert rows[-1]["reference"].endswith("democratization of AI capabilities.")
 
 
 def test_bank_export_bad_bank_fails(tmp_path):
     (tmp_path / "bad.md").write_text(BAD_BANK, encoding="utf-8")
-    r = cli("bank", "export", "bad.md", "--format", "jsonl", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "bad.md:8" in r.stderr
+    r = run_cli("bank", "export", "bad.md", "--format", "jsonl")
+    assert r.code == 1
+    assert "bad.md:8" in r.err
 
 
 # -- grade --------------------------------------------------------------------------------------------
@@ -147,9 +135,9 @@ def _grade_input(tmp_path: Path) -> Path:
 
 def test_grade_reports_bad_lines_and_grades_the_rest(tmp_path):
     _grade_input(tmp_path)
-    r = cli("grade", "--input", "in.jsonl", "--grader", "offline", cwd=tmp_path)
-    assert r.returncode == 1
-    out = [json.loads(line) for line in r.stdout.strip().split("\n")]
+    r = run_cli("grade", "--input", "in.jsonl", "--grader", "offline")
+    assert r.code == 1
+    out = [json.loads(line) for line in r.out.strip().split("\n")]
     assert [o.get("id") for o in out] == ["a", 7, None]
     for o in out:
         g = o["grade"]
@@ -160,68 +148,68 @@ def test_grade_reports_bad_lines_and_grades_the_rest(tmp_path):
     assert out[0]["grade"]["overall"] > 0
     assert {c["name"] for c in out[1]["grade"]["criteria"]} >= {"situation", "actions", "outcome"}
     assert out[2]["grade"]["overall"] == 0
-    assert "in.jsonl:2:" in r.stderr
-    assert "in.jsonl:4:" in r.stderr
-    assert "answer" in r.stderr.split("in.jsonl:4:")[1].split("\n")[0]
+    assert "in.jsonl:2:" in r.err
+    assert "in.jsonl:4:" in r.err
+    assert "answer" in r.err.split("in.jsonl:4:")[1].split("\n")[0]
     for n in (1, 3, 5, 6):
-        assert f"in.jsonl:{n}:" not in r.stderr
+        assert f"in.jsonl:{n}:" not in r.err
 
 
 def test_grade_reports_non_object_and_bad_kind_lines(tmp_path):
     good = json.dumps({"question": Q1, "reference": REF1, "answer": "Bias amplification and privacy violations."})
     bad_kind = json.dumps({"question": Q1, "reference": REF1, "answer": "Bias.", "kind": "trivia"})
     (tmp_path / "in.jsonl").write_text("\n".join([good, "[1, 2]", bad_kind, good]) + "\n", encoding="utf-8")
-    r = cli("grade", "--input", "in.jsonl", cwd=tmp_path)
-    assert r.returncode == 1
-    assert len(r.stdout.strip().split("\n")) == 2
-    assert "in.jsonl:2:" in r.stderr and "in.jsonl:3:" in r.stderr
+    r = run_cli("grade", "--input", "in.jsonl")
+    assert r.code == 1
+    assert len(r.out.strip().split("\n")) == 2
+    assert "in.jsonl:2:" in r.err and "in.jsonl:3:" in r.err
 
 
 def test_grade_line_with_undecodable_bytes_does_not_stop_the_rest(tmp_path):
     good = json.dumps({"question": Q1, "reference": REF1, "answer": "Bias amplification and privacy violations."})
     bad = b'{"question": "q", "reference": "r", "answer": "caf\xe9"}'
     (tmp_path / "in.jsonl").write_bytes(good.encode() + b"\n" + bad + b"\n" + good.encode() + b"\n")
-    r = cli("grade", "--input", "in.jsonl", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "Traceback" not in r.stderr
-    assert "in.jsonl:2:" in r.stderr
-    out = [json.loads(line) for line in r.stdout.strip().split("\n") if line]
+    r = run_cli("grade", "--input", "in.jsonl")
+    assert r.code == 1
+    assert "Traceback" not in r.err
+    assert "in.jsonl:2:" in r.err
+    out = [json.loads(line) for line in r.out.strip().split("\n") if line]
     assert len(out) == 2 and all("grade" in o for o in out)
 
 
 def test_grade_missing_input_file_is_a_clean_error(tmp_path):
-    r = cli("grade", "--input", "missing.jsonl", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "missing.jsonl" in r.stderr
-    assert "Traceback" not in r.stderr
+    r = run_cli("grade", "--input", "missing.jsonl")
+    assert r.code == 1
+    assert "missing.jsonl" in r.err
+    assert "Traceback" not in r.err
 
 
 def test_grade_to_output_file(tmp_path):
     path = tmp_path / "good.jsonl"
     path.write_text(json.dumps({"question": Q1, "reference": REF1, "answer": "Bias and privacy."}) + "\n",
                     encoding="utf-8")
-    r = cli("grade", "--input", "good.jsonl", "--output", "out.jsonl", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    r = run_cli("grade", "--input", "good.jsonl", "--output", "out.jsonl")
+    assert r.code == 0, r.err
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 1 and rows[0]["grade"]["grader"] == "offline"
     assert rows[0]["question"] == Q1
-    assert r.stdout.strip() == ""
+    assert r.out.strip() == ""
 
 
 # -- eval ---------------------------------------------------------------------------------------------
 
 
 def test_eval_prints_agreement_figures(tmp_path):
-    r = cli("eval", "--input", str(LABELLED), "--grader", "offline", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
+    r = run_cli("eval", "--input", str(LABELLED), "--grader", "offline")
+    assert r.code == 0, r.err
     for word in ("spearman", "pairwise", "mae", "wrong", "excellent"):
-        assert word in r.stdout.lower()
+        assert word in r.out.lower()
 
 
 def test_eval_json_meets_the_targets(tmp_path):
-    r = cli("eval", "--input", str(LABELLED), "--grader", "offline", "--json", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    report = json.loads(r.stdout)
+    r = run_cli("eval", "--input", str(LABELLED), "--grader", "offline", "--json")
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
     labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert report["all"]["n"] == len(labelled)
     assert report["without_wrong"]["n"] == sum(x["level"] != "wrong" for x in labelled)
@@ -263,13 +251,12 @@ def test_practice_through_stdin_writes_transcripts(tmp_path):
     third = "Latent space is a compressed lower-dimensional representation where similar points cluster."
     stdin = f"\n{first}\n\n/hint\n/skip\n{third}\n\n"
     out = tmp_path / "out"
-    r = cli("practice", "--bank", str(DEFAULT), "-n", "3", "--followups", "0", "--out", str(out), cwd=tmp_path,
-            stdin=stdin)
-    assert r.returncode == 0, r.stderr
-    assert "Question 1 of 3" in r.stdout and "Question 3 of 3" in r.stdout
-    assert "Hint:" in r.stdout
-    assert "Score:" in r.stdout  # practice mode: feedback after each answer
-    assert "Summary" in r.stdout
+    r = run_cli("practice", "--bank", str(DEFAULT), "-n", "3", "--followups", "0", "--out", str(out), stdin=stdin)
+    assert r.code == 0, r.err
+    assert "Question 1 of 3" in r.out and "Question 3 of 3" in r.out
+    assert "Hint:" in r.out
+    assert "Score:" in r.out  # practice mode: feedback after each answer
+    assert "Summary" in r.out
     md, js = _transcript_files(out)
     data = json.loads(js.read_text(encoding="utf-8"))
     assert data["schema"] == "interviewer.transcript/1"
@@ -278,12 +265,12 @@ def test_practice_through_stdin_writes_transcripts(tmp_path):
     assert turns[0]["answer"] == first
     assert turns[0]["grade"]["overall"] > 0
     assert turns[1]["skipped"] is True and len(turns[1]["hints"]) == 1
-    assert turns[1]["hints"][0] in r.stdout
+    assert turns[1]["hints"][0] in r.out
     assert turns[2]["answer"] == third
     assert data["summary"]["answered"] == 2 and data["summary"]["skipped"] == 1
     text = md.read_text(encoding="utf-8")
     assert first in text and third in text
-    assert str(md.with_suffix("")) in r.stdout
+    assert str(md.with_suffix("")) in r.out
 
 
 def test_practice_mock_mode_and_end(tmp_path):
@@ -296,9 +283,9 @@ def test_practice_mock_mode_and_end(tmp_path):
         "tokenization.\n\n## 2. What is BPE?\n\n**Answer:**\nByte-pair encoding merges frequent pairs.\n",
         encoding="utf-8",
     )
-    r = cli("practice", "--bank", "mini.md", "--mode", "mock", "--out", "tr", cwd=tmp_path, stdin=stdin)
-    assert r.returncode == 0, r.stderr
-    during, results = r.stdout.split("=== Feedback ===")
+    r = run_cli("practice", "--bank", "mini.md", "--mode", "mock", "--out", "tr", stdin=stdin)
+    assert r.code == 0, r.err
+    during, results = r.out.split("=== Feedback ===")
     assert "Score:" not in during  # mock mode: no feedback until the end
     feedback, summary = results.split("=== Summary ===")
     assert "Question 1: What are the Hugging Face libraries for?" in feedback
@@ -318,16 +305,16 @@ def test_practice_bank_from_environment(tmp_path):
     bank = tmp_path / "env.md"
     bank.write_text("# Env\n\n## 1. What is a token?\n\n**Answer:**\nA unit of text the model reads.\n",
                     encoding="utf-8")
-    r = cli("practice", "--out", "tr", "--followups", "0", cwd=tmp_path, stdin="A piece of text, often a subword.\n\n",
-            env={"INTERVIEWER_BANK": str(bank)})
-    assert r.returncode == 0, r.stderr
-    assert "What is a token?" in r.stdout
+    r = run_cli("practice", "--out", "tr", "--followups", "0", stdin="A piece of text, often a subword.\n\n",
+                env={"INTERVIEWER_BANK": str(bank)})
+    assert r.code == 0, r.err
+    assert "What is a token?" in r.out
     _, js = _transcript_files(tmp_path / "tr")
     assert json.loads(js.read_text(encoding="utf-8"))["turns"][0]["question_id"] == "env#1"
 
 
 def test_practice_bad_bank_exits_1(tmp_path):
     (tmp_path / "bad.md").write_text(BAD_BANK, encoding="utf-8")
-    r = cli("practice", "--bank", "bad.md", cwd=tmp_path, stdin="")
-    assert r.returncode == 1
-    assert "bad.md:8" in r.stderr
+    r = run_cli("practice", "--bank", "bad.md", stdin="")
+    assert r.code == 1
+    assert "bad.md:8" in r.err

@@ -1,16 +1,15 @@
-"""The `interviewer` command with the LLM grader, against the fake server over 127.0.0.1 (subprocesses)."""
+"""The `interviewer` command with the LLM grader, against the fake server over 127.0.0.1 (run in-process)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from interviewer.bank import DEFAULT_BANK, load_bank
+from tests.support.cli import CliResult, run_cli
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import FOLLOWUP_TEXT, GOOD_REPLY, PARTIAL_REPLY, GradingResponder
 
@@ -28,16 +27,14 @@ def fake():
         yield server
 
 
-def run_cli(args: list[str], fake: FakeOpenAI, cwd: Path, stdin: str | None = None,
-            timeout: float = 30) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_"))}
+def llm_cli(args: list[str], fake: FakeOpenAI, cwd: Path, stdin: str = "") -> CliResult:
+    """`interviewer *args` with only the settings that pick the fake LLM (no other OPENAI_/INTERVIEWER_ ones)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "INTERVIEWER_"))}
     env.update({
         "INTERVIEWER_GRADER": "llm", "OPENAI_BASE_URL": fake.base_url, "INTERVIEWER_MODEL": "fake-model",
         "INTERVIEWER_LLM_TIMEOUT": "2", "INTERVIEWER_LLM_RETRIES": "0", "INTERVIEWER_DATA_DIR": str(cwd / "data"),
-        "PYTHONIOENCODING": "utf-8",
     })
-    return subprocess.run([sys.executable, "-m", "interviewer", *args], input=stdin, capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=timeout)
+    return run_cli(*args, stdin=stdin, env=env, cwd=cwd)
 
 
 def write_lines(path: Path, rows: list[dict]) -> Path:
@@ -54,8 +51,8 @@ ROWS = [
 
 def test_grade_uses_the_llm(fake, tmp_path):
     src = write_lines(tmp_path / "in.jsonl", ROWS)
-    result = run_cli(["grade", "--input", str(src), "--output", str(tmp_path / "out.jsonl")], fake, tmp_path)
-    assert result.returncode == 0, result.stderr
+    result = llm_cli(["grade", "--input", str(src), "--output", str(tmp_path / "out.jsonl")], fake, tmp_path)
+    assert result.code == 0, result.err
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [o["id"] for o in out] == ["a", "b", "c"]
     for row, line in zip(ROWS, out):
@@ -66,15 +63,15 @@ def test_grade_uses_the_llm(fake, tmp_path):
     assert out[0]["grade"]["key_points"]  # taken from the reference: the lines carry none
     assert [c["name"] for c in out[2]["grade"]["criteria"]][0] == "situation"
     assert len(fake.requests) == 3
-    assert "3/3" in result.stderr  # the progress bar
+    assert "3/3" in result.err  # the progress bar
 
 
 def test_grade_with_the_server_down_still_grades_every_line(fake, tmp_path):
     src = write_lines(tmp_path / "in.jsonl", ROWS)
     fake.down()
-    result = run_cli(["grade", "--input", str(src)], fake, tmp_path)
-    assert result.returncode == 0, result.stderr
-    out = [json.loads(line) for line in result.stdout.splitlines()]
+    result = llm_cli(["grade", "--input", str(src)], fake, tmp_path)
+    assert result.code == 0, result.err
+    out = [json.loads(line) for line in result.out.splitlines()]
     assert len(out) == len(ROWS)
     for row, line in zip(ROWS, out):
         assert line["answer"] == row["answer"]
@@ -86,19 +83,19 @@ def test_eval_with_the_llm(fake, tmp_path):
     labelled = Path(__file__).parent / "data" / "labelled_genai_misc.jsonl"
     rows = [json.loads(line) for line in labelled.read_text().splitlines() if line.strip()][:7]
     src = write_lines(tmp_path / "labelled.jsonl", rows)
-    result = run_cli(["eval", "--input", str(src), "--json"], fake, tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["all"]["n"] == 7
+    result = llm_cli(["eval", "--input", str(src), "--json"], fake, tmp_path)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["all"]["n"] == 7
     assert len(fake.requests) >= 1
 
 
 def test_practice_in_the_terminal_with_the_llm(fake, tmp_path):
     typed = "\n".join([ETHICS, "", "I would also watch for harmful outputs and get user consent.", "",
                        STORY, "", ""])
-    result = run_cli(["practice", "-n", "2", "--followups", "1", "--out", str(tmp_path)], fake, tmp_path,
+    result = llm_cli(["practice", "-n", "2", "--followups", "1", "--out", str(tmp_path)], fake, tmp_path,
                      stdin=typed)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+    assert result.code == 0, result.err
+    out = result.out
     assert f"Grader: LLM: fake-model at {fake.base_url.split('/')[2]}" in out
     assert FOLLOWUP_TEXT in out  # the LLM's follow-up, streamed to the terminal
     assert out.count("LLM grader (fake-model)") == 2
@@ -116,10 +113,10 @@ def test_practice_in_the_terminal_with_the_llm(fake, tmp_path):
 
 def test_practice_with_the_server_down_goes_on_offline(fake, tmp_path):
     fake.down()
-    result = run_cli(["practice", "-n", "1", "--followups", "0", "--out", str(tmp_path)], fake, tmp_path,
+    result = llm_cli(["practice", "-n", "1", "--followups", "0", "--out", str(tmp_path)], fake, tmp_path,
                      stdin=ETHICS + "\n\n")
-    assert result.returncode == 0, result.stderr
-    assert "LLM grading failed (could not connect" in result.stdout
+    assert result.code == 0, result.err
+    assert "LLM grading failed (could not connect" in result.out
     transcript = json.loads(next(tmp_path.glob("interview-*.json")).read_text())
     assert transcript["turns"][0]["answer"] == ETHICS
     assert transcript["turns"][0]["grade"]["grader"] == "offline"

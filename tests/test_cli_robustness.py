@@ -19,17 +19,12 @@ from interviewer.cli import _read_answers
 from interviewer.config import Settings
 from interviewer.grading.models import CriterionScore, Grade
 from interviewer.presentation import format_grade
+from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "bank" / "genai_misc.md"
 ETHICS = "Bias amplification, misinformation and privacy; I would add bias audits and human oversight."
 UNKNOWN = "Unknown command /hnt: use /hint, /skip, /repeat or /end"
-
-
-def cli(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None,
-        module: str = "interviewer") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", module, *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=60)
 
 
 def answers(typed: str) -> tuple[list[str | None], str]:
@@ -68,10 +63,10 @@ def test_end_of_input_after_an_answer_ends_the_answers():
 
 
 def test_unknown_command_keeps_the_question_in_a_session(tmp_path):
-    r = cli("practice", "--bank", str(DEFAULT), "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path,
-            stdin=f"/hnt\n\n/HINT\n{ETHICS}\n\n")
-    assert r.returncode == 0, r.stderr
-    assert UNKNOWN in r.stdout and "Hint:" in r.stdout
+    r = run_cli("practice", "--bank", str(DEFAULT), "-n", "1", "--followups", "0", "--out", "tr",
+                stdin=f"/hnt\n\n/HINT\n{ETHICS}\n\n")
+    assert r.code == 0, r.err
+    assert UNKNOWN in r.out and "Hint:" in r.out
     [turn] = transcript(tmp_path / "tr")["turns"]
     assert turn["question_id"] == "genai_misc#1"
     assert turn["answer"] == ETHICS and len(turn["hints"]) == 1
@@ -83,10 +78,10 @@ def test_unknown_command_keeps_the_question_in_a_session(tmp_path):
 @pytest.mark.parametrize(("name", "value"), [("INTERVIEWER_GRADER", "LLM"), ("INTERVIEWER_LLM_TIMEOUT", "abc")])
 def test_a_bad_setting_names_the_variable(tmp_path, name, value):
     for args in (["history"], ["practice"], ["grade", "--input", "in.jsonl"]):
-        r = cli(*args, cwd=tmp_path, env={name: value})
-        assert r.returncode == 1, (args, r.stderr)
-        assert "Traceback" not in r.stderr
-        assert r.stderr.startswith("error: ") and name in r.stderr and repr(value) in r.stderr
+        r = run_cli(*args, env={name: value})
+        assert r.code == 1, (args, r.err)
+        assert "Traceback" not in r.err
+        assert r.err.startswith("error: ") and name in r.err and repr(value) in r.err
 
 
 def test_main_names_a_bad_setting_even_from_a_raw_settings_read(monkeypatch, capsys):
@@ -99,53 +94,53 @@ def test_main_names_a_bad_setting_even_from_a_raw_settings_read(monkeypatch, cap
 
 @pytest.mark.parametrize("count", ["0", "501", "many"])
 def test_practice_count_out_of_range_is_a_usage_error(tmp_path, count):
-    r = cli("practice", "-n", count, cwd=tmp_path)
-    assert r.returncode == 2
-    assert "Traceback" not in r.stderr
-    assert "from 1 to 500" in r.stderr
+    r = run_cli("practice", "-n", count)
+    assert r.code == 2
+    assert "Traceback" not in r.err
+    assert "from 1 to 500" in r.err
 
 
 def test_grade_unwritable_output_fails_before_grading(tmp_path):
     (tmp_path / "in.jsonl").write_text(json.dumps({"question": "Q?", "reference": "R.", "answer": "A."}) + "\n",
                                        encoding="utf-8")
-    r = cli("grade", "--input", "in.jsonl", "--output", "nodir/x.jsonl", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "Traceback" not in r.stderr
-    assert r.stderr.startswith("error: nodir/x.jsonl: ")
-    assert "grading [" not in r.stderr
+    r = run_cli("grade", "--input", "in.jsonl", "--output", "nodir/x.jsonl")
+    assert r.code == 1
+    assert "Traceback" not in r.err
+    assert r.err.startswith("error: nodir/x.jsonl: ")
+    assert "grading [" not in r.err
 
 
 def test_history_export_unwritable_output_and_other_os_errors(tmp_path):
-    done = cli("practice", "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
-    assert done.returncode == 0, done.stderr
-    r = cli("history", "export", transcript(tmp_path / "tr")["session_id"], "--output", "nodir/x.md", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "Traceback" not in r.stderr and r.stderr.startswith("error: nodir/x.md: ")
+    done = run_cli("practice", "-n", "1", "--followups", "0", "--out", "tr", stdin=f"{ETHICS}\n\n")
+    assert done.code == 0, done.err
+    r = run_cli("history", "export", transcript(tmp_path / "tr")["session_id"], "--output", "nodir/x.md")
+    assert r.code == 1
+    assert "Traceback" not in r.err and r.err.startswith("error: nodir/x.md: ")
 
     (tmp_path / "a-file").write_text("", encoding="utf-8")
-    r = cli("history", cwd=tmp_path, env={"INTERVIEWER_DATA_DIR": str(tmp_path / "a-file")})
-    assert r.returncode == 1
-    assert "Traceback" not in r.stderr and r.stderr.startswith("error: ") and "a-file" in r.stderr
+    r = run_cli("history", env={"INTERVIEWER_DATA_DIR": str(tmp_path / "a-file")})
+    assert r.code == 1
+    assert "Traceback" not in r.err and r.err.startswith("error: ") and "a-file" in r.err
 
 
 def test_running_the_cli_module_itself_does_nothing(tmp_path):
-    r = cli("history", cwd=tmp_path, module="interviewer.cli")
-    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    r = run_cli("history", module="interviewer.cli")
+    assert r.code == 0 and r.out == "" and r.err == ""
 
 
 # -- resume, Ctrl+C, Ctrl+D ---------------------------------------------------------------------------
 
 
 def test_resume_of_a_finished_session_is_refused(tmp_path):
-    done = cli("practice", "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
-    assert done.returncode == 0, done.stderr
+    done = run_cli("practice", "-n", "1", "--followups", "0", "--out", "tr", stdin=f"{ETHICS}\n\n")
+    assert done.code == 0, done.err
     session_id = transcript(tmp_path / "tr")["session_id"]
-    r = cli("practice", "--resume", session_id[:8], "--out", "again", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
-    assert r.returncode == 1
-    assert f"session {session_id[:8]} is finished: nothing to resume" in r.stderr
+    r = run_cli("practice", "--resume", session_id[:8], "--out", "again", stdin=f"{ETHICS}\n\n")
+    assert r.code == 1
+    assert f"session {session_id[:8]} is finished: nothing to resume" in r.err
     assert not (tmp_path / "again").exists()
-    latest = cli("practice", "--resume", cwd=tmp_path)
-    assert latest.returncode == 1 and "no unfinished session" in latest.stderr
+    latest = run_cli("practice", "--resume")
+    assert latest.code == 1 and "no unfinished session" in latest.err
 
 
 def _read_until_prompt_after(proc: subprocess.Popen, marker: str, timeout: float = 30) -> str:
@@ -186,20 +181,20 @@ def test_ctrl_c_saves_what_was_answered_and_the_session_stays_resumable(tmp_path
     assert saved["finished_at"] is None
     assert [t["answer"] for t in saved["turns"]] == [ETHICS]  # the question left unanswered is not in it
     assert saved["summary"]["total"] == 1
-    [row] = json.loads(cli("history", "--json", cwd=tmp_path).stdout)
+    [row] = json.loads(run_cli("history", "--json").out)
     assert row["finished_at"] is None and row["answered"] == 1
 
-    resumed = cli("practice", "--resume", session_id, "--out", "tr2", cwd=tmp_path, stdin="/skip\n/skip\n")
-    assert resumed.returncode == 0, resumed.stderr
-    assert "Question 2 of 3" in resumed.stdout
+    resumed = run_cli("practice", "--resume", session_id, "--out", "tr2", stdin="/skip\n/skip\n")
+    assert resumed.code == 0, resumed.err
+    assert "Question 2 of 3" in resumed.out
     turns = transcript(tmp_path / "tr2")["turns"]
     assert [t["answer"] for t in turns] == [ETHICS, None, None] and turns[2]["skipped"]
 
 
 def test_ctrl_d_before_any_answer_writes_nothing_and_says_so(tmp_path):
-    r = cli("practice", "--bank", str(DEFAULT), "--out", "tr", cwd=tmp_path, stdin="")
-    assert r.returncode == 0, r.stderr
-    assert "\nNo answer given: no transcript written." in r.stdout
+    r = run_cli("practice", "--bank", str(DEFAULT), "--out", "tr", stdin="")
+    assert r.code == 0, r.err
+    assert "\nNo answer given: no transcript written." in r.out
     assert not (tmp_path / "tr").exists()
 
 
@@ -228,10 +223,10 @@ def test_format_grade_shows_everything_the_grade_holds():
 
 
 def test_mock_mode_shows_every_feedback_numbered_before_the_summary(tmp_path):
-    r = cli("practice", "--bank", str(DEFAULT), "-n", "2", "--mode", "mock", "--followups", "0", "--out", "tr",
-            cwd=tmp_path, stdin=f"{ETHICS}\n\n/skip\n")
-    assert r.returncode == 0, r.stderr
-    during, results = r.stdout.split("=== Feedback ===")
+    r = run_cli("practice", "--bank", str(DEFAULT), "-n", "2", "--mode", "mock", "--followups", "0", "--out", "tr",
+                stdin=f"{ETHICS}\n\n/skip\n")
+    assert r.code == 0, r.err
+    during, results = r.out.split("=== Feedback ===")
     assert "Score:" not in during
     feedback, _ = results.split("=== Summary ===")
     q1 = "Question 1: What ethical considerations are crucial when deploying generative models"
@@ -245,10 +240,10 @@ def test_mock_mode_shows_every_feedback_numbered_before_the_summary(tmp_path):
 def test_grade_progress_counts_parsed_lines_and_errors_start_their_own_line(tmp_path):
     good = json.dumps({"question": "What is BPE?", "reference": "Byte-pair encoding.", "answer": "Byte pairs."})
     (tmp_path / "in.jsonl").write_text("\n".join([good, '{"question": "broken", ', good]) + "\n", encoding="utf-8")
-    r = cli("grade", "--input", "in.jsonl", "--grader", "offline", cwd=tmp_path)
-    assert r.returncode == 1
-    assert "2/2" in r.stderr and "/3" not in r.stderr
-    lines = r.stderr.splitlines()
+    r = run_cli("grade", "--input", "in.jsonl", "--grader", "offline")
+    assert r.code == 1
+    assert "2/2" in r.err and "/3" not in r.err
+    lines = r.err.splitlines()
     [bad] = [line for line in lines if "in.jsonl:2:" in line]
     assert bad.startswith("in.jsonl:2: error: not valid JSON (")
     assert "Expecting" not in bad.split("(")[0]
@@ -259,10 +254,10 @@ def test_eval_rejects_a_true_score_outside_1_to_5(tmp_path):
     rows = [json.loads(line) for line in labelled.read_text(encoding="utf-8").splitlines() if line.strip()][:4]
     rows[1]["score"] = 7
     (tmp_path / "l.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    r = cli("eval", "--input", "l.jsonl", "--grader", "offline", "--json", cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "l.jsonl:2: error: score" in r.stderr
-    assert json.loads(r.stdout)["all"]["n"] == 3
+    r = run_cli("eval", "--input", "l.jsonl", "--grader", "offline", "--json")
+    assert r.code == 0, r.err
+    assert "l.jsonl:2: error: score" in r.err
+    assert json.loads(r.out)["all"]["n"] == 3
 
 
 # -- messages -----------------------------------------------------------------------------------------
@@ -270,22 +265,22 @@ def test_eval_rejects_a_true_score_outside_1_to_5(tmp_path):
 
 def test_bank_check_counts_and_missing_paths(tmp_path):
     (tmp_path / "one.md").write_text("# One\n\n## 1. Q?\n\n**Answer:**\nA.\n", encoding="utf-8")
-    r = cli("bank", "check", "one.md", cwd=tmp_path)
-    assert r.returncode == 0, r.stdout
-    assert "one.md: ok: 'One', 1 question (0 experience)" in r.stdout
-    assert "1 question in 1 file;" in r.stdout and "questions" not in r.stdout
-    missing = cli("bank", "check", "nowhere.md", cwd=tmp_path)
-    assert missing.returncode == 1
-    assert "nowhere.md: error: no such file or folder" in missing.stdout and ":0" not in missing.stdout
-    practice = cli("practice", "--bank", "nowhere.md", cwd=tmp_path)
-    assert practice.returncode == 1
-    assert practice.stderr.strip() == "error: nowhere.md: no such file or folder"
+    r = run_cli("bank", "check", "one.md")
+    assert r.code == 0, r.out
+    assert "one.md: ok: 'One', 1 question (0 experience)" in r.out
+    assert "1 question in 1 file;" in r.out and "questions" not in r.out
+    missing = run_cli("bank", "check", "nowhere.md")
+    assert missing.code == 1
+    assert "nowhere.md: error: no such file or folder" in missing.out and ":0" not in missing.out
+    practice = run_cli("practice", "--bank", "nowhere.md")
+    assert practice.code == 1
+    assert practice.err.strip() == "error: nowhere.md: no such file or folder"
 
 
 def test_history_table_says_its_times_are_utc(tmp_path):
-    done = cli("practice", "-n", "1", "--followups", "0", "--out", "tr", cwd=tmp_path, stdin=f"{ETHICS}\n\n")
-    assert done.returncode == 0, done.stderr
-    header = cli("history", cwd=tmp_path).stdout.splitlines()[0]
+    done = run_cli("practice", "-n", "1", "--followups", "0", "--out", "tr", stdin=f"{ETHICS}\n\n")
+    assert done.code == 0, done.err
+    header = run_cli("history").out.splitlines()[0]
     assert "started (UTC)" in header
 
 
@@ -293,6 +288,6 @@ def test_bank_check_reports_the_same_question_id_in_two_files(tmp_path):
     for sub in ("a", "b"):
         (tmp_path / "banks" / sub).mkdir(parents=True)
         (tmp_path / "banks" / sub / "ml.md").write_text("# ML\n\n## 1. Q?\n\n**Answer:**\nR.\n", encoding="utf-8")
-    result = cli("bank", "check", "banks", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "ml.md:3: error: question id ml#1 already comes from" in result.stdout
+    result = run_cli("bank", "check", "banks")
+    assert result.code == 1
+    assert "ml.md:3: error: question id ml#1 already comes from" in result.out

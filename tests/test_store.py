@@ -26,6 +26,7 @@ from interviewer.service import Interviewer
 from interviewer.session import Session, SessionEvent, SessionSettings
 from interviewer.store import Store
 from interviewer.transcript import Transcript
+from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
@@ -139,12 +140,10 @@ def test_killed_practice_session_resumes_with_both_answers(tmp_path):
     row = Interviewer(store, Settings(), TERMINAL).unfinished()[0]
     assert [t.answer for t in store.transcript(row.id).turns[:2]] == answers
 
-    resumed = subprocess.run(
-        [sys.executable, "-m", "interviewer", "practice", "--resume", "--out", str(tmp_path)],
-        input="Third answer.\n\n/end\n", capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    assert "Resuming session" in resumed.stdout and "2 of 4" in resumed.stdout
+    resumed = run_cli("practice", "--resume", "--out", str(tmp_path), stdin="Third answer.\n\n/end\n",
+                      env={"INTERVIEWER_DATA_DIR": env["INTERVIEWER_DATA_DIR"]})
+    assert resumed.code == 0, resumed.err
+    assert "Resuming session" in resumed.out and "2 of 4" in resumed.out
     tr = store.transcript(row.id)
     assert [t.answer for t in tr.turns] == [*answers, "Third answer."]
     assert tr.finished_at is not None
