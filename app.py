@@ -5,10 +5,13 @@
 
 import sys
 
+from interviewer.config import load_settings
 from interviewer.errors import InterviewerError
-from interviewer.web.app import build_app, launch
 
 try:
+    load_settings()  # names a wrong setting before gradio's import reads GRADIO_SERVER_PORT and fails on it
+    from interviewer.web.app import build_app, launch
+
     demo = build_app()
 except InterviewerError as exc:  # a wrong setting: say which, without a traceback
     if __name__ != "__main__":

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -18,7 +16,7 @@ from pydantic import ValidationError
 
 from . import bank as bank_mod
 from . import batch, terminal
-from .config import Settings, load_settings
+from .config import Settings, configure_logging, load_settings
 from .errors import BankError, InterviewerError
 from .grading.factory import choose_grader
 from .owner import ALL_OWNERS, Owner
@@ -37,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    _configure_logging(args.verbose)
+    configure_logging(args.verbose)
     try:
         return args.func(args)
     except InterviewerError as exc:
@@ -54,16 +52,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def _configure_logging(verbose: int) -> None:
-    """Warnings by default; -v info, -vv debug (the only level that may show answer text); or
-    INTERVIEWER_LOG_LEVEL."""
-    level = os.environ.get("INTERVIEWER_LOG_LEVEL", "").upper() or "WARNING"
-    if verbose:
-        level = "INFO" if verbose == 1 else "DEBUG"
-    logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
 
 
 def _error_message(exc: InterviewerError) -> str:
@@ -178,7 +166,8 @@ def _core(settings: Settings | None = None) -> Interviewer:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .web.app import launch
+    load_settings()  # names a wrong setting before gradio's import reads GRADIO_SERVER_PORT and fails on it
+    from .web.app import launch  # gradio is imported only to serve
 
     launch()
     return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -82,3 +84,13 @@ def load_settings(**overrides: object) -> Settings:
             alias = alias.choices[0] if isinstance(alias, AliasChoices) else field
             problems.append(f"{alias}: {error['msg']} (got {error.get('input')!r})")
         raise ConfigError("invalid setting: " + "; ".join(problems)) from exc
+
+
+def configure_logging(verbose: int = 0) -> None:
+    """Warnings and errors by default; INTERVIEWER_LOG_LEVEL (e.g. INFO, DEBUG) or -v (info) / -vv (debug) for
+    more. Only DEBUG may show what a candidate typed."""
+    level = os.environ.get("INTERVIEWER_LOG_LEVEL", "").strip().upper() or "WARNING"
+    if verbose:
+        level = "INFO" if verbose == 1 else "DEBUG"
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -12,6 +12,7 @@ from gradio_client import Client
 from playwright.sync_api import expect, sync_playwright
 
 from interviewer.config import Settings
+from interviewer.owner import ALL_OWNERS
 from interviewer.store import Store, default_data_dir
 from tests.support.browser import (
     TIMEOUT_MS,
@@ -89,7 +90,7 @@ def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
         expect(page.locator("#delete-confirm")).to_be_visible()
         page.locator("#delete-yes").click()
         expect(page.locator("#sessions-table")).not_to_contain_text("finished")
-    assert Store.open(Settings()).sessions() == []
+    assert Store.open(Settings()).sessions(ALL_OWNERS) == []
 
 
 def test_another_browser_sees_neither_the_resume_offer_nor_the_history(browser, page):
@@ -113,7 +114,7 @@ def test_an_api_key_typed_in_the_app_is_used_but_never_stored():
     secret = "sk-test-do-not-store-7f3a9c"
     with FakeOpenAI(responder=grade_responder) as fake, served(Settings(grader="offline", followups=0)) as url:
         client = Client(url, verbose=False)
-        client.predict(url=fake.base_url, model_name="fake-model", key=secret, api_name="/start")
+        client.predict(base_url=fake.base_url, model="fake-model", api_key=secret, api_name="/start")
         client.predict(FIRST, api_name="/answer")
         path = client.predict("json", api_name="/transcript")
         transcript = Path(path).read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import Settings, load_settings
+from ..config import Settings, configure_logging, load_settings
 from ..errors import InterviewerError
 from ..owner import Owner
 from ..service import Interviewer
@@ -166,6 +166,7 @@ def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int) -> None:
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     """Start the app (blocking unless prevent_thread_lock=True is passed)."""
+    configure_logging()
     options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
     demo = demo or build_app()
     demo.launch(css=CSS, max_file_size=MAX_UPLOAD_BYTES, show_error=True, **options)
