@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run practice test lint bench clean
+.PHONY: run practice test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ practice: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check interviewer tests bench app.py
 	$(BIN)/python -m pytest -q
+
+# The quick loop while editing: no Chromium, no load run, no real processes (under a minute here).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/bank_load.py

@@ -157,6 +157,7 @@ def _read_until_prompt_after(proc: subprocess.Popen, marker: str, timeout: float
     return seen.decode()
 
 
+@pytest.mark.slow  # a real process, interrupted with SIGINT
 def test_ctrl_c_saves_what_was_answered_and_the_session_stays_resumable(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "interviewer", "practice", "--bank", str(DEFAULT), "-n", "3", "--followups", "0",

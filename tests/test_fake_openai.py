@@ -254,6 +254,7 @@ def test_concurrent_requests_with_delay():
     assert elapsed < 5, elapsed
 
 
+@pytest.mark.slow  # the server as its own process
 def test_cli_prints_base_url():
     script = Path(fake_openai_module.__file__)
     cmd = [sys.executable, str(script), "--port", "0", "--delay", "0"]

@@ -117,6 +117,7 @@ def test_resume_grades_an_answer_saved_before_its_grade(tmp_path):
     assert store.transcript(s.session_id).turns[0].grade is not None
 
 
+@pytest.mark.slow  # a real process, killed with SIGKILL
 def test_killed_practice_session_resumes_with_both_answers(tmp_path):
     """A terminal session killed with SIGKILL after two answers resumes with both of them."""
     env = {**os.environ, "INTERVIEWER_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}

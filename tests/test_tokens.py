@@ -36,6 +36,7 @@ _NO_NETWORK = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a fresh interpreter per mode
 @pytest.mark.parametrize("mode", ["refused", "hang"])
 def test_count_tokens_works_quickly_without_network(tmp_path, mode):
     started = time.monotonic()

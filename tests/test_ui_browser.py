@@ -28,7 +28,7 @@ from tests.support.browser import (
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import FAKE_JUSTIFICATION, FAKE_SUGGESTION, grade_responder
 
-pytestmark = pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")]
 
 Q1 = "What ethical considerations are crucial when deploying generative models"
 Q2 = "Can you describe a challenging project involving generative models"

@@ -54,6 +54,7 @@ def page(browser):
     return new_page(browser)
 
 
+@pytest.mark.browser
 def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
     with served(Settings(grader="offline", followups=0)) as url:
         open_app(page, url)
@@ -93,6 +94,7 @@ def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
     assert Store.open(Settings()).sessions(ALL_OWNERS) == []
 
 
+@pytest.mark.browser
 def test_another_browser_sees_neither_the_resume_offer_nor_the_history(browser, page):
     with served(Settings(grader="offline", followups=0)) as url:
         open_app(page, url)

@@ -7,6 +7,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.grading.llm_grader import LLMGrader
@@ -14,6 +16,8 @@ from interviewer.llm import LLMClient
 from interviewer.session import Session, SessionSettings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import grade_responder
+
+pytestmark = pytest.mark.slow  # each test waits out LLM timeouts and budgets of seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
