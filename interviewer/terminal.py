@@ -123,10 +123,10 @@ async def _answer(core: Interviewer, session: Session, text: str, out: TextIO) -
 
 
 def show_step(step: Step, out: TextIO) -> None:
-    if step.fallback_reason:
-        print(f"! {fallback_notice(step.fallback_reason)}", file=out)
     if step.feedback:
-        print(format_grade(step.feedback), file=out)
+        print(format_grade(step.feedback), file=out)  # says so itself when grading fell back
+    elif step.fallback_reason:  # mock mode: no feedback yet, but the candidate is told now
+        print(f"! {fallback_notice(step.fallback_reason)}", file=out)
     if step.next_question:
         print(f"\n{step.next_question}", file=out)
 

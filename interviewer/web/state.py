@@ -16,7 +16,8 @@ from ..service import Interviewer
 from ..session import Session, Step
 from ..transcript import Transcript
 
-FORMATS = {"markdown": ".md", "json": ".json", "html": ".html"}
+FORMATS = ("markdown", "json", "html")
+"""The transcript formats a browser can download."""
 
 
 @dataclass
