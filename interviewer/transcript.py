@@ -15,7 +15,7 @@ from .bank import extract_key_points
 from .grading.models import FollowUp, Grade
 from .tokens import Usage
 
-SCHEMA = "interviewer.transcript/1"
+SCHEMA: Literal["interviewer.transcript/1"] = "interviewer.transcript/1"
 
 
 class TurnRecord(BaseModel):
