@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import netguard
+
 _SETTINGS_VARS = (
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "INTERVIEWER_MODEL", "INTERVIEWER_GRADER", "INTERVIEWER_BANK",
     "INTERVIEWER_LLM_TIMEOUT", "INTERVIEWER_LLM_RETRIES", "INTERVIEWER_LLM_BUDGET", "INTERVIEWER_TEMPERATURE",
@@ -30,3 +32,18 @@ def fresh_llm_capabilities():
     LLMClient._capabilities.clear()
     yield
     LLMClient._capabilities.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_only():
+    """Sockets may connect to loopback and Unix sockets only, for the whole session (tests/support/netguard.py)."""
+    with netguard.installed():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_network(loopback_only):
+    """Fail a test that tried to connect beyond loopback, even where the code under test swallowed the error."""
+    netguard.attempts.clear()
+    yield
+    netguard.fail_if_attempted()
