@@ -138,8 +138,9 @@ def eval_file(choice: GraderChoice, source: Path, as_json: bool) -> int:
         if isinstance(result, str):
             print(f"{source}:{lineno}: error: {result}", file=sys.stderr)
             continue
-        labelled.append(LabelledResult(question=line.question, level=line.level, true_score=line.score,
-                                       overall=result.overall))
+        labelled.append(
+            LabelledResult(question=line.question, level=line.level, true_score=line.score, overall=result.overall)
+        )
     if not labelled:
         print("error: no line could be graded", file=sys.stderr)
         return 1

@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {_settings_message(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:
-        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else f"error: {exc}",
-              file=sys.stderr)
+        print(
+            f"error: {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else f"error: {exc}",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130
@@ -82,8 +84,9 @@ def _question_count(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="interviewer", description="Practise technical interviews.")
-    p.add_argument("-v", "--verbose", action="count", default=0,
-                   help="log more (-v info, -vv debug); or set INTERVIEWER_LOG_LEVEL")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more (-v info, -vv debug); or set INTERVIEWER_LOG_LEVEL"
+    )
     sub = p.add_subparsers(metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="start the web app (same as python app.py)")
@@ -91,15 +94,21 @@ def _parser() -> argparse.ArgumentParser:
 
     practice = sub.add_parser("practice", help="a practice session in the terminal")
     practice.add_argument("--bank", action="append", help="bank file or folder (repeatable); default: INTERVIEWER_BANK")
-    practice.add_argument("-n", "--count", type=_question_count, default=5,
-                          help=f"number of questions, 1-{MAX_QUESTIONS} (default 5)")
+    practice.add_argument(
+        "-n", "--count", type=_question_count, default=5, help=f"number of questions, 1-{MAX_QUESTIONS} (default 5)"
+    )
     practice.add_argument("--order", choices=["in-order", "shuffle", "weakest", "due"], default="in-order")
     practice.add_argument("--seed", type=int, help="seed for --order shuffle")
     practice.add_argument("--mode", choices=["practice", "mock"], default="practice")
     practice.add_argument("--followups", type=int, choices=[0, 1, 2], help="follow-ups per question (default 1)")
     practice.add_argument("--out", type=Path, default=Path("."), help="folder for the transcript (default .)")
-    practice.add_argument("--resume", nargs="?", const="latest", metavar="SESSION_ID",
-                          help="resume an unfinished session: the terminal's latest one, or the one named by id")
+    practice.add_argument(
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="SESSION_ID",
+        help="resume an unfinished session: the terminal's latest one, or the one named by id",
+    )
     practice.set_defaults(func=_practice)
 
     _history_parser(sub)
@@ -121,8 +130,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _history_parser(sub: Any) -> None:
     all_owners = argparse.ArgumentParser(add_help=False)
-    all_owners.add_argument("--all-owners", action="store_true",
-                            help="every owner's sessions (the browsers' too), not only the terminal's")
+    all_owners.add_argument(
+        "--all-owners", action="store_true", help="every owner's sessions (the browsers' too), not only the terminal's"
+    )
     history = sub.add_parser("history", parents=[all_owners], help="saved sessions: list, export, import, delete")
     history.add_argument("--json", action="store_true", help="list as JSON")
     history.set_defaults(func=_history_list)
@@ -185,9 +195,14 @@ def _practice(args: argparse.Namespace) -> int:
         session = core.resume(wanted, choice, any_owner=wanted is not None)  # an id may name a browser's session
     else:
         paths = args.bank or [str(p) for p in settings.bank_paths]
-        session_settings = core.session_settings(count=args.count, order=args.order, seed=args.seed,
-                                                 mode=args.mode, followups=args.followups,
-                                                 banks=[str(p) for p in paths])
+        session_settings = core.session_settings(
+            count=args.count,
+            order=args.order,
+            seed=args.seed,
+            mode=args.mode,
+            followups=args.followups,
+            banks=[str(p) for p in paths],
+        )
         session = core.start(core.load_questions(paths), session_settings, choice)
     return terminal.practice(core, session, choice, sys.stdin, sys.stdout, args.out, resumed=bool(args.resume))
 
@@ -205,9 +220,15 @@ def _bank_check(args: argparse.Namespace) -> int:
             if q.id in first_seen:
                 errors.append({"line": q.line, "message": f"question id {q.id} already comes from {first_seen[q.id]}"})
             first_seen.setdefault(q.id, path)
-        reports.append({"path": path, "title": bank.title if bank else None,
-                        "questions": len(bank.questions) if bank else 0,
-                        "experience": bank.experience_count if bank else 0, "errors": errors})
+        reports.append(
+            {
+                "path": path,
+                "title": bank.title if bank else None,
+                "questions": len(bank.questions) if bank else 0,
+                "experience": bank.experience_count if bank else 0,
+                "errors": errors,
+            }
+        )
 
     for path in args.paths:
         try:
@@ -229,8 +250,10 @@ def _bank_check(args: argparse.Namespace) -> int:
                     where = f"{r['path']}:{e['line']}" if e["line"] else r["path"]  # line 0: the whole file
                     print(f"{where}: error: {e['message']}")
             else:
-                print(f"{r['path']}: ok: {r['title']!r}, {_plural(r['questions'], 'question')} "
-                      f"({r['experience']} experience)")
+                print(
+                    f"{r['path']}: ok: {r['title']!r}, {_plural(r['questions'], 'question')} "
+                    f"({r['experience']} experience)"
+                )
         total = sum(r["questions"] for r in reports)
         failed = sum(bool(r["errors"]) for r in reports)
         print(f"{_plural(total, 'question')} in {_plural(len(reports), 'file')}; {failed} with errors")
@@ -244,8 +267,16 @@ def _plural(n: int, word: str) -> str:
 def _bank_export(args: argparse.Namespace) -> int:
     banks = bank_mod.load_banks(args.paths)
     rows = [
-        {"id": q.id, "number": q.number, "question": q.text, "reference": q.reference, "kind": q.kind,
-         "key_points": q.key_points, "source": q.source, "line": q.line}
+        {
+            "id": q.id,
+            "number": q.number,
+            "question": q.text,
+            "reference": q.reference,
+            "kind": q.kind,
+            "key_points": q.key_points,
+            "source": q.source,
+            "line": q.line,
+        }
         for q in bank_mod.all_questions(banks)
     ]
     if args.format == "jsonl":

@@ -92,5 +92,8 @@ def configure_logging(verbose: int = 0) -> None:
     level = os.environ.get("INTERVIEWER_LOG_LEVEL", "").strip().upper() or "WARNING"
     if verbose:
         level = "INFO" if verbose == 1 else "DEBUG"
-    logging.basicConfig(level=getattr(logging, level, logging.WARNING), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -103,8 +103,10 @@ def evaluate(results: Sequence[LabelledResult]) -> EvalReport:
 def format_report(report: EvalReport) -> str:
     def line(name: str, a: Agreement) -> str:
         f = lambda v: "n/a" if v is None else f"{v:.3f}"  # noqa: E731
-        return (f"{name:<22} n={a.n:<4} spearman={f(a.spearman)}  pairwise={f(a.pairwise_accuracy)}  "
-                f"mae={f(a.mean_absolute_error)}")
+        return (
+            f"{name:<22} n={a.n:<4} spearman={f(a.spearman)}  pairwise={f(a.pairwise_accuracy)}  "
+            f"mae={f(a.mean_absolute_error)}"
+        )
 
     out = [line("all replies", report.all), line("without 'wrong' level", report.without_wrong)]
     out.append("mean overall by level:")

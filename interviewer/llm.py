@@ -80,10 +80,14 @@ class LLMClient:
         loop = id(asyncio.get_running_loop())
         if loop not in self._clients:
             # A local server (base URL, no key) needs no key, but the SDK wants a non-empty string.
-            self._clients = {loop: openai.AsyncOpenAI(
-                api_key=self._api_key or "not-needed", base_url=self.base_url, timeout=self.timeout,
-                max_retries=self.retries,
-            )}
+            self._clients = {
+                loop: openai.AsyncOpenAI(
+                    api_key=self._api_key or "not-needed",
+                    base_url=self.base_url,
+                    timeout=self.timeout,
+                    max_retries=self.retries,
+                )
+            }
         return self._clients[loop]
 
     @property

@@ -65,6 +65,7 @@ def review(state: ReviewState | None, question_id: str, overall: float | None, w
 
 def order_weakest(questions: list[Question], states: dict[str, ReviewState]) -> list[Question]:
     """Lowest last score first; a question never answered sits in the middle (50)."""
+
     def key(q: Question) -> tuple[float, int]:
         s = states.get(q.id)
         return (s.last_score if s and s.last_score is not None else 50.0, 0)
@@ -74,6 +75,7 @@ def order_weakest(questions: list[Question], states: dict[str, ReviewState]) -> 
 
 def order_due(questions: list[Question], states: dict[str, ReviewState], now: datetime) -> list[Question]:
     """Questions due now (new ones count as due), weakest first; then the rest, soonest due first."""
+
     def is_due(q: Question) -> bool:
         s = states.get(q.id)
         return s is None or s.due <= now

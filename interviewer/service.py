@@ -22,14 +22,16 @@ from .errors import ConfigError, InterviewerError
 from .grading.factory import GraderChoice, choose_grader
 from .owner import ALL_OWNERS, Owner, Scope
 from .recorder import Recorder, import_transcript
+from .rows import ProgressPoint, QuestionStat, SessionRow
 from .session import AnswerEvent, Session, SessionSettings, Step, plan_questions
-from .store import ProgressPoint, QuestionStat, SessionRow, Store
+from .store import Store
 from .transcript import Summary, Transcript
 
 
 class Interviewer:
-    def __init__(self, store: Store | None, settings: Settings, owner: Owner,
-                 default_grader: GraderChoice | None = None) -> None:
+    def __init__(
+        self, store: Store | None, settings: Settings, owner: Owner, default_grader: GraderChoice | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.owner = owner
@@ -53,9 +55,7 @@ class Interviewer:
         if not (url or model or key):
             return self.default_grader()
         if not self.settings.browser_llm_settings:
-            raise ConfigError(
-                "this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)"
-            )
+            raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
         overrides: dict[str, Any] = {"grader": "llm"}
         if url and url != self.settings.base_url:
             # Another server: the server's own key must never travel to a URL a visitor typed.
@@ -72,9 +72,16 @@ class Interviewer:
 
     # -- planning and starting -------------------------------------------------------------------
 
-    def session_settings(self, *, count: int = 5, order: str = "in-order", mode: str = "practice",
-                         followups: bool | int | None = None, seed: int | None = None,
-                         banks: Sequence[str] = ()) -> SessionSettings:
+    def session_settings(
+        self,
+        *,
+        count: int = 5,
+        order: str = "in-order",
+        mode: str = "practice",
+        followups: bool | int | None = None,
+        seed: int | None = None,
+        banks: Sequence[str] = (),
+    ) -> SessionSettings:
         """Settings of a new session (validated: an unknown order or mode is refused). `followups`: None = the
         configured number, True = at least one, False = none."""
         if followups is None:
@@ -95,12 +102,16 @@ class Interviewer:
         rank = review.ranker(self.review_states(), settings.order, datetime.now(UTC))
         return plan_questions(questions, settings, rank=rank)
 
-    def start(self, questions: Sequence[Question], settings: SessionSettings,
-              grader: GraderChoice | None = None) -> Session:
+    def start(
+        self, questions: Sequence[Question], settings: SessionSettings, grader: GraderChoice | None = None
+    ) -> Session:
         """Plan and start a session, saved as it goes."""
         choice = grader or self.default_grader()
         return Session.start(
-            self.plan(questions, settings), settings, grader=choice.grader, followup_writer=choice.followups,
+            self.plan(questions, settings),
+            settings,
+            grader=choice.grader,
+            followup_writer=choice.followups,
             on_event=Recorder(self.store, self.owner) if self.store else None,
         )
 
@@ -108,8 +119,9 @@ class Interviewer:
         """The owner's unfinished sessions, newest first."""
         return [s for s in self.sessions() if s.finished_at is None]
 
-    def resume(self, session_id: str | None = None, grader: GraderChoice | None = None,
-               any_owner: bool = False) -> Session:
+    def resume(
+        self, session_id: str | None = None, grader: GraderChoice | None = None, any_owner: bool = False
+    ) -> Session:
         """An unfinished session rebuilt from the history (call `settle` next): the owner's latest one, or
         the one named (by a unique id prefix; `any_owner` lets the terminal name a browser's session)."""
         store = self._require_store()
@@ -125,7 +137,10 @@ class Interviewer:
             raise InterviewerError(f"session {session_id[:8]} is finished: nothing to resume")
         choice = grader or self.default_grader()
         return Session.restore(
-            store.questions(session_id), transcript, grader=choice.grader, followup_writer=choice.followups,
+            store.questions(session_id),
+            transcript,
+            grader=choice.grader,
+            followup_writer=choice.followups,
             on_event=Recorder(store, store.owner_of(session_id)),  # saved on for the owner it belongs to
         )
 

@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel
 
 from .bank import Question
 from .config import Settings, load_settings
@@ -28,38 +27,11 @@ from .grading.models import Grade
 from .migrations import migrate
 from .owner import AllOwners, Owner, Scope
 from .review import ReviewState
+from .rows import ProgressPoint, QuestionStat, SessionRow
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord
 
 DB_NAME = "history.sqlite3"
-
-
-class SessionRow(BaseModel):
-    id: str
-    started_at: datetime
-    finished_at: datetime | None
-    banks: list[str]
-    total: int
-    answered: int
-    overall: float | None
-    grader: str
-
-
-class QuestionStat(BaseModel):
-    question_id: str
-    question: str
-    attempts: int
-    last_score: float | None
-    best_score: float | None
-    trend: float | None
-    """Last score minus the one before it (None with fewer than two graded attempts)."""
-
-
-class ProgressPoint(BaseModel):
-    session_id: str
-    started_at: datetime
-    overall: float
-    criteria: dict[str, float]
 
 
 def question_hash(question: str, reference: str) -> str:
@@ -125,9 +97,11 @@ class Store:
     def resolve(self, session_id: str, scope: Scope) -> str:
         """A full session id from an id or a unique prefix of one, among the scope's sessions."""
         clause, args = _scope(scope)
-        rows = self._connection().execute(
-            f"SELECT id FROM sessions WHERE id LIKE ? || '%' {clause}", (session_id, *args)
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(f"SELECT id FROM sessions WHERE id LIKE ? || '%' {clause}", (session_id, *args))
+            .fetchall()
+        )
         if not rows:
             raise InterviewerError(f"no session {session_id!r} in the history")
         if len(rows) > 1:
@@ -137,12 +111,16 @@ class Store:
     def sessions(self, scope: Scope) -> list[SessionRow]:
         """The scope's sessions, newest first."""
         clause, args = _scope(scope)
-        rows = self._connection().execute(
-            "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id"
-            f" AND (t.answer IS NOT NULL OR t.skipped)) AS answered FROM sessions s WHERE 1=1 {clause}"
-            " ORDER BY started_at DESC",
-            args,
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id"
+                f" AND (t.answer IS NOT NULL OR t.skipped)) AS answered FROM sessions s WHERE 1=1 {clause}"
+                " ORDER BY started_at DESC",
+                args,
+            )
+            .fetchall()
+        )
         return [
             SessionRow(
                 id=r["id"],
@@ -225,12 +203,16 @@ class Store:
 
     def question_stats(self, scope: Scope) -> list[QuestionStat]:
         clause, args = _scope(scope, "s.")
-        rows = self._connection().execute(
-            "SELECT t.question_id, t.question, g.overall, t.skipped FROM turns t JOIN sessions s ON s.id ="
-            " t.session_id LEFT JOIN grades g ON g.session_id = t.session_id AND g.idx = t.idx"
-            f" WHERE (g.overall IS NOT NULL OR t.skipped) {clause} ORDER BY t.answered_at",
-            args,
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT t.question_id, t.question, g.overall, t.skipped FROM turns t JOIN sessions s ON s.id ="
+                " t.session_id LEFT JOIN grades g ON g.session_id = t.session_id AND g.idx = t.idx"
+                f" WHERE (g.overall IS NOT NULL OR t.skipped) {clause} ORDER BY t.answered_at",
+                args,
+            )
+            .fetchall()
+        )
         by_question: dict[str, list[tuple[str, float]]] = {}
         for r in rows:
             by_question.setdefault(r["question_id"], []).append((r["question"], r["overall"] or 0.0))
@@ -247,16 +229,20 @@ class Store:
                     trend=round(scores[-1] - scores[-2], 1) if len(scores) > 1 else None,
                 )
             )
-        return sorted(stats, key=lambda s: (s.last_score or 0))
+        return sorted(stats, key=lambda s: s.last_score or 0)
 
     def progress(self, scope: Scope) -> list[ProgressPoint]:
         """Overall and per-criterion averages of each session with a score, oldest first."""
         clause, args = _scope(scope)
-        rows = self._connection().execute(
-            f"SELECT id, started_at, overall, summary FROM sessions WHERE overall IS NOT NULL {clause}"
-            " ORDER BY started_at",
-            args,
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT id, started_at, overall, summary FROM sessions WHERE overall IS NOT NULL {clause}"
+                " ORDER BY started_at",
+                args,
+            )
+            .fetchall()
+        )
         return [
             ProgressPoint(
                 session_id=r["id"],

@@ -22,8 +22,15 @@ COMMANDS = ("/hint", "/skip", "/repeat", "/end")
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
 
-def practice(core: Interviewer, session: Session, choice: GraderChoice, stdin: TextIO, out: TextIO,
-             folder: Path, resumed: bool = False) -> int:
+def practice(
+    core: Interviewer,
+    session: Session,
+    choice: GraderChoice,
+    stdin: TextIO,
+    out: TextIO,
+    folder: Path,
+    resumed: bool = False,
+) -> int:
     """Run a session in the terminal until it or the input ends; then write its transcript into `folder`."""
     if resumed:
         done = sum(1 for t in session.turns if t.skipped or t.grade is not None)
@@ -40,8 +47,11 @@ def practice(core: Interviewer, session: Session, choice: GraderChoice, stdin: T
             practice_loop(core, session, read_answers(stdin, out), out, runner.run)
         except KeyboardInterrupt:
             save_transcript(answered_so_far(session), folder, out)
-            print(f"\nInterrupted: the session is saved; resume it with: interviewer practice --resume "
-                  f"{session.session_id[:8]}", file=out)
+            print(
+                f"\nInterrupted: the session is saved; resume it with: interviewer practice --resume "
+                f"{session.session_id[:8]}",
+                file=out,
+            )
             return 130
     return save_transcript(core.transcript(session), folder, out)
 
@@ -79,8 +89,13 @@ def read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
     yield None
 
 
-def practice_loop(core: Interviewer, session: Session, answers: Iterator[str | None], out: TextIO,
-                  run: Callable[[Coroutine[Any, Any, Any]], Any]) -> None:
+def practice_loop(
+    core: Interviewer,
+    session: Session,
+    answers: Iterator[str | None],
+    out: TextIO,
+    run: Callable[[Coroutine[Any, Any, Any]], Any],
+) -> None:
     """Ask, take answers and commands, show feedback, until the session or the input ends; then the results.
 
     `run` runs one coroutine in the session's event loop (asyncio.Runner.run).

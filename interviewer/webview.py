@@ -52,8 +52,7 @@ def summary_details_html(transcript: Transcript, all_open: bool) -> str:
     """Under the summary: the table of questions, then every feedback card, folded unless `all_open` (the last
     one is always open)."""
     turns = [turn_view(t, i) for i, t in enumerate(transcript.turns, start=1)]
-    return render_template("summary_details.html.j2", rows=question_table(transcript), turns=turns,
-                           all_open=all_open)
+    return render_template("summary_details.html.j2", rows=question_table(transcript), turns=turns, all_open=all_open)
 
 
 def question_table_html(transcript: Transcript) -> str:

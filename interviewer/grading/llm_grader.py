@@ -104,7 +104,10 @@ def quote_in_reply(quote: str, reply: str) -> bool:
 
 
 _DOWNGRADE: dict[str, KeyPointStatus] = {
-    "covered": "partial", "partial": "missed", "contradicted": "missed", "missed": "missed"
+    "covered": "partial",
+    "partial": "missed",
+    "contradicted": "missed",
+    "missed": "missed",
 }
 
 
@@ -218,8 +221,13 @@ class LLMFollowUps:
 
     async def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]:
         tag = f"reply_{secrets.token_hex(4)}"
-        user = render("followup_request.md.j2", question=request.question, missed=missed[:3], tag=tag,
-                      reply=neutralise_tags(request.full_reply()))
+        user = render(
+            "followup_request.md.j2",
+            question=request.question,
+            missed=missed[:3],
+            tag=tag,
+            reply=neutralise_tags(request.full_reply()),
+        )
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
         # Each read is bounded by the client's timeout; a stalled stream raises and the template takes over.
         async for piece in self.client.stream_text(messages, usage, max_tokens=120):

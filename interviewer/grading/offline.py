@@ -206,8 +206,14 @@ class OfflineGrader:
             if scores.get(c.name, 0) >= 4
         ]
         return assemble_grade(
-            rubric, scores, justification, key_points,
-            strengths=strengths, suggestions=suggestions, grader=self.name, flags=flags,
+            rubric,
+            scores,
+            justification,
+            key_points,
+            strengths=strengths,
+            suggestions=suggestions,
+            grader=self.name,
+            flags=flags,
         )
 
     def _minimum(self, request: GradeRequest, flags: list[str], reason: str) -> Grade:

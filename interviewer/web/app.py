@@ -19,7 +19,7 @@ from ..config import Settings, configure_logging, load_settings
 from ..errors import InterviewerError
 from ..owner import Owner
 from ..service import Interviewer
-from .handlers import Handlers
+from .handlers import Handlers, StartForm
 from .internals import forget_browser_session
 from .layout import Layout, build_layout
 from .setup import (
@@ -83,9 +83,15 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     handlers = Handlers(core, banks, store_problem)
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
-        ui = build_layout(settings, list(banks), default_bank, grader_line(core.default_grader()),
-                          store_problem, browser_secret(store),
-                          on_expire=lambda ws: _expire(demo, ws))
+        ui = build_layout(
+            settings,
+            list(banks),
+            default_bank,
+            grader_line(core.default_grader()),
+            store_problem,
+            browser_secret(store),
+            on_expire=lambda ws: _expire(demo, ws),
+        )
         _wire(demo, ui, handlers, settings.concurrency)
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
@@ -100,20 +106,19 @@ def _expire(demo: gr.Blocks, ws: WebSession | None) -> None:
 
 def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int) -> None:
     """Every event: inputs, handler, outputs. `start`, `answer` and `transcript` are the public API."""
-    interview = [ui.state, ui.answer_area, ui.feedback_col, ui.summary_col, ui.chat, ui.answer_box, ui.progress,
-                 ui.notice, ui.feedback, ui.summary_box, ui.summary_plot, ui.summary_details, ui.dl_md, ui.dl_json,
-                 ui.dl_html]
-    page = [*interview, ui.setup_col, ui.interview_col, ui.downloads, ui.grader_md, ui.setup_error]
-    history = [ui.history_note, ui.due_md, ui.progress_plot, ui.sessions_table, ui.past_pick, ui.stats_table,
-               ui.confirm_row]
-    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view]
+    _wire_interview(ui, h, limit)
+    _wire_resume_and_history(demo, ui, h)
+
+
+def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
+    interview, page = ui.interview_outputs(), ui.page_outputs()
 
     # Parameter names are the public API's (gradio_client keywords); every input has a default.
-    async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="",
-                    model="", api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):
-        vm = await h.start(banks, count, order, mode, followups, base_url, model, api_key, upload, owner, ws,
-                           request.session_hash if request else None)
-        return render(vm, ui)
+    async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="", model="",
+                    api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):  # fmt: skip
+        browser_session = request.session_hash if request else None
+        form = StartForm(banks, count, order, mode, followups, base_url, model, api_key, upload)
+        return render(await h.start(form, owner, ws, browser_session), ui)
 
     async def answer(text="", ws=None):
         async for vm in h.answer(text, ws):
@@ -134,34 +139,39 @@ def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int) -> None:
         except InterviewerError as exc:
             raise gr.Error(str(exc)) from exc
 
+    private: dict[str, Any] = {"api_visibility": "private"}
+    ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
+    ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit)
+    ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, **private)
+    ui.skip_btn.click(skip, [ui.state], interview, **private)
+    ui.end_btn.click(end, [ui.state], interview, **private)
+    ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
+    ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
+    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
+
+
+def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
+    history = ui.history_outputs()
+    private: dict[str, Any] = {"api_visibility": "private"}
+
     async def resume(session_id, owner, ws, request: gr.Request | None = None):
         vm = await h.resume(session_id, owner, ws, request.session_hash if request else None)
         return render(vm, ui)
 
-    setup_inputs = [ui.banks, ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key,
-                    ui.uploaded_bank, ui.browser_id, ui.state]
-    ui.start_btn.click(start, setup_inputs, page, api_name="start", concurrency_limit=limit)
-    ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit)
-    ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, api_visibility="private")
-    ui.skip_btn.click(skip, [ui.state], interview, api_visibility="private")
-    ui.end_btn.click(end, [ui.state], interview, api_visibility="private")
-    ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, api_visibility="private")
-    ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
-    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], api_visibility="private")
-    ui.resume_btn.click(resume, [ui.resume_id, ui.browser_id, ui.state], [*page, ui.resume_row],
-                        api_visibility="private")
-    ui.dismiss_btn.click(lambda: gr.update(visible=False), None, [ui.resume_row], api_visibility="private")
+    resume_inputs = [ui.resume_id, ui.browser_id, ui.state]
+    ui.resume_btn.click(resume, resume_inputs, [*ui.page_outputs(), ui.resume_row], **private)
+    ui.dismiss_btn.click(lambda: gr.update(visible=False), None, [ui.resume_row], **private)
     for event in (ui.history_tab.select, ui.refresh_btn.click):
-        event(lambda owner: render(h.history(owner), ui), [ui.browser_id], history, api_visibility="private")
-    ui.past_pick.change(lambda sid, owner: render(h.open_past(sid, owner), ui), [ui.past_pick, ui.browser_id], past,
-                        api_visibility="private")
-    ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], api_visibility="private")
-    ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], api_visibility="private")
-    ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history,
-                         api_visibility="private")
+        event(lambda owner: render(h.history(owner), ui), [ui.browser_id], history, **private)
+    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view]
+    open_past = lambda sid, owner: render(h.open_past(sid, owner), ui)  # noqa: E731
+    ui.past_pick.change(open_past, [ui.past_pick, ui.browser_id], past, **private)
+    ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], **private)
+    ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], **private)
+    ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history, **private)
     demo.load(None, None, None, js=SUBMIT_SHORTCUT_JS)
-    demo.load(lambda owner, ws: render(h.on_load(owner, ws), ui), [ui.browser_id, ui.state],
-              [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id], api_visibility="private")
+    offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
+    demo.load(lambda owner, ws: render(h.on_load(owner, ws), ui), [ui.browser_id, ui.state], offer, **private)
 
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:

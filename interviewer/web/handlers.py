@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,25 @@ from ..session import FollowUpPiece, SessionOver, Step, StepTaken
 from .setup import questions_or_none
 from .state import FORMATS, WebSession, free_files, write_transcript_files
 from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeOffer
+
+
+@dataclass(frozen=True)
+class StartForm:
+    """What the setup form sent to start an interview (the parameters of the public /start)."""
+
+    banks: list[str] | None
+    """Labels of the bundled banks picked."""
+    count: float | None
+    order: str | None
+    mode: str | None
+    followups: bool
+    base_url: str
+    model: str
+    api_key: str
+    """LLM settings for this browser session only (never stored)."""
+    upload: bank_mod.Bank | str | None
+    """An uploaded bank, or the error that makes it unusable."""
+
 
 NOT_STARTED = NoticeView("Start an interview first (or start a new one: this one has ended).")
 STILL_GRADING = NoticeView("Still grading your last answer: wait a moment (what you typed is kept).")
@@ -37,14 +57,15 @@ class Handlers:
 
     # -- the interview ---------------------------------------------------------------------------
 
-    async def start(self, picked: list[str] | None, count: float | None, order: str | None, mode: str | None,
-                    followups: bool, base_url: str, model: str, api_key: str, upload: Any, owner: str | None,
-                    ws: WebSession | None, browser_session: str | None) -> PageView:
+    async def start(
+        self, form: StartForm, owner: str | None, ws: WebSession | None, browser_session: str | None
+    ) -> PageView:
         core = self._core_of(owner)
         try:
-            choice = core.grader_for(base_url, model, api_key)
-            paths = [self.banks[label] for label in (picked or []) if label in self.banks]
+            choice = core.grader_for(form.base_url, form.model, form.api_key)
+            paths = [self.banks[label] for label in (form.banks or []) if label in self.banks]
             questions = core.load_questions(paths)
+            upload = form.upload
             if isinstance(upload, str):
                 return PageView(None, error=f"**The uploaded bank has an error:** {upload} Fix it or remove it.")
             if upload is not None:
@@ -54,8 +75,13 @@ class Handlers:
         except (InterviewerError, OSError) as exc:
             return PageView(None, error=f"**Cannot start:** {html.literal_markdown(str(exc))}")
         banks = [Path(p).name for p in paths] + ([upload.path] if isinstance(upload, bank_mod.Bank) else [])
-        settings = core.session_settings(count=int(count or 5), order=order or "in-order", mode=mode or "practice",
-                                         followups=bool(followups), banks=banks)
+        settings = core.session_settings(
+            count=int(form.count or 5),
+            order=form.order or "in-order",
+            mode=form.mode or "practice",
+            followups=bool(form.followups),
+            banks=banks,
+        )
         free_files(ws)
         session = core.start(questions, settings, choice)
         new = WebSession(core, session, choice.label, notice=choice.notice or "", browser_session=browser_session)
@@ -143,12 +169,15 @@ class Handlers:
         offer = next(iter(self._core_of(owner).unfinished()), None) if ws is None else None
         if offer is None:
             return ResumeOffer(owner)
-        text = (f"You have an unfinished interview from {offer.started_at:%Y-%m-%d %H:%M} UTC "
-                f"({offer.answered} of {offer.total} questions answered).")
+        text = (
+            f"You have an unfinished interview from {offer.started_at:%Y-%m-%d %H:%M} UTC "
+            f"({offer.answered} of {offer.total} questions answered)."
+        )
         return ResumeOffer(owner, text, offer.id)
 
-    async def resume(self, session_id: str | None, owner: str | None, ws: WebSession | None,
-                     browser_session: str | None) -> PageView:
+    async def resume(
+        self, session_id: str | None, owner: str | None, ws: WebSession | None, browser_session: str | None
+    ) -> PageView:
         core = self._core_of(owner)
         if core.store is None or not session_id or not owner:
             return PageView(ws, hide_resume=True)
@@ -176,7 +205,7 @@ class Handlers:
         trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
         return HistoryView(
             due=f"**{core.due_count(all_questions)}** of {len(all_questions)} questions in the bundled banks are due "
-                f"for review (choose the order *due for review* to practise them).{trend}",
+            f"for review (choose the order *due for review* to practise them).{trend}",
             progress=html.progress_rows(points),
             sessions=html.sessions_rows(rows),
             choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],

@@ -83,9 +83,36 @@ class Layout:
     transcript_file: Any
     transcript_btn: Any
 
+    def interview_outputs(self) -> list[Any]:
+        """What an event in the interview can change."""
+        return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
+                self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
+                self.dl_md, self.dl_json, self.dl_html]  # fmt: skip
 
-def build_layout(settings: Settings, bank_labels: list[str], default_bank: str | None, grader_line: str,
-                 history_note: str, browser_secret: str | None, on_expire: Any) -> Layout:
+    def page_outputs(self) -> list[Any]:
+        """What starting, leaving or resuming an interview changes: the setup parts too."""
+        return [*self.interview_outputs(), self.setup_col, self.interview_col, self.downloads, self.grader_md,
+                self.setup_error]  # fmt: skip
+
+    def setup_inputs(self) -> list[Any]:
+        """The setup form, in the order of /start's parameters, then the browser session's own state."""
+        return [self.banks, self.count, self.order, self.mode, self.followups, self.base_url, self.model,
+                self.api_key, self.uploaded_bank, self.browser_id, self.state]  # fmt: skip
+
+    def history_outputs(self) -> list[Any]:
+        return [self.history_note, self.due_md, self.progress_plot, self.sessions_table, self.past_pick,
+                self.stats_table, self.confirm_row]  # fmt: skip
+
+
+def build_layout(
+    settings: Settings,
+    bank_labels: list[str],
+    default_bank: str | None,
+    grader_line: str,
+    history_note: str,
+    browser_secret: str | None,
+    on_expire: Any,
+) -> Layout:
     """Every component of the page, in page order (call inside `with gr.Blocks()`)."""
     c: dict[str, Any] = {}
     c["state"] = gr.State(None, time_to_live=settings.session_ttl, delete_callback=on_expire)
@@ -114,32 +141,45 @@ def build_layout(settings: Settings, bank_labels: list[str], default_bank: str |
 def _setup(c: dict[str, Any], settings: Settings, bank_labels: list[str], default_bank: str | None) -> None:
     with gr.Column(visible=True, elem_id="setup") as c["setup_col"]:
         with gr.Row():
-            c["banks"] = gr.CheckboxGroup(bank_labels, value=[default_bank] if default_bank else [],
-                                          label="Question banks", elem_id="banks")
+            c["banks"] = gr.CheckboxGroup(
+                bank_labels, value=[default_bank] if default_bank else [], label="Question banks", elem_id="banks"
+            )
             with gr.Column():
-                c["upload"] = gr.File(label="Or upload a bank (.md)", file_types=[".md"], type="filepath",
-                                      elem_id="upload")
+                c["upload"] = gr.File(
+                    label="Or upload a bank (.md)", file_types=[".md"], type="filepath", elem_id="upload"
+                )
                 c["upload_md"] = gr.Markdown(elem_id="upload-status")
         with gr.Row():
             c["count"] = gr.Slider(1, 30, value=5, step=1, label="Number of questions", elem_id="count")
             c["order"] = gr.Radio(
-                [("in order", "in-order"), ("shuffled", "shuffle"), ("weakest first", "weakest"),
-                 ("due for review", "due")],
-                value="in-order", label="Order", elem_id="order",
+                [
+                    ("in order", "in-order"),
+                    ("shuffled", "shuffle"),
+                    ("weakest first", "weakest"),
+                    ("due for review", "due"),
+                ],
+                value="in-order",
+                label="Order",
+                elem_id="order",
             )
             c["mode"] = gr.Radio(
                 [("Practice: feedback after each answer", "practice"), ("Mock: feedback at the end", "mock")],
-                value="practice", label="Mode", elem_id="mode",
+                value="practice",
+                label="Mode",
+                elem_id="mode",
             )
-            c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions",
-                                         elem_id="followups")
-        with gr.Accordion("LLM settings for this browser session (optional)", open=False,
-                          visible=settings.browser_llm_settings):
-            gr.Markdown("Used only in this browser session: never stored, logged or exported. "
-                        "Leave empty to use the server's configuration.")
+            c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
+        with gr.Accordion(
+            "LLM settings for this browser session (optional)", open=False, visible=settings.browser_llm_settings
+        ):
+            gr.Markdown(
+                "Used only in this browser session: never stored, logged or exported. "
+                "Leave empty to use the server's configuration."
+            )
             with gr.Row():
-                c["base_url"] = gr.Textbox("", label="Base URL", placeholder="http://localhost:11434/v1",
-                                           elem_id="llm-url")
+                c["base_url"] = gr.Textbox(
+                    "", label="Base URL", placeholder="http://localhost:11434/v1", elem_id="llm-url"
+                )
                 c["model"] = gr.Textbox("", label="Model", placeholder="gpt-4o-mini or llama3.1", elem_id="llm-model")
                 c["api_key"] = gr.Textbox("", label="API key", type="password", elem_id="llm-key")
         c["start_btn"] = gr.Button("Start interview", variant="primary", elem_id="start-btn")
@@ -149,12 +189,22 @@ def _setup(c: dict[str, Any], settings: Settings, bank_labels: list[str], defaul
 def _interview(c: dict[str, Any]) -> None:
     with gr.Column(visible=False, elem_id="interview") as c["interview_col"]:
         c["progress"] = gr.HTML(elem_id="progress")
-        c["chat"] = gr.Chatbot(label="Interview", show_label=False, height=430, elem_id="chat",
-                               feedback_options=None, buttons=["copy"], sanitize_html=True)
+        c["chat"] = gr.Chatbot(
+            label="Interview",
+            show_label=False,
+            height=430,
+            elem_id="chat",
+            feedback_options=None,
+            buttons=["copy"],
+            sanitize_html=True,
+        )
         c["notice"] = gr.Markdown(elem_id="notice", elem_classes=["iv-notice-box"])
         with gr.Column(elem_id="answer-area") as c["answer_area"]:
             c["answer_box"] = gr.Textbox(
-                label="Your answer", lines=5, max_lines=20, elem_id="answer-box",
+                label="Your answer",
+                lines=5,
+                max_lines=20,
+                elem_id="answer-box",
                 placeholder="Type your answer. Enter adds a new line; Ctrl+Enter (or Submit) sends it.",
             )
             with gr.Row():
@@ -170,8 +220,14 @@ def _summary(c: dict[str, Any]) -> None:
     with gr.Column(visible=False, elem_id="summary") as c["summary_col"]:
         gr.Markdown("## Summary")
         c["summary_box"] = gr.HTML(elem_id="summary-box")
-        c["summary_plot"] = gr.BarPlot(x="criterion", y="score", y_lim=[0, 5], title="Average scores (out of 5)",
-                                       height=260, elem_id="summary-plot")
+        c["summary_plot"] = gr.BarPlot(
+            x="criterion",
+            y="score",
+            y_lim=[0, 5],
+            title="Average scores (out of 5)",
+            height=260,
+            elem_id="summary-plot",
+        )
         # The question table and the feedback cards are HTML in the one component: every output of an
         # event costs Gradio a config rebuild when it is skipped, so the answer event keeps few outputs.
         c["summary_details"] = gr.HTML(elem_id="summary-details")
@@ -185,19 +241,36 @@ def _summary(c: dict[str, Any]) -> None:
 def _history(c: dict[str, Any], history_note: str) -> None:
     c["history_note"] = gr.Markdown(history_note, elem_id="history-note")
     c["due_md"] = gr.Markdown(elem_id="due")
-    c["progress_plot"] = gr.LinePlot(x="started", y="score", color="series", y_lim=[0, 5],
-                                     title="Scores over time (out of 5)", height=280, elem_id="progress-plot")
-    c["sessions_table"] = gr.Dataframe(headers=["Session", "Started", "Status", "Answered", "Score", "Banks"],
-                                       interactive=False, wrap=True, elem_id="sessions-table",
-                                       elem_classes=["iv-table"])
+    c["progress_plot"] = gr.LinePlot(
+        x="started",
+        y="score",
+        color="series",
+        y_lim=[0, 5],
+        title="Scores over time (out of 5)",
+        height=280,
+        elem_id="progress-plot",
+    )
+    c["sessions_table"] = gr.Dataframe(
+        headers=["Session", "Started", "Status", "Answered", "Score", "Banks"],
+        interactive=False,
+        wrap=True,
+        elem_id="sessions-table",
+        elem_classes=["iv-table"],
+    )
     with gr.Row():
         c["past_pick"] = gr.Dropdown(label="Open a past session", choices=[], elem_id="past-pick", scale=2)
         c["past_md"] = gr.DownloadButton("Markdown", elem_id="past-md", visible=False)
         c["past_json"] = gr.DownloadButton("JSON", elem_id="past-json", visible=False)
         c["past_html"] = gr.DownloadButton("HTML", elem_id="past-html", visible=False)
     c["past_view"] = gr.HTML(elem_id="past-view")
-    c["stats_table"] = gr.Dataframe(headers=["Question", "Attempts", "Last", "Best", "Trend"], interactive=False,
-                                    wrap=True, label="Per question", elem_id="stats-table", elem_classes=["iv-table"])
+    c["stats_table"] = gr.Dataframe(
+        headers=["Question", "Attempts", "Last", "Best", "Trend"],
+        interactive=False,
+        wrap=True,
+        label="Per question",
+        elem_id="stats-table",
+        elem_classes=["iv-table"],
+    )
     with gr.Row():
         c["refresh_btn"] = gr.Button("Refresh", elem_id="history-refresh", scale=0)
         c["delete_btn"] = gr.Button("Delete my history…", variant="stop", elem_id="history-delete", scale=0)

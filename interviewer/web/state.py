@@ -56,8 +56,10 @@ class WebSession:
     def greet(self) -> None:
         s = self.session
         mode = "feedback after each answer" if s.settings.mode == "practice" else "feedback at the end"
-        self.say(f"Hello! This is a {s.total}-question interview ({mode}). Take your time; "
-                 "use Hint if you are stuck, or Skip to move on.")
+        self.say(
+            f"Hello! This is a {s.total}-question interview ({mode}). Take your time; "
+            "use Hint if you are stuck, or Skip to move on."
+        )
         self.say(view.e(s.question_message()))
 
     def replay(self) -> None:

@@ -92,18 +92,30 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     ws = vm.ws
     out: dict[Any, Any] = {ui.resume_row: gr.update(visible=False)} if vm.hide_resume else {}
     if ws is None:
-        return out | {ui.state: None, ui.setup_col: gr.update(visible=True), ui.interview_col: gr.update(visible=False),
-                      ui.answer_area: gr.update(visible=True), ui.feedback_col: gr.update(visible=False),
-                      ui.summary_col: gr.update(visible=False), ui.downloads: gr.update(visible=False),
-                      ui.setup_error: vm.error}
+        return out | {
+            ui.state: None,
+            ui.setup_col: gr.update(visible=True),
+            ui.interview_col: gr.update(visible=False),
+            ui.answer_area: gr.update(visible=True),
+            ui.feedback_col: gr.update(visible=False),
+            ui.summary_col: gr.update(visible=False),
+            ui.downloads: gr.update(visible=False),
+            ui.setup_error: vm.error,
+        }
     s = ws.session
     finished = s.finished
     done = sum(1 for t in s.turns if t.skipped or t.grade is not None)
     last = next((t for t in reversed(s.turns) if t.grade is not None or t.skipped), None)
     show_feedback = s.settings.mode == "practice" and last is not None and not finished
     out[ui.state] = ws
-    visible = {"setup_col": False, "interview_col": True, "answer_area": not finished,
-               "feedback_col": show_feedback, "summary_col": finished, "downloads": True}
+    visible = {
+        "setup_col": False,
+        "interview_col": True,
+        "answer_area": not finished,
+        "feedback_col": show_feedback,
+        "summary_col": finished,
+        "downloads": True,
+    }
     for part, shown in visible.items():
         if ws.changes(part, visible=shown):
             out[getattr(ui, part)] = gr.update(visible=shown)
@@ -111,13 +123,16 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     # rebuilds that component's whole config, which costs more than postprocessing a plain value.
     out |= {
         ui.chat: list(ws.chat),
-        ui.progress: html.progress_html(done, s.total, "Finished" if finished else f"Question {s.index + 1} of "
-                                                                                  f"{s.total}"),
+        ui.progress: html.progress_html(
+            done, s.total, "Finished" if finished else f"Question {s.index + 1} of {s.total}"
+        ),
         ui.notice: f"⚠️ {html.literal_markdown(ws.notice)}" if ws.notice else "",
         ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
         ui.setup_error: vm.error,
         ui.feedback: html.feedback_html(last, s.turns.index(last) + 1) if show_feedback and last else "",
-        ui.summary_box: "", ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]), ui.summary_details: "",
+        ui.summary_box: "",
+        ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]),
+        ui.summary_details: "",
     }
     if vm.clear_answer:
         out[ui.answer_box] = ""
@@ -135,8 +150,9 @@ def _summary(ws: WebSession, ui: Layout) -> dict[Any, Any]:
     rows = html.summary_chart_rows(summary)
     return {
         ui.summary_box: html.summary_html(summary, transcript),
-        ui.summary_plot: gr.update(value=pd.DataFrame(rows, columns=["criterion", "score"]),
-                                   sort=[r["criterion"] for r in rows]),
+        ui.summary_plot: gr.update(
+            value=pd.DataFrame(rows, columns=["criterion", "score"]), sort=[r["criterion"] for r in rows]
+        ),
         # Mock mode: every card open (this is the first feedback). Practice: the cards seen already are folded,
         # the last one (not shown before the summary replaced it) is open.
         ui.summary_details: html.summary_details_html(transcript, all_open=s.settings.mode == "mock"),
