@@ -1,4 +1,4 @@
-"""The `interviewer` command run in-process, as faithfully as a subprocess but ~100x cheaper.
+"""The `interviewer` command run in-process: what a subprocess would show, at a tenth of the cost or less.
 
 `run_cli("bank", "check", "x.md", stdin="...", env={...})` calls `interviewer.cli.main(argv)` with
 sys.stdin/sys.stdout/sys.stderr, sys.argv, the environment (and optionally the working directory) swapped
@@ -6,7 +6,7 @@ for the call, and returns `CliResult(code, out, err)`. What a subprocess would h
 
 - stdin is a UTF-8 text stream over bytes, not a terminal (`isatty()` is False, as with a pipe), with no
   newline translation (as CPython's standard streams on POSIX);
-- stdout/stderr are UTF-8 text streams over bytes (a character the stream cannot encode fails as it would
+- stdout/stderr are UTF-8 text streams over bytes (what cannot be encoded, e.g. a lone surrogate, fails as
   in a UTF-8 process), decoded afterwards with universal newlines like `subprocess.run(..., text=True)`,
   so a progress bar's "\\r" reads as a line break there too;
 - argparse's SystemExit becomes the exit code (its message is on err); an uncaught exception becomes
