@@ -18,9 +18,15 @@ run: $(STAMP)
 practice: $(STAMP)
 	$(BIN)/interviewer practice
 
-test: $(STAMP)
-	$(BIN)/ruff check interviewer tests bench app.py
+test: lint $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Style, types and layering: ruff (lint everywhere, format on the package), mypy, the import contracts.
+lint: $(STAMP)
+	$(BIN)/ruff check interviewer tests bench app.py
+	$(BIN)/ruff format --check interviewer app.py
+	$(BIN)/mypy interviewer
+	$(BIN)/lint-imports
 
 # The quick loop while editing: no Chromium, no load run, no real processes (under a minute here).
 test-fast: $(STAMP)

@@ -90,7 +90,7 @@ class Run:
     def __call__(self) -> Run:
         t0 = time.perf_counter()
         try:
-            self.client.predict(n=len(self.answers), follow=False, api_name="/start")
+            self.client.predict(count=len(self.answers), followups=False, api_name="/start")
             for text in self.answers:
                 t = time.perf_counter()
                 self.client.predict(text, api_name="/answer")

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from interviewer import cli as cli_module
-from interviewer.cli import _read_answers
 from interviewer.config import Settings
 from interviewer.grading.models import CriterionScore, Grade
 from interviewer.presentation import format_grade
+from interviewer.terminal import read_answers
 from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ UNKNOWN = "Unknown command /hnt: use /hint, /skip, /repeat or /end"
 
 def answers(typed: str) -> tuple[list[str | None], str]:
     out = io.StringIO()
-    return list(_read_answers(io.StringIO(typed), out)), out.getvalue()
+    return list(read_answers(io.StringIO(typed), out)), out.getvalue()
 
 
 def transcript(folder: Path) -> dict:

@@ -25,7 +25,7 @@ from interviewer.grading.models import INJECTION, TRUNCATED, GradeRequest
 from interviewer.grading.offline import OfflineGrader
 from interviewer.llm import LLMClient
 from interviewer.rubric import load_rubric
-from interviewer.session import Session, SessionSettings
+from interviewer.session import FollowUpPiece, Session, SessionSettings, StepTaken
 from interviewer.transcript import Usage
 from tests.support.fake_openai import (
     FakeOpenAI,
@@ -42,6 +42,7 @@ from tests.support.fake_openai import (
     wrong_shape,
 )
 from tests.support.responders import FOLLOWUP_TEXT, GOOD_REPLY, PARTIAL_REPLY, GradingResponder, grade_request_of
+from tests.support.steps import notice_of
 
 DATA = Path(__file__).parent / "data"
 BANK = load_bank(DEFAULT_BANK)
@@ -49,6 +50,7 @@ Q = {q.number: q for q in BANK.questions}
 LATENT = Q[3]  # technical, 10 key points
 GANS = Q[5]  # technical
 PROJECT = Q[2]  # experience
+
 
 
 def test_responder_output_is_a_valid_grade_for_a_real_request():
@@ -83,7 +85,7 @@ def request_for(question: Question, answer: str) -> GradeRequest:
 
 def session_answer(grader, answer: str, question: Question = LATENT, followups: int = 0, **kw):
     """Answer one question in a real Session; returns the session, the step and the turn."""
-    session = Session([question], SessionSettings(count=1, followups=followups), grader=grader, **kw)
+    session = Session.start([question], SessionSettings(count=1, followups=followups), grader=grader, **kw)
     step = asyncio.run(session.answer(answer))
     return session, step, session.transcript().turns[0]
 
@@ -116,7 +118,7 @@ def test_happy_path_structured_output_and_overall_computed_in_code(fake):
     grade = turn.grade
     assert_llm(grade, "gpt-4o-mini")
     assert turn.answer == GOOD_REPLY
-    assert step.notice is None and step.feedback == grade
+    assert notice_of(step) is None and step.feedback == grade
     body = fake.requests[0].body
     assert body["response_format"]["type"] == "json_schema"
     assert body["temperature"] == 0 and body["seed"] == 7
@@ -195,7 +197,7 @@ def test_503_beyond_the_retry_budget_falls_back(fake):
     assert_fallback(turn.grade, "503")
     assert turn.answer == GOOD_REPLY
     assert len(fake.requests) == 2
-    assert step.notice and "503" in step.notice and "offline" in step.notice
+    assert notice_of(step) and "503" in notice_of(step) and "offline" in notice_of(step)
 
 
 def configure(monkeypatch, fake: FakeOpenAI, **variables: str) -> None:
@@ -254,7 +256,7 @@ def test_invalid_output_twice_falls_back(fake):
     assert_fallback(turn.grade, "invalid twice")
     assert len(fake.requests) == 2
     assert turn.answer == GOOD_REPLY
-    assert "invalid twice" in step.notice
+    assert "invalid twice" in notice_of(step)
 
 
 def test_valid_json_of_the_wrong_shape_gets_a_repair(fake):
@@ -402,8 +404,8 @@ def test_injection_set_is_big_enough():
 def test_injection_does_not_raise_the_offline_score(case):
     question = Q[case["question"]]
     offline = OfflineGrader()
-    attacked = offline.grade(request_for(question, case["reply"]))
-    clean = offline.grade(request_for(question, case["clean"])).overall if case["clean"].strip() else 0.0
+    attacked = offline.assess(request_for(question, case["reply"]))
+    clean = offline.assess(request_for(question, case["clean"])).overall if case["clean"].strip() else 0.0
     assert attacked.overall == 0 or attacked.overall <= clean, (attacked.overall, clean)
 
 
@@ -507,17 +509,17 @@ def test_a_short_reply_is_not_flagged_truncated(fake):
 
 async def _answer_collecting(session: Session, text: str):
     pieces, step = [], None
-    async for item in session.answer_stream(text):
-        if isinstance(item, str):
-            pieces.append(item)
-        else:
-            step = item
+    async for event in session.answer_stream(text):
+        if isinstance(event, FollowUpPiece):
+            pieces.append(event.text)
+        elif isinstance(event, StepTaken):
+            step = event.step
     return pieces, step
 
 
 def test_llm_followup_streams_and_the_grade_covers_both_answers(fake):
     grader = make_grader(fake)
-    session = Session([LATENT], SessionSettings(count=1, followups=1), grader=grader,
+    session = Session.start([LATENT], SessionSettings(count=1, followups=1), grader=grader,
                       followup_writer=LLMFollowUps(grader.client))
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
     assert len(pieces) > 1  # streamed, not delivered at once
@@ -545,7 +547,7 @@ def test_followup_failure_falls_back_to_the_template(fake, fault):
         fake.enqueue(stall_stream(0, 3))
     else:
         fake.enqueue(status(500))
-    session = Session([LATENT], SessionSettings(count=1, followups=1), grader=grader,
+    session = Session.start([LATENT], SessionSettings(count=1, followups=1), grader=grader,
                       followup_writer=LLMFollowUps(grader.client))
     started = time.monotonic()
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
@@ -560,7 +562,7 @@ def test_followup_failure_falls_back_to_the_template(fake, fault):
 def test_a_followup_stream_failing_midway_shows_what_is_recorded(fake):
     grader = make_grader(fake, timeout=0.5)
     fake.enqueue(stall_stream(3, 3))
-    session = Session([LATENT], SessionSettings(count=1, followups=1), grader=grader,
+    session = Session.start([LATENT], SessionSettings(count=1, followups=1), grader=grader,
                       followup_writer=LLMFollowUps(grader.client))
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
     assert step.followup and session.awaiting_followup  # the session goes on either way

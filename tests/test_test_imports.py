@@ -7,9 +7,6 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-LEGACY = {"tests.browser"}
-"""tests/browser.py re-exports free_port for tests/test_wheel.py (owned by packaging); delete both once that
-module imports tests.support.net."""
 
 
 def _imports_of_tests(path: Path) -> list[str]:
@@ -34,7 +31,7 @@ def test_only_tests_support_is_imported_across():
         f"{path.relative_to(ROOT)}: imports {name}"
         for path in files
         for name in _imports_of_tests(path)
-        if not (name == "tests.support" or name.startswith("tests.support.") or name in LEGACY)
+        if not (name == "tests.support" or name.startswith("tests.support."))
     ]
     assert files and not wrong, "\n".join(wrong)
 

@@ -60,7 +60,7 @@ def test_start_with_no_arguments_starts_a_default_session(url):
 
 def test_answer_returns_the_chat_with_the_answer_and_the_next_question(url):
     client = Client(url, verbose=False)
-    client.predict(n=2, follow=False, api_name="/start")
+    client.predict(count=2, followups=False, api_name="/start")
     outputs = client.predict(ANSWER, api_name="/answer")
     messages = chat_text(outputs[0])
     assert ("user", ANSWER) in messages
@@ -71,7 +71,7 @@ def test_answer_returns_the_chat_with_the_answer_and_the_next_question(url):
 
 def test_transcript_json_follows_the_transcript_contract(url):
     client = Client(url, verbose=False)
-    client.predict(n=2, follow=False, mode_value="mock", api_name="/start")
+    client.predict(count=2, followups=False, mode="mock", api_name="/start")
     client.predict(ANSWER, api_name="/answer")
     client.predict("Second answer: I built a RAG system that cut drafting time by 60%.", api_name="/answer")
     path = client.predict("json", api_name="/transcript")
@@ -98,7 +98,7 @@ def test_two_clients_have_separate_sessions(url):
 
     def run(name_client):
         name, client = name_client
-        client.predict(n=2, follow=False, api_name="/start")
+        client.predict(count=2, followups=False, api_name="/start")
         client.predict(secrets[name], api_name="/answer")
         return name, transcript(client)
 
@@ -139,14 +139,15 @@ def test_an_empty_answer_is_not_taken(url):
 
 
 def test_typed_llm_settings_never_send_the_servers_key_elsewhere():
-    from interviewer.grading.factory import choose_grader
-    from interviewer.web_setup import grader_for as _grader_for
+    from interviewer.owner import Owner
+    from interviewer.service import Interviewer
 
     server = Settings(grader="llm", api_key="sk-SERVER-SECRET", model="gpt-4o-mini")
-    choice = _grader_for(server, choose_grader(server), "http://elsewhere.example/v1", "m", "")
+    core = Interviewer(None, server, Owner.browser("b"))
+    choice = core.grader_for("http://elsewhere.example/v1", "m", "")
     assert choice.grader.client._api_key is None  # the server's key stays with the server's URL
-    choice = _grader_for(server, choose_grader(server), "", "gpt-4.1-mini", "")
+    choice = core.grader_for("", "gpt-4.1-mini", "")
     assert choice.grader.client._api_key == "sk-SERVER-SECRET" and choice.grader.client.base_url is None
-    closed = server.model_copy(update={"browser_llm_settings": False})
+    closed = Interviewer(None, server.model_copy(update={"browser_llm_settings": False}), Owner.browser("b"))
     with pytest.raises(Exception, match="INTERVIEWER_BROWSER_LLM_SETTINGS"):
-        _grader_for(closed, choose_grader(closed), "http://elsewhere.example/v1", "m", "")
+        closed.grader_for("http://elsewhere.example/v1", "m", "")

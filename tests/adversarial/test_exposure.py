@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from interviewer.errors import ConfigError
-from interviewer.web_setup import server_settings
+from interviewer.web.setup import server_settings
 
 
 def test_loopback_by_default(monkeypatch):

@@ -16,6 +16,7 @@ from interviewer.llm import LLMClient
 from interviewer.session import Session, SessionSettings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import grade_responder
+from tests.support.steps import notice_of
 
 pytestmark = pytest.mark.slow  # each test waits out LLM timeouts and budgets of seconds
 
@@ -30,6 +31,7 @@ ANSWERS = [
 ]
 
 
+
 def grader(fake: FakeOpenAI, budget: float, timeout: float = 1.0, retries: int = 2) -> LLMGrader:
     client = LLMClient("fake-model", base_url=fake.base_url, timeout=timeout, retries=retries)
     return LLMGrader(client, Settings(llm_budget=budget))
@@ -37,7 +39,7 @@ def grader(fake: FakeOpenAI, budget: float, timeout: float = 1.0, retries: int =
 
 def test_server_stops_mid_session_then_comes_back():
     with FakeOpenAI(responder=grade_responder) as fake:
-        session = Session(QUESTIONS[:5], SessionSettings(count=5, followups=0), grader=grader(fake, budget=5))
+        session = Session.start(QUESTIONS[:5], SessionSettings(count=5, followups=0), grader=grader(fake, budget=5))
 
         async def play() -> list:
             steps = [await session.answer(ANSWERS[0])]
@@ -53,8 +55,8 @@ def test_server_stops_mid_session_then_comes_back():
     assert [t.grade.grader for t in turns] == ["llm:fake-model", "offline", "offline", "llm:fake-model",
                                                "llm:fake-model"]
     for step in steps[1:3]:
-        assert step.notice and "could not connect" in step.notice and "graded offline" in step.notice
-    assert steps[0].notice is None and steps[3].notice is None
+        assert notice_of(step) and "could not connect" in notice_of(step) and "graded offline" in notice_of(step)
+    assert notice_of(steps[0]) is None and notice_of(steps[3]) is None
     assert session.finished and session.summary().answered == 5
 
 
@@ -63,14 +65,14 @@ def test_a_server_answering_500_for_a_minute_never_keeps_the_candidate_waiting()
     with FakeOpenAI(responder=grade_responder) as fake:
         fake.fail_for(60, 500)
         # Retries with backoff would take longer than the budget: the budget wins.
-        session = Session(QUESTIONS[:3], SessionSettings(count=3, followups=0),
+        session = Session.start(QUESTIONS[:3], SessionSettings(count=3, followups=0),
                           grader=grader(fake, budget=budget, timeout=5, retries=6))
         waits = []
         for answer in ANSWERS[:2]:
             started = time.monotonic()
             step = asyncio.run(session.answer(answer))
             waits.append(time.monotonic() - started)
-            assert step.notice and "graded offline" in step.notice
+            assert notice_of(step) and "graded offline" in notice_of(step)
         fake.reset()  # the minute is over
         step = asyncio.run(session.answer(ANSWERS[2]))
         requests = len(fake.requests)
