@@ -31,6 +31,7 @@ from gradio_client import Client  # noqa: E402
 
 from tests.support.fake_openai import FakeOpenAI  # noqa: E402
 from tests.support.net import free_port  # noqa: E402
+from tests.support.processes import stop_process  # noqa: E402
 from tests.support.responders import grade_responder  # noqa: E402
 
 MODEL = "gpt-fake"
@@ -120,16 +121,6 @@ class Run:
         if any(fallback):
             problems.append(f"{self.name}: graded offline ({next(f for f in fallback if f)})")
         return problems
-
-
-def stop_process(proc: subprocess.Popen) -> None:
-    """Stop the app: politely, then for good."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:

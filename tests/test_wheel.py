@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.net import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 Q = "What ethical considerations are crucial when deploying generative models, and how do you address them?"
@@ -103,9 +104,4 @@ def test_serve_from_wheel(installed, outside):
         assert page is not None, f"no answer on port {port} within 60 s\n{log.read_text()}"
         assert "Some Miscellaneous Questions" in page  # the packaged bank is offered in the app's config
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
