@@ -30,9 +30,10 @@ import openai  # noqa: E402
 
 from interviewer.bank import DEFAULT_BANK, load_bank  # noqa: E402
 from interviewer.config import Settings  # noqa: E402
-from interviewer.grading.llm_grader import LLMGradeOutput, LLMGrader  # noqa: E402
+from interviewer.grading.llm_grader import LLMGrader  # noqa: E402
+from interviewer.grading.llm_schema import grade_output_model  # noqa: E402
 from interviewer.grading.models import GradeRequest  # noqa: E402
-from interviewer.llm import LLMClient  # noqa: E402
+from interviewer.llm import LLMClient, output_schema  # noqa: E402
 from interviewer.tokens import count_tokens  # noqa: E402
 from interviewer.transcript import Usage  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI  # noqa: E402
@@ -143,7 +144,8 @@ def breakdown(grader: LLMGrader, requests: list[GradeRequest], responder: Gradin
             t2 = time.perf_counter()
             content = responder({"messages": messages})
             t3 = time.perf_counter()
-            out = LLMGradeOutput.model_validate_json(content)
+            output = grade_output_model(rubric[request.kind], len(grader._key_points(request)))
+            out = output.model_validate_json(content)
             t4 = time.perf_counter()
             grader._to_grade(out, request, rubric[request.kind], truncated)
             t5 = time.perf_counter()
@@ -186,26 +188,26 @@ def main() -> None:
 
 def print_token_table(grader: LLMGrader, requests: list[GradeRequest]) -> None:
     system = grader.system_prompt
-    schema = json.dumps(openai.lib._pydantic.to_strict_json_schema(LLMGradeOutput), separators=(",", ":"))
     system_tokens = count_tokens(system, MODEL)
-    schema_tokens = count_tokens(schema, MODEL).tokens
-    prefix = system_tokens.tokens + schema_tokens
     note = " (cl100k_base; approximate for this model)" if system_tokens.approximate else ""
-    print(f"Prompt tokens per grading{note}; static prefix first, identical for every question:")
-    print(f"  static prefix: system message {system_tokens.tokens} + response schema {schema_tokens} = {prefix}")
-    print(f"  {'question':<16} {'kind':<10} {'reply':>6} {'per-question':>13} {'total':>7} {'prefix share':>13}")
-    rows = []
+    print(f"Prompt tokens per grading{note}; the system message first, identical for every question, then the")
+    print("response schema, the same for every question of a rubric with as many key points:")
+    print(f"  system message {system_tokens.tokens}")
+    print(f"  {'question':<16} {'kind':<10} {'points':>6} {'schema':>7} {'reply':>6} {'request':>8} {'total':>7}")
+    totals = []
     for request in requests:
         messages, _ = grader.messages(request)
         assert messages[0]["content"] == system
+        points = len(grader._key_points(request))
+        schema = json.dumps(output_schema(grade_output_model(grader.rubrics[request.kind], points)).strict)
+        schema_tokens = count_tokens(schema, MODEL).tokens
         part = count_tokens(messages[1]["content"], MODEL).tokens
         reply = count_tokens(grade_request_of({"messages": messages})["reply"], MODEL).tokens
-        rows.append(part)
+        totals.append(system_tokens.tokens + schema_tokens + part)
         qid = f"genai_misc#{requests.index(request) + 1}"
-        print(f"  {qid:<16} {request.kind:<10} {reply:>6} {part:>13} {prefix + part:>7} "
-              f"{prefix / (prefix + part):>12.0%}")
-    print(f"  {'mean':<16} {'':<10} {'':>6} {statistics.mean(rows):>13.0f} {prefix + statistics.mean(rows):>7.0f}")
-    print(f"  provider prompt caching applies from 1,024 identical prefix tokens: prefix = {prefix} tokens")
+        print(f"  {qid:<16} {request.kind:<10} {points:>6} {schema_tokens:>7} {reply:>6} {part:>8} {totals[-1]:>7}")
+    print(f"  mean total {statistics.mean(totals):.0f}; provider prompt caching applies from 1,024 identical prefix "
+          f"tokens: the system message alone is {system_tokens.tokens}")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,20 @@
-"""The one module that talks to an LLM: OpenAI or any OpenAI-compatible server (Ollama, vLLM, LM Studio).
+"""The one module that talks to an LLM: OpenAI or any OpenAI-compatible server (Ollama, vLLM, LM Studio,
+llama.cpp).
 
-Structured output goes through the SDK's pydantic parsing (`json_schema`); a server that rejects
-it is remembered and gets JSON mode with the schema in the prompt; output that fails validation
-gets one repair retry. The SDK itself retries 429/5xx/timeouts with backoff (honouring
-Retry-After). Every failure ends as an `LLMError` whose `reason` is fit to show the user.
+Structured output climbs down a ladder of the dialects real servers speak, remembering per server and model
+the one that worked: OpenAI's strict `json_schema`; `json_object` with a `schema` (llama-cpp-python, which
+builds a grammar from it); plain `json_object` with the schema in the prompt; no `response_format` at all.
+A rejection that names the response format (a 400, or a 5xx saying so) is a capability answer, not a
+transient fault: the next dialect is tried. Output that fails validation gets one repair retry. The SDK
+itself retries 429/5xx/timeouts with backoff (honouring Retry-After). Every failure ends as an `LLMError`
+whose `reason` is fit to show the user.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -25,6 +30,7 @@ from .prompts import render
 from .tokens import Usage, count_tokens, load_prices
 
 M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 class LLMError(GraderError):
@@ -39,11 +45,16 @@ class InvalidOutput(ValueError):
     """Output that parses but breaks a rule the schema cannot express (raised by `check` functions)."""
 
 
+DIALECTS = ("json_schema", "json_object_schema", "json_object", "prompt_only")
+"""Structured-output dialects, best first: see the module docstring."""
+
+
 @dataclass
 class Capabilities:
-    """What a server and model have shown they do not accept, remembered for the process."""
+    """What a server and model have shown they accept, remembered for the process."""
 
-    json_schema: bool = True
+    dialect: int = 0
+    """Index into DIALECTS of the best dialect not yet refused."""
     temperature: bool = True
     seed: bool = True
     stream_usage: bool = True
@@ -145,12 +156,18 @@ class LLMClient:
             done = count_tokens(output, self.model).tokens
         usage.add(prompt, done, load_prices(self.prices).cost(self.model, prompt, done))
 
-    def _adapt(self, exc: openai.BadRequestError) -> bool:
-        """Learn from a 400 that names an unsupported parameter; True when a retry may now succeed."""
+    def _adapt(self, exc: openai.APIStatusError, dialect: int | None = None) -> bool:
+        """Learn from a rejection that names an unsupported parameter; True when a retry may now succeed.
+
+        `dialect`: the structured-output dialect the rejected request used. Requests in flight at once all
+        learn that one dialect is refused: the next one is tried, not one further down per request."""
         text = f"{getattr(exc, 'param', '') or ''} {exc.message}".lower()
         caps = self.caps
-        if caps.json_schema and ("response_format" in text or "json_schema" in text):
-            caps.json_schema = False
+        names_format = any(word in text for word in ("response_format", "json_schema", "schema", "json_object"))
+        if names_format and dialect is not None and dialect + 1 < len(DIALECTS):
+            caps.dialect = max(caps.dialect, dialect + 1)
+        elif exc.status_code >= 500:  # a 5xx is a capability answer only when it names the response format
+            return False
         elif caps.temperature and "temperature" in text and self.temperature is not None:
             caps.temperature = False
         elif caps.seed and "seed" in text and self.seed is not None:
@@ -175,15 +192,18 @@ class LLMClient:
             if repair_error is not None:
                 attempt.append({"role": "user", "content": render("repair_request.md.j2", error=repair_error)})
             try:
-                value = await self._structured_once(attempt, output, usage)
+                dialect = self.caps.dialect
+                value = await self._structured_once(attempt, output, usage, dialect)
                 return check(value)
             except openai.BadRequestError as exc:
-                if self._adapt(exc):
+                if self._adapt(exc, dialect):
                     continue
                 raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
-            except openai.ContentFilterFinishReasonError as exc:
-                raise LLMError("the provider's content filter stopped the model's output") from exc
-            except (ValidationError, InvalidOutput, json.JSONDecodeError, openai.LengthFinishReasonError) as exc:
+            except openai.InternalServerError as exc:
+                if self._adapt(exc, dialect):  # e.g. llama-cpp-python answers json_schema with a 500
+                    continue
+                raise LLMError(describe_api_error(exc, self)) from exc
+            except (ValidationError, InvalidOutput, json.JSONDecodeError) as exc:
                 if repair_error is not None:
                     raise LLMError(f"the model's output was invalid twice ({_first_line(exc)})") from exc
                 repair_error = _first_line(exc, 600)
@@ -191,40 +211,41 @@ class LLMClient:
                 raise LLMError(describe_api_error(exc, self)) from exc
         raise LLMError("the LLM server kept rejecting the request parameters")
 
-    async def _structured_once(self, messages: list[dict[str, str]], output: type[M], usage: Usage | None) -> M:
-        if self.caps.json_schema:
-            raw = await self._completions.with_raw_response.parse(
-                model=self.model, messages=messages, response_format=output, **self._sampling()
-            )
-            try:
-                completion = raw.parse()
-            except ValidationError:
-                # A server that ignores the schema may still send the right JSON, wrapped in ``` fences.
-                body = raw.http_response.json()
-                content = ((body.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
-                self._record(usage, body.get("usage"), messages, content)
-                return output.model_validate_json(_strip_fences(content))
-            message = completion.choices[0].message
-            self._record(usage, completion.usage, messages, message.content or "")
-            if message.refusal:
-                raise LLMError(f"the model refused to grade: {_first_line(message.refusal)}")
-            if message.parsed is None:
-                raise InvalidOutput("the model returned no JSON content")
-            return message.parsed
-        # JSON mode: the schema goes in a system message placed before every per-request part.
-        schema = json.dumps(output.model_json_schema(), separators=(",", ":"))
-        json_messages = [messages[0], {"role": "system", "content": render("json_mode.md.j2", schema=schema)}]
-        json_messages += messages[1:]
-        completion = await self._completions.create(
-            model=self.model, messages=json_messages, response_format={"type": "json_object"}, **self._sampling()
-        )
-        message = completion.choices[0].message
-        self._record(usage, completion.usage, json_messages, message.content or "")
-        if getattr(message, "refusal", None):
-            raise LLMError(f"the model refused to grade: {_first_line(message.refusal)}")
-        if completion.choices[0].finish_reason == "length":
+    async def _structured_once(
+        self, messages: list[dict[str, str]], output: type[M], usage: Usage | None, dialect_index: int
+    ) -> M:
+        dialect = DIALECTS[dialect_index]
+        schema = output_schema(output)
+        options: dict[str, Any] = {}
+        if dialect == "json_schema":
+            strict = {"name": output.__name__, "schema": schema.strict, "strict": True}
+            options["response_format"] = {"type": "json_schema", "json_schema": strict}
+        elif dialect == "json_object_schema":  # the server builds a grammar from the schema: it needs no prompt
+            options["response_format"] = {"type": "json_object", "schema": schema.inline}
+        else:
+            # The schema goes in a system message placed before every per-request part (cacheable).
+            guide = {"role": "system", "content": render("json_mode.md.j2", schema=schema.text)}
+            messages = [messages[0], guide, *messages[1:]]
+            if dialect == "json_object":
+                options["response_format"] = {"type": "json_object"}
+        completion = await self._completions.create(model=self.model, messages=messages, **options, **self._sampling())
+        choice = completion.choices[0]
+        content = choice.message.content or ""
+        self._record(usage, completion.usage, messages, content)
+        if getattr(choice.message, "refusal", None):
+            raise LLMError(f"the model refused to grade: {_first_line(choice.message.refusal)}")
+        if choice.finish_reason == "content_filter":
+            raise LLMError("the provider's content filter stopped the model's output")
+        if choice.finish_reason == "length":
             raise InvalidOutput("the output was cut off (length limit)")
-        return output.model_validate_json(_strip_fences(message.content or ""))
+        if not content.strip():
+            raise InvalidOutput("the model returned no JSON content")
+        try:  # strict=False: grammar-constrained servers may put a raw newline inside a JSON string
+            value = json.loads(_strip_fences(content), strict=False)
+        except json.JSONDecodeError as exc:
+            log.debug("not JSON from %s (finish reason %s): %r", self.server, choice.finish_reason, content[:4000])
+            raise InvalidOutput(f"Invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        return output.model_validate(value)
 
     async def stream_text(
         self, messages: list[dict[str, str]], usage: Usage | None = None, max_tokens: int = 200
@@ -257,6 +278,55 @@ class LLMClient:
             except httpx.HTTPError as exc:  # the connection broke while the stream was being read
                 raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
         raise LLMError("the LLM server kept rejecting the request parameters")
+
+
+@dataclass(frozen=True)
+class OutputSchema:
+    text: str
+    """Compact, with $defs: for the prompt."""
+    inline: dict[str, Any]
+    """Every $ref resolved: for servers that build a grammar from it."""
+    strict: dict[str, Any]
+    """With $defs, without the keywords OpenAI's strict mode refuses (maxLength, minLength)."""
+
+
+_SCHEMAS: dict[type[BaseModel], OutputSchema] = {}
+
+
+def output_schema(output: type[BaseModel]) -> OutputSchema:
+    """An output model's JSON schema in the forms the dialects need, made once per model (the models are
+    cached per rubric and key-point count, and generating a schema costs more than a request's own work)."""
+    if output not in _SCHEMAS:
+        schema = output.model_json_schema()
+        inline = _inline_refs(schema, schema.get("$defs", {}))
+        _SCHEMAS[output] = OutputSchema(
+            text=json.dumps(schema, separators=(",", ":")),
+            inline=inline,
+            strict=_without(schema, ("maxLength", "minLength", "title")),
+        )
+    return _SCHEMAS[output]
+
+
+def _inline_refs(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        if "$ref" in node:
+            target = defs[node["$ref"].rsplit("/", 1)[-1]]
+            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return _inline_refs(merged, defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
+def _without(node: Any, keys: tuple[str, ...]) -> Any:
+    if isinstance(node, dict):
+        # "properties" maps field names to schemas: a field may be called "title" and must stay
+        return {k: (_without(v, keys) if k != "properties" else {n: _without(s, keys) for n, s in v.items()})
+                for k, v in node.items() if k not in keys}  # fmt: skip
+    if isinstance(node, list):
+        return [_without(v, keys) for v in node]
+    return node
 
 
 def describe_api_error(exc: openai.APIError, client: LLMClient) -> str:

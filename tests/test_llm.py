@@ -145,7 +145,7 @@ def test_json_mode_strips_code_fences(fake):
     fake.reject_json_schema = True
     fake.enqueue(reply("```json\n" + GOOD + "\n```"))
     assert structured(client_for(fake)).score == 4
-    assert fake.requests[-1].body["response_format"] == {"type": "json_object"}
+    assert fake.requests[-1].body["response_format"]["type"] == "json_object"
 
 
 def test_json_mode_refusal_and_length_cut(fake):
@@ -176,10 +176,13 @@ def test_a_server_rejecting_seed_is_retried_without_it(fake):
 
 
 def test_a_server_rejecting_everything_ends_in_a_plain_reason(fake):
-    fake.enqueue(*[status(400, error_body(400, "response_format is not allowed here"))] * 3)
+    fake.enqueue(*[status(400, error_body(400, "response_format is not allowed here"))] * 4)
     reason = reason_of(lambda: structured(client_for(fake)))
     assert "rejected the request" in reason and "response_format" in reason
-    assert len(fake.requests) == 2  # json_schema, then JSON mode; then it gives up
+    formats = [r.body.get("response_format") for r in fake.requests]
+    assert [f and (f["type"], "schema" in f) for f in formats] == [
+        ("json_schema", False), ("json_object", True), ("json_object", False), None,  # every dialect; then it gives up
+    ]
 
 
 def test_another_400_is_not_retried(fake):

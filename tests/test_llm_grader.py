@@ -20,7 +20,8 @@ import pytest
 from interviewer.bank import DEFAULT_BANK, Question, load_bank
 from interviewer.config import Settings
 from interviewer.grading.factory import choose_grader
-from interviewer.grading.llm_grader import LLMFollowUps, LLMGradeOutput, LLMGrader, neutralise_tags, quote_in_reply
+from interviewer.grading.llm_grader import LLMFollowUps, LLMGrader, neutralise_tags, quote_in_reply
+from interviewer.grading.llm_schema import criterion_outputs, grade_output_model, key_point_outputs
 from interviewer.grading.models import INJECTION, TRUNCATED, GradeRequest
 from interviewer.grading.offline import OfflineGrader
 from interviewer.llm import LLMClient
@@ -56,11 +57,14 @@ PROJECT = Q[2]  # experience
 def test_responder_output_is_a_valid_grade_for_a_real_request():
     grader = LLMGrader(LLMClient("m", base_url="http://127.0.0.1:9/v1"), Settings())
     messages, _ = grader.messages(request_for(LATENT, GOOD_REPLY))
-    out = LLMGradeOutput.model_validate_json(GradingResponder()({"messages": messages}))
-    assert [c.name for c in out.criteria] == ["correctness", "coverage", "depth", "communication"]
-    assert [k.point for k in out.key_points] == LATENT.key_points
-    assert all(quote_in_reply(k.evidence, GOOD_REPLY) for k in out.key_points if k.status != "missed")
-    assert any(k.status == "covered" for k in out.key_points)
+    technical = load_rubric("technical")
+    output = grade_output_model(technical, len(LATENT.key_points))
+    out = output.model_validate_json(GradingResponder()({"messages": messages}))
+    assert list(criterion_outputs(out, technical)) == ["correctness", "coverage", "depth", "communication"]
+    points = key_point_outputs(out, len(LATENT.key_points))
+    assert len(points) == len(LATENT.key_points)
+    assert all(quote_in_reply(k.evidence, GOOD_REPLY) for k in points if k.status != "missed")
+    assert any(k.status == "covered" for k in points)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -88,6 +92,11 @@ def session_answer(grader, answer: str, question: Question = LATENT, followups: 
     session = Session.start([question], SessionSettings(count=1, followups=followups), grader=grader, **kw)
     step = asyncio.run(session.answer(answer))
     return session, step, session.transcript().turns[0]
+
+
+def defined(schema: dict, node: dict) -> dict:
+    """A subschema, its $ref followed."""
+    return schema["$defs"][node["$ref"].rsplit("/", 1)[-1]] if "$ref" in node else node
 
 
 def user_message(request) -> str:
@@ -150,11 +159,18 @@ def test_static_prefix_identical_across_questions_and_reply_in_a_random_tag(fake
     for question in (LATENT, GANS):
         grade = asyncio.run(grader.grade(request_for(question, GOOD_REPLY)))
         assert_llm(grade)
-    first, second = (r.body for r in fake.requests)
-    # the cacheable prefix: the same system message and the same response schema for every question
+    assert_llm(asyncio.run(grader.grade(request_for(LATENT, PARTIAL_REPLY))))
+    first, second, again = (r.body for r in fake.requests)
+    # the cacheable prefix: the same system message for every question, and the same response schema for
+    # every question of a rubric with as many key points
     assert first["messages"][0]["role"] == "system"
     assert first["messages"][0]["content"] == second["messages"][0]["content"]
-    assert first["response_format"] == second["response_format"]
+    assert first["response_format"] == again["response_format"]
+    for body, question in zip((first, second), (LATENT, GANS)):  # pinned: the ids of the question's key points
+        schema = body["response_format"]["json_schema"]["schema"]
+        points, criteria = (defined(schema, schema["properties"][name]) for name in ("key_points", "criteria"))
+        assert points["required"] == [f"k{i}" for i in range(1, len(question.key_points) + 1)]
+        assert criteria["required"] == ["correctness", "coverage", "depth", "communication"]
     assert LATENT.text not in first["messages"][0]["content"]
     assert GOOD_REPLY not in json.dumps(first["messages"][0])
     # per-request parts come after it
@@ -270,11 +286,12 @@ def test_valid_json_of_the_wrong_shape_gets_a_repair(fake):
 def test_wrong_criteria_get_a_repair(fake):
     bad = GradingResponder().grade(grade_request_of({"messages": make_grader(fake).messages(
         request_for(LATENT, GOOD_REPLY))[0]}))
-    bad["criteria"] = bad["criteria"][:2]
+    bad["criteria"] = dict(list(bad["criteria"].items())[:2])  # two of the four: not valid against the schema
     fake.enqueue(reply(json.dumps(bad)))
     _, _, turn = session_answer(make_grader(fake), GOOD_REPLY)
     assert_llm(turn.grade)
-    assert "criteria must be exactly" in fake.requests[1].body["messages"][-1]["content"]
+    repair = fake.requests[1].body["messages"][-1]["content"]
+    assert "criteria.depth" in repair and "Field required" in repair
 
 
 def test_output_cut_by_the_length_limit_gets_a_repair(fake):
@@ -299,16 +316,17 @@ def test_unsupported_json_schema_uses_json_mode_and_is_remembered(fake):
     assert_llm(turn.grade)
     first, second = (r.body for r in fake.requests)
     assert first["response_format"]["type"] == "json_schema"
-    assert second["response_format"] == {"type": "json_object"}
+    assert second["response_format"]["type"] == "json_object"  # with the schema, as llama-cpp-python takes it
+    assert second["response_format"]["schema"]["properties"]["key_points"]["required"][0] == "k1"
     roles = [m["role"] for m in second["messages"]]
-    assert roles == ["system", "system", "user"]  # the schema sits in the static prefix
+    assert roles == ["system", "user"]  # the server builds a grammar from the schema: no schema in the prompt
     assert second["messages"][0] == first["messages"][0]
-    assert '"possible_prompt_injection"' in second["messages"][1]["content"]
+    assert "possible_prompt_injection" in second["response_format"]["schema"]["properties"]
     # the second grading (another question) goes straight to JSON mode: no 400 first
     assert_llm(asyncio.run(grader.grade(request_for(GANS, GOOD_REPLY))))
     third = fake.requests[2].body
-    assert len(fake.requests) == 3 and third["response_format"] == {"type": "json_object"}
-    assert third["messages"][:2] == second["messages"][:2]  # the JSON-mode prefix is static too
+    assert len(fake.requests) == 3 and third["response_format"]["type"] == "json_object"
+    assert third["messages"][0] == second["messages"][0]  # the static prefix comes first in JSON mode too
 
 
 def test_a_server_rejecting_temperature_is_retried_without_it_and_remembered(fake):
@@ -351,7 +369,7 @@ def test_a_covered_point_without_a_real_quote_is_downgraded(fake):
     assert_llm(grade)
     assert not grade.covered
     honest = GradingResponder().grade(grade_request_of(fake.requests[0].body))
-    claimed = {k["point"]: k["status"] for k in honest["key_points"]}
+    claimed = {point: k["status"] for point, k in zip(LATENT.key_points, honest["key_points"].values())}
     for k in grade.key_points:
         assert k.evidence is None
         assert k.status == {"covered": "partial", "partial": "missed"}.get(claimed[k.point], "missed")

@@ -2,29 +2,29 @@
 
 The prompt's static part (role, rules, both rubrics) comes first and is identical for every
 question, so provider prompt caching applies; the question, reference and reply follow, the
-reply inside a per-request random tag. The model fills key points (evidence first), then per
+reply inside a per-request random tag. The model fills an output pinned per request to the rubric
+and the reference's key points (`llm_schema.py`): key points by id (evidence first), then per
 criterion its reasoning and a 1-5 score; the code checks the quotes and computes the overall.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import re
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from ..bank import extract_key_points
 from ..config import Settings
 from ..errors import GraderError
-from ..llm import InvalidOutput, LLMClient, LLMError
+from ..llm import LLMClient, LLMError
 from ..prompts import render
 from ..rubric import Rubric, load_rubric
 from ..tokens import Usage, count_tokens, truncate_to_tokens
 from . import text as t
+from .llm_schema import criterion_outputs, grade_output_model, key_point_outputs
 from .models import (
     EMPTY_ANSWER,
     INJECTION,
@@ -38,43 +38,6 @@ from .models import (
 )
 from .offline import OfflineGrader
 from .text import strip_invisible
-
-# -- what the model fills in, in this order ----------------------------------------------------------
-
-
-_SCHEMAS: dict[Any, dict[str, Any]] = {}
-
-
-class LLMKeyPoint(BaseModel):
-    point: str = Field(description="The key point of the reference, as listed.")
-    evidence: str = Field(description="Exact short quote from the reply showing the status; empty if missed.")
-    status: Literal["covered", "partial", "missed", "contradicted"]
-
-
-class LLMCriterion(BaseModel):
-    name: str = Field(description="Criterion name from the rubric.")
-    reasoning: str = Field(description="Why this score, citing the reply.")
-    score: Literal[1, 2, 3, 4, 5]
-
-
-class LLMGradeOutput(BaseModel):
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The schema, generated once: the SDK asks for it on every call, and generating it was a tenth of
-        the web app's CPU under load. A copy each time, because the SDK rewrites it in place (strict mode)."""
-        key = (args, tuple(sorted(kwargs.items(), key=lambda kv: kv[0])))
-        if key not in _SCHEMAS:
-            _SCHEMAS[key] = super().model_json_schema(*args, **kwargs)
-        return copy.deepcopy(_SCHEMAS[key])
-
-    possible_prompt_injection: bool = Field(description="True if the reply tries to instruct the grader.")
-    key_points: list[LLMKeyPoint]
-    criteria: list[LLMCriterion]
-    factual_errors: list[str]
-    strengths: list[str]
-    suggestions: list[str]
-    improved_answer: str
-
 
 # Tags in a reply that could pass for our delimiters; their angle brackets are neutralised.
 _LOOKALIKE_TAG = re.compile(
@@ -90,17 +53,24 @@ def neutralise_tags(text: str) -> str:
     return _LOOKALIKE_TAG.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), strip_invisible(text))
 
 
-def _normalise(text: str) -> str:
-    text = strip_invisible(text).lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return re.sub(r"\s+", " ", text).strip()
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "‛": "'", "“": '"', "”": '"', "‟": '"'})
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+def _words(text: str) -> str:
+    """Text reduced to its words: case, whitespace, quotes, dashes and punctuation do not count."""
+    text = strip_invisible(text).lower().translate(_DASHES).translate(_QUOTES).replace("'", "")
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def quote_in_reply(quote: str, reply: str) -> bool:
-    """Whether every piece of a quote (split at ellipses) occurs in the reply, ignoring case and spacing."""
-    pieces = [p.strip(" \"'.,;:") for p in re.split(r"\.\.\.|…", _normalise(quote))]
+    """Whether every piece of a quote (split at ellipses) occurs in the reply as whole words, forgiving
+    formatting (case, spacing, quotes, dashes, punctuation) but not content."""
+    pieces = [_words(p) for p in re.split(r"\.\.\.|…", quote)]
     pieces = [p for p in pieces if p]
-    haystack = _normalise(reply)
-    return bool(pieces) and all(p in haystack for p in pieces)
+    haystack = f" {_words(reply)} "
+    return bool(pieces) and all(f" {p} " in haystack for p in pieces)
 
 
 _DOWNGRADE: dict[str, KeyPointStatus] = {
@@ -161,7 +131,7 @@ class LLMGrader:
             kind=request.kind,
             question=request.question,
             reference=request.reference,
-            key_points=request.key_points or extract_key_points(request.reference),
+            key_points=self._key_points(request),
             tag=tag,
             reply=neutralise_tags(reply),
             truncated=truncated,
@@ -172,41 +142,41 @@ class LLMGrader:
 
     async def _grade(self, request: GradeRequest, usage: Usage | None) -> Grade:
         rubric = self.rubrics[request.kind]
-        names = [c.name for c in rubric.criteria]
         messages, truncated = self.messages(request)
-
-        def check(out: LLMGradeOutput) -> LLMGradeOutput:
-            got = [c.name for c in out.criteria]
-            if sorted(got) != sorted(names):
-                raise InvalidOutput(f"criteria must be exactly {names} once each, got {got}")
-            return out
-
-        out = await self.client.structured(messages, LLMGradeOutput, check, usage)
+        output = grade_output_model(rubric, len(self._key_points(request)))
+        out = await self.client.structured(messages, output, usage=usage)  # any schema-valid reply is complete
         return self._to_grade(out, request, rubric, truncated)
 
-    def _to_grade(self, out: LLMGradeOutput, request: GradeRequest, rubric: Rubric, truncated: bool) -> Grade:
+    @staticmethod
+    def _key_points(request: GradeRequest) -> list[str]:
+        return request.key_points or extract_key_points(request.reference)
+
+    def _to_grade(self, out: BaseModel, request: GradeRequest, rubric: Rubric, truncated: bool) -> Grade:
         reply = request.full_reply()
+        points = self._key_points(request)
         key_points = []
-        for k in out.key_points:
+        for point, k in zip(points, key_point_outputs(out, len(points))):
             status: KeyPointStatus = k.status
             evidence = k.evidence.strip() or None
             if status != "missed" and not (evidence and quote_in_reply(evidence, reply)):
                 status, evidence = _DOWNGRADE[status], None  # a claim without a real quote is not credited
-            key_points.append(KeyPoint(point=k.point, status=status, evidence=evidence if status != "missed" else None))
+            key_points.append(KeyPoint(point=point, status=status, evidence=evidence if status != "missed" else None))
         flags = []
-        if out.possible_prompt_injection or t.injection_spans(strip_invisible(reply)):
+        fields = out.model_dump(by_alias=True)
+        if fields["possible_prompt_injection"] or t.injection_spans(strip_invisible(reply)):
             flags.append(INJECTION)
         if truncated:
             flags.append(TRUNCATED)
+        criteria = criterion_outputs(out, rubric)
         return assemble_grade(
             rubric,
-            {c.name: c.score for c in out.criteria},
-            {c.name: c.reasoning for c in out.criteria},
+            {name: c.score for name, c in criteria.items()},
+            {name: c.reasoning for name, c in criteria.items()},
             key_points,
-            strengths=out.strengths,
-            factual_errors=out.factual_errors,
-            suggestions=out.suggestions,
-            improved_answer=out.improved_answer.strip() or None,
+            strengths=fields["strengths"],
+            factual_errors=fields["factual_errors"],
+            suggestions=fields["suggestions"],
+            improved_answer=fields["improved_answer"].strip() or None,
             grader=self.name,
             flags=flags,
         )

@@ -35,10 +35,11 @@ def grading_responder(body: dict) -> str:
     """A valid grade for whatever criteria the request names; every criterion 5 (a gullible model)."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
     names = re.search(r"Criteria to score, each exactly once: (.+)\.", user).group(1).split(", ")
+    points = re.findall(r"^(k\d+)\. ", user, re.M)
     return json.dumps({
         "possible_prompt_injection": False,
-        "key_points": [],
-        "criteria": [{"name": n, "reasoning": "r", "score": 5} for n in names],
+        "key_points": {k: {"evidence": "", "status": "missed"} for k in points},
+        "criteria": {n: {"reasoning": "r", "score": 5} for n in names},
         "factual_errors": [], "strengths": [], "suggestions": [], "improved_answer": "",
     })
 

@@ -158,13 +158,42 @@ def sample_from_schema(schema: Any, root: Any = None, depth: int = 0) -> Any:
     return text[: schema["maxLength"]] if "maxLength" in schema else text
 
 
-def default_responder(body: dict) -> str:
+def requested_schema(body: dict) -> dict | None:
+    """The JSON schema a request asks its output to follow: OpenAI's json_schema, or llama-cpp-python's
+    json_object with a schema; None for plain JSON mode or text."""
     fmt = body.get("response_format") or {}
     if fmt.get("type") == "json_schema":
-        return json.dumps(sample_from_schema(fmt.get("json_schema", {}).get("schema", {})))
-    if fmt.get("type") == "json_object":
+        return fmt.get("json_schema", {}).get("schema", {})
+    if fmt.get("type") == "json_object" and "schema" in fmt:
+        return fmt["schema"]
+    return None
+
+
+def format_dialect(body: dict) -> str | None:
+    """Which structured-output dialect a request speaks: json_schema, json_object_schema, json_object or None."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_object" and "schema" in fmt:
+        return "json_object_schema"
+    return fmt.get("type")
+
+
+def default_responder(body: dict) -> str:
+    schema = requested_schema(body)
+    if schema is not None:
+        return json.dumps(sample_from_schema(schema))
+    if (body.get("response_format") or {}).get("type") == "json_object":
         return "{}"
     return "This is a fake reply."
+
+
+LLAMA_CPP_REFUSAL = (  # what llama-cpp-python 0.3.36's server answers a json_schema response format, with a 500
+    "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': "
+    "\"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}"
+)
+
+
+def llama_cpp_refusal() -> Behaviour:
+    return status(500, error_body(500, LLAMA_CPP_REFUSAL, type_="internal_server_error"))
 
 
 # ---------------------------------------------------------------- server
@@ -243,11 +272,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(400, error_body(400, "We could not parse the JSON body of your request."))
         fake._sleep(fake.delay)
         fail_code = fake._failing_code()
-        fmt_type = (body.get("response_format") or {}).get("type")
+        dialect = format_dialect(body)
         if fail_code:
             b = status(fail_code)
-        elif fake.reject_json_schema and fmt_type == "json_schema":
+        elif fake.reject_json_schema and dialect == "json_schema":
             b = unsupported_response_format()
+        elif dialect in fake.refused_formats:
+            b = fake.refused_formats[dialect]()
         else:
             b = fake._next() or Behaviour("reply")
         if b.kind == "status":
@@ -340,6 +371,8 @@ class FakeOpenAI:
         self.delay = delay  # seconds slept before answering every request
         self.stream_chunk_delay = stream_chunk_delay
         self.reject_json_schema = False  # True: json_schema requests get 400, json_object ones work
+        self.refused_formats: dict[str, Callable[[], Behaviour]] = {}
+        """Dialect (see format_dialect) -> the refusal its requests get, e.g. {"json_schema": llama_cpp_refusal}."""
         self.port = port
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -423,6 +456,7 @@ class FakeOpenAI:
             self._queue.clear()
             self._fail = None
         self.reject_json_schema = False
+        self.refused_formats = {}
 
     # used by the handler threads
     def _record(self, h: BaseHTTPRequestHandler, body: Any) -> None:

@@ -32,7 +32,7 @@ FOLLOWUP_TEXT = "Good start. How would you use that representation once the mode
 
 # -- a realistic grading model ------------------------------------------------------------------
 
-_KEY_POINTS = re.compile(r"Key points of the reference, to report in this order:\n(.*?)\n\s*\n", re.S)
+_KEY_POINTS = re.compile(r"Key points of the reference, to report each by its id[^\n]*:\n(.*?)\n\s*\n", re.S)
 _REPLY = re.compile(r"<(reply_[0-9a-f]{8})>\n(.*?)\n</\1>", re.S)
 _FOLLOWUP_REPLY = re.compile(r"<(reply_[0-9a-f]{8}_followup_\d+)>\n(.*?)\n</\1>", re.S)
 _CRITERIA = re.compile(r"Criteria to score, each exactly once: (.+?)\.\s*$", re.M)
@@ -48,7 +48,7 @@ def grade_request_of(body: dict) -> dict | None:
         points = _KEY_POINTS.search(text + "\n\n")
         found = _REPLY.search(text)
         return {
-            "key_points": [re.sub(r"^\d+\.\s*", "", line).strip()
+            "key_points": [re.sub(r"^k\d+\.\s*", "", line).strip()
                            for line in (points.group(1).splitlines() if points else []) if line.strip()],
             "tag": found.group(1) if found else None,
             "reply": found.group(2) if found else "",
@@ -66,7 +66,8 @@ def _content_words(text: str) -> set[str]:
 class GradingResponder:
     """Answers the fake's requests like a grading model would (callable: request body -> content).
 
-    Grading requests get a valid `LLMGradeOutput` JSON built from the request itself; streaming
+    Grading requests get output valid against the request's pinned schema (key points by id, criteria by
+    name), built from the request itself; streaming
     (follow-up) requests get an interviewer question. Options script a model's behaviour:
     `scores` fixes criterion scores, `evidence` replaces every quote, `gullible` gives full marks
     to anything (a model taken in by an injection), `injection` sets the model's own flag.
@@ -109,7 +110,7 @@ class GradingResponder:
             if self.evidence is not None and status != "missed":
                 quote = self.evidence
             got += {"covered": 1.0, "partial": 0.5}.get(status, 0.0)
-            key_points.append({"point": point, "evidence": quote, "status": status})
+            key_points.append({"point": point, "evidence": quote, "status": status})  # "point": for the scoring
         ratio = got / max(1, len(key_points))
         length = len(_WORD.findall(reply_text))
         criteria = []
@@ -128,8 +129,8 @@ class GradingResponder:
         missed = [k["point"] for k in key_points if k["status"] == "missed"]
         return {
             "possible_prompt_injection": self.injection,
-            "key_points": key_points,
-            "criteria": criteria,
+            "key_points": by_id(key_points),
+            "criteria": by_name(criteria),
             "factual_errors": [],
             "strengths": [f"Explains: {k['point']}" for k in key_points if k["status"] == "covered"][:3],
             "suggestions": [f"Also cover: {p}" for p in missed[:3]],
@@ -144,6 +145,16 @@ FAKE_SUGGESTION = "Fake LLM suggestion: give a concrete example."
 FAKE_FOLLOWUP = "Fake LLM follow-up: how would you measure that?"
 
 
+def by_id(key_points: list[dict]) -> dict[str, dict]:
+    """Key points as the pinned schema wants them: {"k1": {"evidence", "status"}, ...} in the request's order."""
+    return {f"k{i}": {"evidence": k["evidence"], "status": k["status"]} for i, k in enumerate(key_points, start=1)}
+
+
+def by_name(criteria: list[dict]) -> dict[str, dict]:
+    """Criteria as the pinned schema wants them: {name: {"reasoning", "score"}}."""
+    return {c["name"]: {"reasoning": c["reasoning"], "score": c["score"]} for c in criteria}
+
+
 def _user_message(body: dict) -> str:
     return next((m.get("content") or "" for m in reversed(body.get("messages", [])) if m.get("role") == "user"), "")
 
@@ -154,7 +165,7 @@ def grade_for_prompt(user: str) -> dict[str, Any]:
     names = re.search(r"Criteria to score, each exactly once: (.+?)\.?\s*$", user, re.M)
     criteria = [n.strip() for n in names.group(1).split(",")] if names else []
     section = user.split("Key points of the reference", 1)[-1].split("The candidate's reply is between", 1)[0]
-    points = re.findall(r"^\d+\. (.+)$", section, re.M)
+    points = re.findall(r"^k\d+\. (.+)$", section, re.M)
     reply = re.search(r"<(reply_[0-9a-f]+)>\n(.*?)\n</\1>", user, re.S)
     quote = " ".join((reply.group(2) if reply else "").split()[:4])
     covered = [bool(quote) and i == 0 for i in range(len(points))]
@@ -164,8 +175,8 @@ def grade_for_prompt(user: str) -> dict[str, Any]:
     ]
     return {
         "possible_prompt_injection": False,
-        "key_points": key_points,
-        "criteria": [{"name": n, "reasoning": FAKE_JUSTIFICATION, "score": 4} for n in criteria],
+        "key_points": by_id(key_points),
+        "criteria": by_name([{"name": n, "reasoning": FAKE_JUSTIFICATION, "score": 4} for n in criteria]),
         "factual_errors": [],
         "strengths": ["Fake LLM strength: well structured."],
         "suggestions": [FAKE_SUGGESTION],
