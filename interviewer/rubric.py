@@ -34,12 +34,27 @@ class Criterion(BaseModel):
         return levels
 
 
+class Example(BaseModel):
+    """A graded example reply: a calibration anchor the LLM grader reads before grading."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    level: int = Field(ge=1, le=5)
+    """The overall level of the reply, on the rubric's 1-5 scale."""
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    why: str = Field(min_length=1)
+    """Why that level: the criteria scores that make it."""
+
+
 class Rubric(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
     description: str
     criteria: list[Criterion] = Field(min_length=1)
+    examples: list[Example] = []
+    """Calibration anchors, the first ones spread across the levels (the grader may show only the first k)."""
 
     @field_validator("criteria")
     @classmethod

@@ -13,7 +13,7 @@ from interviewer.rubric import load_rubric
 RUBRICS = [load_rubric("technical"), load_rubric("experience")]
 
 VARIABLES: dict[str, dict[str, object]] = {
-    "grader_system.md.j2": {"rubrics": RUBRICS},
+    "grader_system.md.j2": {"rubrics": RUBRICS, "anchors": 5},
     "grade_request.md.j2": {
         "rubric": "technical", "kind": "technical", "question": "What is latent space?",
         "reference": "A compressed representation.", "key_points": ["Compressed", "Similar points cluster"],
@@ -52,7 +52,7 @@ def test_a_missing_variable_raises(name, missing):
 
 
 def test_grader_system_prompt_has_every_rubric_level_and_no_per_request_part():
-    text = render("grader_system.md.j2", rubrics=RUBRICS)
+    text = render("grader_system.md.j2", rubrics=RUBRICS, anchors=5)
     for rubric in RUBRICS:
         assert f'Rubric "{rubric.name}"' in text
         for c in rubric.criteria:

@@ -90,7 +90,9 @@ class LLMGrader:
         self.answer_tokens = settings.answer_token_budget
         self.offline = OfflineGrader()
         self.rubrics: dict[str, Rubric] = {k: load_rubric(k) for k in ("technical", "experience")}
-        self.system_prompt = render("grader_system.md.j2", rubrics=list(self.rubrics.values()))
+        self.system_prompt = render(
+            "grader_system.md.j2", rubrics=list(self.rubrics.values()), anchors=settings.anchors
+        )
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
         probe = self.offline.assess(request)
