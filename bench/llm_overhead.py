@@ -192,7 +192,8 @@ def print_token_table(grader: LLMGrader, requests: list[GradeRequest]) -> None:
     note = " (cl100k_base; approximate for this model)" if system_tokens.approximate else ""
     print(f"Prompt tokens per grading{note}; the system message first, identical for every question, then the")
     print("response schema, the same for every question of a rubric with as many key points:")
-    print(f"  system message {system_tokens.tokens}")
+    no_anchors = count_tokens(LLMGrader(grader.client, Settings(anchors=0)).system_prompt, MODEL).tokens
+    print(f"  system message {system_tokens.tokens} ({no_anchors} with INTERVIEWER_ANCHORS=0)")
     print(f"  {'question':<16} {'kind':<10} {'points':>6} {'schema':>7} {'reply':>6} {'request':>8} {'total':>7}")
     totals = []
     for request in requests:
