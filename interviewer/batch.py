@@ -15,10 +15,12 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from .errors import InterviewerError
-from .evaluate import LabelledResult, evaluate, format_report
+from .evaluate import EvalReport, LabelledResult, evaluate, format_reports
 from .grading.base import Grader
 from .grading.factory import GraderChoice
 from .grading.models import Grade, GradeRequest
+from .grading.offline import OfflineGrader
+from .grading.relevance import Corpus
 
 
 class GradeLine(GradeRequest):
@@ -103,7 +105,11 @@ def _progress(total: int) -> Callable[[int], None]:
 
 
 def grade_lines(grader: Grader, items: list) -> list:
-    """Grade the parsed lines, with a progress bar on stderr over the gradable ones."""
+    """Grade the parsed lines, with a progress bar on stderr over the gradable ones. The offline grader learns
+    the lines' questions first: which terms are rare among them, and what each question is about."""
+    if isinstance(grader, OfflineGrader):
+        documents = [(item.question, item.reference) for item in items if not isinstance(item, str)]
+        grader = OfflineGrader(grader.rubrics, Corpus.with_bundled(documents))
     progress = _progress(sum(not isinstance(item, str) for item in items))
     return asyncio.run(_grade_all(grader, items, progress))
 
@@ -129,21 +135,41 @@ def grade_file(choice: GraderChoice, source: Path, output: Path | None) -> int:
     return 1 if failures else 0
 
 
-def eval_file(choice: GraderChoice, source: Path, as_json: bool) -> int:
-    """`interviewer eval`: the grader's agreement with the labelled lines; exit status."""
-    parsed = list(read_jsonl(source, LabelledLine))
-    results = grade_lines(choice.grader, [model for _, _, model in parsed])
+def labelled_files(source: Path) -> list[Path]:
+    """A labelled set: one JSONL file, or every *.jsonl file of a folder."""
+    return sorted(source.glob("*.jsonl")) if source.is_dir() else [source]
+
+
+def eval_set(choice: GraderChoice, source: Path) -> EvalReport | None:
+    """The grader's agreement with one labelled set (a file or a folder of them); None if nothing graded."""
     labelled = []
-    for (lineno, _, line), result in zip(parsed, results):
-        if isinstance(result, str):
-            print(f"{source}:{lineno}: error: {result}", file=sys.stderr)
-            continue
-        labelled.append(
-            LabelledResult(question=line.question, level=line.level, true_score=line.score, overall=result.overall)
-        )
-    if not labelled:
-        print("error: no line could be graded", file=sys.stderr)
-        return 1
-    report = evaluate(labelled)
-    print(report.model_dump_json(indent=2) if as_json else f"Grader: {choice.label}\n{format_report(report)}")
+    for path in labelled_files(source):
+        parsed = list(read_jsonl(path, LabelledLine))
+        results = grade_lines(choice.grader, [model for _, _, model in parsed])
+        for (lineno, _, line), result in zip(parsed, results):
+            if isinstance(result, str):
+                print(f"{path}:{lineno}: error: {result}", file=sys.stderr)
+                continue
+            question_id = str(line.id).split("/")[0] if line.id is not None else ""
+            labelled.append(LabelledResult(question=line.question, level=line.level, true_score=line.score,
+                                           overall=result.overall, question_id=question_id,
+                                           flags=result.flags))  # fmt: skip
+    return evaluate(labelled) if labelled else None
+
+
+def eval_files(choice: GraderChoice, sources: list[Path], as_json: bool) -> int:
+    """`interviewer eval`: the grader's agreement with each labelled set, side by side; exit status."""
+    reports = {}
+    for source in sources:
+        report = eval_set(choice, source)
+        if report is None:
+            print(f"error: {source}: no line could be graded", file=sys.stderr)
+            return 1
+        reports[source.stem if source.is_file() else source.name] = report
+    if as_json:
+        single = len(reports) == 1
+        data = next(iter(reports.values())).model_dump() if single else {k: r.model_dump() for k, r in reports.items()}
+        print(json.dumps(data, indent=2))
+    else:
+        print(f"Grader: {choice.label}\n{format_reports(reports)}")
     return 0

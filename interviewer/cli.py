@@ -121,7 +121,13 @@ def _parser() -> argparse.ArgumentParser:
     grade.set_defaults(func=_grade)
 
     ev = sub.add_parser("eval", help="agreement of the grader with labelled replies")
-    ev.add_argument("--input", required=True, type=Path)
+    ev.add_argument(
+        "--input",
+        required=True,
+        type=Path,
+        action="append",
+        help="labelled JSONL file, or a folder of them; repeat to compare sets (e.g. dev and validation)",
+    )
     ev.add_argument("--grader", choices=["auto", "llm", "offline"])
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_eval)
@@ -299,7 +305,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    return batch.eval_file(choose_grader(_grading_settings(args)), args.input, args.json)
+    return batch.eval_files(choose_grader(_grading_settings(args)), args.input, args.json)
 
 
 # -- history --------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from .grading.models import (
     EMPTY_ANSWER,
     INJECTION,
     NO_ANSWER,
+    OFF_TOPIC,
     OFFLINE_LABEL,
     TRUNCATED,
     Grade,
@@ -39,6 +40,7 @@ FLAG_WORDS = {
     TRUNCATED: "answer cut to the grading budget (the transcript keeps it whole)",
     INJECTION: "the answer seems to address the grader; such text earns nothing",
     CORRECTNESS_NOT_ASSESSED: "correctness not assessed (offline grader)",
+    OFF_TOPIC: "the reply seems to answer a different question",
 }
 
 KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠"}

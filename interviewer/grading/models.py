@@ -17,6 +17,7 @@ NO_ANSWER = "non_answer"
 TRUNCATED = "truncated_answer"
 INJECTION = "possible_prompt_injection"
 CORRECTNESS_NOT_ASSESSED = "correctness_not_assessed"
+OFF_TOPIC = "off_topic"
 OFFLINE_LABEL = "Offline grader: key-point coverage, correctness not assessed"
 
 

@@ -20,12 +20,14 @@ from .models import (
     EMPTY_ANSWER,
     INJECTION,
     NO_ANSWER,
+    OFF_TOPIC,
     CriterionScore,
     Grade,
     GradeRequest,
     KeyPoint,
     assemble_grade,
 )
+from .relevance import Corpus, abbreviations, bundled_corpus, terms
 
 _EXPLAINS = re.compile(
     r"\b(because|since|so that|which means|this means|that means|therefore|thus|hence|for example|"
@@ -55,6 +57,14 @@ _OUTCOME = re.compile(
     r"in hindsight|next time|would (do|have done) differently)\b",
     re.IGNORECASE,
 )
+# Off-topic: below this key-point coverage, and fitting this question below OFF_TOPIC_FIT (cosine over
+# TF-IDF terms) or fitting another question better by more than -OFF_TOPIC_MARGIN. Tuned on the dev set.
+OFF_TOPIC_COVERAGE = 0.2
+OFF_TOPIC_FIT = 0.10
+OFF_TOPIC_MARGIN = -0.15
+OFF_TOPIC_RELEVANCE = 0.3
+"""What is left of depth and communication for a reply to another question."""
+
 _NUMBER = re.compile(r"\b\d+(\.\d+)?\s*(%|x\b|percent|ms\b|s\b|seconds|minutes|hours|days|weeks|k\b|m\b)?")
 
 
@@ -72,8 +82,16 @@ class _Reply:
 class OfflineGrader:
     name = "offline"
 
-    def __init__(self, rubrics: dict[str, Rubric] | None = None) -> None:
+    def __init__(self, rubrics: dict[str, Rubric] | None = None, corpus: Corpus | None = None) -> None:
         self.rubrics = rubrics or {k: load_rubric(k) for k in ("technical", "experience")}
+        self._corpus = corpus
+        """The questions whose vocabulary tells one subject from another (default: the bundled banks')."""
+
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            self._corpus = bundled_corpus()
+        return self._corpus
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
         """The Grader interface (async like every grader); no tokens are spent here."""
@@ -89,7 +107,8 @@ class OfflineGrader:
         if injected:
             flags.append(INJECTION)
         sentences = t.sentences(reply_text)
-        sentence_stems = [frozenset(t.content_stems(x)) for x in sentences]
+        defined = abbreviations([request.question, request.reference])
+        sentence_stems = [frozenset(terms(x, defined)) for x in sentences]
         reply = _Reply(
             reply_text,
             frozenset().union(*sentence_stems),
@@ -97,7 +116,7 @@ class OfflineGrader:
             sentences,
             sentence_stems,
         )
-        question_stems = frozenset(t.content_stems(request.question))
+        question_stems = frozenset(terms(request.question, defined))
         if t.is_non_answer(reply_text) or len(reply.stems - question_stems) < 3:
             reason = "The reply does not answer the question" + (
                 " (text addressed to the grader is ignored)." if injected else "."
@@ -114,15 +133,22 @@ class OfflineGrader:
     ) -> Grade:
         rubric = self.rubrics["technical"]
         points = request.key_points or extract_key_points(request.reference)
-        judged = [_judge_point(p, reply, question_stems) for p in points]
+        defined = abbreviations([request.question, request.reference])
+        judged = [_judge_point(p, reply, question_stems, defined) for p in points]
         covered = sum(k.status == "covered" for k in judged)
         partial = sum(k.status == "partial" for k in judged)
         ratio = (covered + 0.5 * partial) / max(1, len(judged))
+        own_fit, other_fit = self.corpus.fit(reply.text, request.question, request.reference)
+        # Few key points, and the reply's words fit this question barely or another question clearly better:
+        # an answer to a neighbouring question (tuned on the dev set only; see tests/test_grader_quality.py).
+        off_topic = ratio < OFF_TOPIC_COVERAGE and (own_fit < OFF_TOPIC_FIT or own_fit - other_fit < OFF_TOPIC_MARGIN)
+        if off_topic:
+            flags.append(OFF_TOPIC)
         # Vocabulary shared with the whole reference, beyond the question's own words: catches
         # replies that cover the substance in other sentences than the key points.
-        ref_stems = frozenset(t.content_stems(request.reference)) - question_stems
+        ref_stems = frozenset(terms(request.reference, defined)) - question_stems
         vocab = len(ref_stems & reply.stems) / max(1, len(ref_stems))
-        relevance = min(1.0, (ratio + vocab) / 0.45)
+        relevance = min(1.0, (ratio + vocab) / 0.45) * (OFF_TOPIC_RELEVANCE if off_topic else 1.0)
 
         coverage = 1 + 4 * min(1.0, 0.75 * ratio / 0.5 + 0.25 * vocab / 0.35)
         depth = 1 + relevance * _depth_signal(reply, question_stems)
@@ -147,7 +173,7 @@ class OfflineGrader:
     ) -> Grade:
         rubric = self.rubrics["experience"]
         text = reply.text
-        domain = (frozenset(t.content_stems(request.reference)) | question_stems) & reply.stems
+        domain = (frozenset(terms(request.reference)) | question_stems) & reply.stems
         relevance = min(1.0, len(domain) / 5)
         context_hits = {m.group(0).lower() for m in _CONTEXT.finditer(text)}
         action_hits = len(_OWN_ACTION.findall(text))
@@ -237,8 +263,8 @@ class OfflineGrader:
         )
 
 
-def _judge_point(point: str, reply: _Reply, question_stems: frozenset[str]) -> KeyPoint:
-    own = set(t.content_stems(point))
+def _judge_point(point: str, reply: _Reply, question_stems: frozenset[str], defined: dict[str, str]) -> KeyPoint:
+    own = set(terms(point, defined))
     stems = (own - question_stems) or own
     if not stems:
         return KeyPoint(point=point, status="missed")
