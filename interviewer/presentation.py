@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -29,7 +30,7 @@ from .grading.models import (
     TRUNCATED,
     Grade,
 )
-from .transcript import Transcript, TurnRecord
+from .transcript import Summary, Transcript, TurnRecord
 
 MAX_MISSED_SHOWN = 8
 """The terminal lists this many missed key points, then says how many more there are."""
@@ -67,6 +68,20 @@ def _grading_failed(reason: str) -> str:
 def fallback_notice(reason: str) -> str:
     """What the candidate is told when the LLM grader failed and the offline grader scored the answer."""
     return f"{_grading_failed(reason)}; this answer was graded offline."
+
+
+def overall_headline(summary: Summary | None, turns: Sequence[TurnRecord]) -> str:
+    """A session's overall as named everywhere: key-point coverage when the offline grader scored it."""
+    if summary is None or summary.overall is None:
+        return "Overall: -"
+    grades = [t.grade for t in turns if t.grade is not None]
+    offline = sum(g.is_offline for g in grades)
+    value = f"{summary.overall:.0f}/100"
+    if grades and offline == len(grades):
+        return f"Overall key-point coverage {value} (correctness not checked)"
+    if offline:
+        return f"Overall {value} ({offline} of {len(grades)} answers scored by key-point coverage only)"
+    return f"Overall {value}"
 
 
 def graded_by(transcript: Transcript) -> str:
@@ -115,6 +130,11 @@ class GradeView:
     overall: float
     overall_text: str
     """`42/100`."""
+    headline: str
+    """The score as named everywhere: "Key-point coverage 42/100 (correctness not checked)" offline,
+    "Score: 42/100 (partial)" from an LLM."""
+    coverage_only: bool
+    """An offline grade: a measure of key-point coverage, shown without a verdict word."""
     band: str
     band_css: str
     """The band as a CSS class suffix (`no-credit`)."""
@@ -159,6 +179,8 @@ def grade_view(grade: Grade) -> GradeView:
     return GradeView(
         overall=grade.overall,
         overall_text=f"{grade.overall:.0f}/100",
+        headline=grade.headline,
+        coverage_only=grade.is_offline,
         band=grade.band,
         band_css=grade.band.replace(" ", "-"),
         grader=grader_label(grade),
@@ -275,6 +297,7 @@ def render_transcript(transcript: Transcript, fmt: str) -> str:
         "tr": transcript,
         "summary": transcript.summary,
         "grader": grader_label(transcript.grader),
+        "overall": overall_headline(transcript.summary, transcript.turns),
         "turns": [turn_view(t, i) for i, t in enumerate(transcript.turns, start=1)],
         "max_missed": MAX_MISSED_SHOWN,
     }

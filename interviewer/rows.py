@@ -32,4 +32,6 @@ class ProgressPoint(BaseModel):
     session_id: str
     started_at: datetime
     overall: float
+    grader: str = "offline"
+    """The session's grader: `offline` scores are key-point coverage."""
     criteria: dict[str, float]

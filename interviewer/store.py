@@ -237,7 +237,7 @@ class Store:
         rows = (
             self._connection()
             .execute(
-                f"SELECT id, started_at, overall, summary FROM sessions WHERE overall IS NOT NULL {clause}"
+                f"SELECT id, started_at, overall, summary, grader FROM sessions WHERE overall IS NOT NULL {clause}"
                 " ORDER BY started_at",
                 args,
             )
@@ -248,6 +248,7 @@ class Store:
                 session_id=r["id"],
                 started_at=r["started_at"],
                 overall=r["overall"],
+                grader=r["grader"],
                 criteria=json.loads(r["summary"]).get("criteria", {}) if r["summary"] else {},
             )
             for r in rows

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from .errors import InterviewerError
 from .grading.factory import GraderChoice
-from .presentation import fallback_notice, format_grade, render_transcript, transcript_filename
+from .presentation import fallback_notice, format_grade, overall_headline, render_transcript, transcript_filename
 from .service import Interviewer
 from .session import FollowUpPiece, Session, Step, StepTaken
 from .transcript import Transcript, summarise
@@ -155,8 +155,7 @@ def show_results(session: Session, out: TextIO) -> None:
             print(format_grade(turn.grade) if turn.grade else "Skipped: no feedback.", file=out)
     s = session.summary()
     print("\n=== Summary ===", file=out)
-    overall = "-" if s.overall is None else f"{s.overall:.0f}/100"
-    print(f"Overall: {overall} ({s.answered} answered, {s.skipped} skipped)", file=out)
+    print(f"{overall_headline(s, session.turns)} ({s.answered} answered, {s.skipped} skipped)", file=out)
     for name, value in s.criteria.items():
         print(f"  {name:<20} {value:.1f}/5", file=out)
     if s.study:

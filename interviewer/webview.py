@@ -11,7 +11,7 @@ import html
 import re
 
 from .presentation import escape_html as e
-from .presentation import graded_by, render_template, turn_view
+from .presentation import graded_by, overall_headline, render_template, turn_view
 from .transcript import Summary, Transcript, TurnRecord
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -40,7 +40,7 @@ def summary_html(summary: Summary, transcript: Transcript) -> str:
     return render_template(
         "summary.html.j2",
         summary=summary,
-        overall="-" if summary.overall is None else f"{summary.overall:.0f}/100",
+        overall=overall_headline(summary, transcript.turns),
         graded_by=graded_by(transcript),
         weakest=[f"{q.question} ({q.overall:.0f}/100)" for q in summary.weakest],
         strongest=[f"{q.question} ({q.overall:.0f}/100)" for q in summary.strongest],
@@ -67,7 +67,8 @@ def question_table(transcript: Transcript) -> list[list[object]]:
         elif turn.grade is None:
             score, band = "-", ""
         else:
-            score, band = f"{turn.grade.overall:.0f}", turn.grade.band
+            score = f"{turn.grade.overall:.0f}"
+            band = "key-point coverage" if turn.grade.is_offline else turn.grade.band
         rows.append([i, turn.question, score, band])
     return rows
 
@@ -89,18 +90,26 @@ def sessions_rows(rows: list) -> list[list[object]]:
             "finished" if r.finished_at else "unfinished",
             f"{r.answered}/{r.total}",
             "-" if r.overall is None else f"{r.overall:.0f}",
+            _score_kind(r.grader),
             ", ".join(r.banks),
         ]
         for r in rows
     ]
 
 
+def _score_kind(grader: str) -> str:
+    """What a session's scores measure: key-point coverage (offline grader) or an LLM's rubric score."""
+    return "key-point coverage (offline)" if grader == "offline" else f"rubric score ({grader.removeprefix('llm:')})"
+
+
 def progress_rows(points: list) -> list[dict[str, object]]:
-    """Score over time, one series for the overall (scaled to 0-5) and one per criterion."""
+    """Score over time: the overall (scaled to 0-5) as its own series per grader, since offline coverage and an
+    LLM's rubric score are not the same measure, and one series per criterion."""
     rows: list[dict[str, object]] = []
     for n, p in enumerate(points, start=1):
         when = f"{n}: {p.started_at:%m-%d %H:%M}"  # one category per session, in order
-        rows.append({"started": when, "score": round(p.overall / 20, 2), "series": "overall (÷20)"})
+        series = "coverage, offline (÷20)" if p.grader == "offline" else "overall, LLM (÷20)"
+        rows.append({"started": when, "score": round(p.overall / 20, 2), "series": series})
         rows += [{"started": when, "score": v, "series": k.replace("_", " ")} for k, v in p.criteria.items()]
     return rows
 

@@ -3,6 +3,7 @@ through stdin."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from tests.support.cli import run_cli
@@ -255,7 +256,10 @@ def test_practice_through_stdin_writes_transcripts(tmp_path):
     assert r.code == 0, r.err
     assert "Question 1 of 3" in r.out and "Question 3 of 3" in r.out
     assert "Hint:" in r.out
-    assert "Score:" in r.out  # practice mode: feedback after each answer
+    assert "Key-point coverage" in r.out  # practice mode: feedback after each answer
+    # an offline score is named as coverage everywhere in the terminal, never with a verdict word
+    assert "(correctness not checked)" in r.out and "Overall key-point coverage" in r.out
+    assert not re.search(r"/100 \((excellent|good|partial|weak|no credit)\)", r.out)
     assert "Summary" in r.out
     md, js = _transcript_files(out)
     data = json.loads(js.read_text(encoding="utf-8"))
@@ -286,11 +290,11 @@ def test_practice_mock_mode_and_end(tmp_path):
     r = run_cli("practice", "--bank", "mini.md", "--mode", "mock", "--out", "tr", stdin=stdin)
     assert r.code == 0, r.err
     during, results = r.out.split("=== Feedback ===")
-    assert "Score:" not in during  # mock mode: no feedback until the end
+    assert "Key-point coverage" not in during  # mock mode: no feedback until the end
     feedback, summary = results.split("=== Summary ===")
     assert "Question 1: What are the Hugging Face libraries for?" in feedback
-    assert feedback.count("Score:") == 1  # only the answered question: question 2 was never answered
-    assert "Overall:" in summary
+    assert feedback.count("Key-point coverage ") == 1  # only the answered question: question 2 was never answered
+    assert "Overall key-point coverage" in summary
     assert "Question 2 of 2" in during
     _, js = _transcript_files(tmp_path / "tr")
     data = json.loads(js.read_text(encoding="utf-8"))

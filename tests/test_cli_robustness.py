@@ -228,10 +228,10 @@ def test_mock_mode_shows_every_feedback_numbered_before_the_summary(tmp_path):
                 stdin=f"{ETHICS}\n\n/skip\n")
     assert r.code == 0, r.err
     during, results = r.out.split("=== Feedback ===")
-    assert "Score:" not in during
+    assert "Key-point coverage" not in during
     feedback, _ = results.split("=== Summary ===")
     q1 = "Question 1: What ethical considerations are crucial when deploying generative models"
-    assert q1 in feedback and "Score:" in feedback.split(q1)[1].split("Question 2:")[0]
+    assert q1 in feedback and "Key-point coverage" in feedback.split(q1)[1].split("Question 2:")[0]
     assert "Question 2: " in feedback and "Skipped" in feedback.split("Question 2: ")[1]
 
 

@@ -120,7 +120,8 @@ def _every_rendering(grade: Grade) -> dict[str, str]:
 
 def test_one_grade_shows_the_same_score_band_flags_and_notice_in_every_format():
     for name, shown in _every_rendering(rich_grade()).items():
-        assert "42/100" in shown and "partial" in shown, name
+        # offline: named as coverage in every format, never with the verdict word of its band
+        assert "Key-point coverage" in shown and "42/100" in shown and "partial" not in shown, name
         assert grader_label("offline") in shown, name
         assert fallback_notice(REASON) in shown, name
         assert FLAG_WORDS["truncated_answer"] in shown and FLAG_WORDS["possible_prompt_injection"] in shown, name
@@ -148,7 +149,9 @@ def test_the_fallback_notice_has_one_wording():
 def test_terminal_text_is_not_escaped():
     text = format_grade(rich_grade())
     assert f"Mostly {XSS}" in text and "&lt;" not in text
-    assert text.startswith("Score: 42/100 (partial) - Offline grader") and not text.endswith("\n")
+    assert text.startswith("Key-point coverage 42/100 (correctness not checked) - Offline grader")
+    assert not text.endswith("\n")
+    assert format_grade(rich_grade(grader="llm:gpt-test")).startswith("Score: 42/100 (partial) - LLM grader")
 
 
 # -- candidate text is shown literally --------------------------------------------------------------
@@ -258,14 +261,18 @@ def test_web_writes_its_downloads_under_the_shared_name(tmp_path):
 def test_web_card_keeps_its_classes():
     tr = transcript()
     card = webview.feedback_html(tr.turns[0], 1)
-    for hook in ('class="iv-feedback"', 'class="iv-score"', 'class="iv-overall"', "iv-band iv-band-partial",
+    for hook in ('class="iv-feedback"', 'class="iv-score"', 'class="iv-overall"', 'class="iv-measure"',
                  'class="iv-notice"', 'class="iv-flags"', 'class="iv-bars"', 'class="iv-bar-fill" style="width:60%"',
                  'table class="iv-rubric"', 'ul class="iv-kp"', 'li class="iv-kp-covered"', 'class="iv-list iv-errors"',
                  'pre class="iv-pre"'):
         assert hook in card, hook
     assert "<h3>Question 1: What is &lt;b&gt;bias&lt;/b&gt;?</h3>" in card and "<details" in card
     folded = webview.feedback_html(tr.turns[0], 1, collapsed=True)
-    assert "<details><summary><h3>" in folded and "<strong>42/100</strong></summary>" in folded
+    assert "<details><summary><h3>" in folded and "<strong>42/100 coverage</strong></summary>" in folded
+    assert "iv-band" not in card, "an offline score carries no verdict word"
+    llm = transcript(grade=rich_grade(grader="llm:gpt-test"))
+    assert "iv-band iv-band-partial" in webview.feedback_html(llm.turns[0], 1)
+    assert "<strong>42/100</strong></summary>" in webview.feedback_html(llm.turns[0], 1, collapsed=True)
     assert "<details open><summary>" in webview.feedback_html(tr.turns[0], 1, collapsed=True, open_=True)
     skipped = webview.feedback_html(tr.turns[1], 2, collapsed=True)
     assert "<strong>skipped</strong>" in skipped and "Skipped: no feedback." in skipped
@@ -286,3 +293,18 @@ def test_templates_are_escaped_by_their_kind():
     with pytest.raises(ValueError):
         render_template("grade.j2", g=None)
     assert "&lt;script&gt;" in render_template("question_table.html.j2", rows=[[1, "<script>", "-", ""]])
+
+
+def test_history_tells_offline_coverage_from_llm_scores():
+    from datetime import UTC, datetime
+
+    from interviewer.rows import ProgressPoint, SessionRow
+
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    points = [ProgressPoint(session_id="a", started_at=when, overall=60, grader="offline", criteria={}),
+              ProgressPoint(session_id="b", started_at=when, overall=80, grader="llm:m", criteria={})]
+    assert [r["series"] for r in webview.progress_rows(points)] == ["coverage, offline (÷20)", "overall, LLM (÷20)"]
+    row = SessionRow(id="a" * 8, started_at=when, finished_at=None, banks=[], total=1, answered=1, overall=60,
+                     grader="offline")
+    assert "key-point coverage (offline)" in webview.sessions_rows([row])[0]
+    assert "rubric score (m)" in webview.sessions_rows([row.model_copy(update={"grader": "llm:m"})])[0]

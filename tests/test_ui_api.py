@@ -65,7 +65,7 @@ def test_answer_returns_the_chat_with_the_answer_and_the_next_question(url):
     messages = chat_text(outputs[0])
     assert ("user", ANSWER) in messages
     after = messages[messages.index(("user", ANSWER)) + 1:]
-    assert any(text.startswith("Score: ") for role, text in after if role == "assistant")
+    assert any(text.startswith("Key-point coverage ") for role, text in after if role == "assistant")
     assert after[-1][0] == "assistant" and "Question 2 of 2: " in after[-1][1]
 
 

@@ -104,14 +104,18 @@ def test_practice_session_offline_from_setup_to_summary_and_downloads(page):
         expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
         expect(page.locator("#progress")).to_contain_text("Question 2 of 2")
         expect(user_messages(page).first).to_contain_text("content filtering & human oversight")
-        expect(bot_messages(page).filter(has_text="Score:")).to_contain_text("/100")
+        coverage_line = bot_messages(page).filter(has_text="Key-point coverage")
+        expect(coverage_line).to_contain_text("/100 (correctness not checked)")  # offline: coverage, no verdict
+        expect(page.locator("#feedback .iv-measure")).to_have_text("Key-point coverage")
+        expect(page.locator("#feedback .iv-band")).to_have_count(0)
         check_feedback_card(page, Q1)
         expect(page.locator("#downloads")).to_be_visible()  # downloads at any point of the session
         shot(page, "practice-offline-feedback")
 
         answer(page, ANSWER_2, shortcut=True)  # Ctrl+Enter in the answer box
         expect(page.locator("#summary")).to_be_visible()
-        expect(page.locator("#summary-box")).to_contain_text("overall")
+        expect(page.locator("#summary-box")).to_contain_text("Overall key-point coverage")
+        expect(page.locator("#summary-table")).to_contain_text("key-point coverage")
         expect(page.locator("#summary-box")).to_contain_text("2 answered")
         expect(page.locator("#summary-plot svg .mark-rect path").first).to_be_visible()
         table = page.locator("#summary-table")
@@ -167,7 +171,7 @@ def test_mock_session_feedback_only_at_the_end(page):
         answer(page, ANSWER_1)
         expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
         expect(page.locator("#feedback-col")).to_be_hidden()
-        expect(bot_messages(page).filter(has_text="Score:")).to_have_count(0)
+        expect(bot_messages(page).filter(has_text="Key-point coverage")).to_have_count(0)
         shot(page, "mock-during")
 
         answer(page, ANSWER_2, shortcut=True)

@@ -77,7 +77,7 @@ def test_practice_from_wheel(installed, outside):
     bin_dir, env = installed
     r = _run(bin_dir / "interviewer", "practice", "-n", "1", "--followups", "0", cwd=outside, env=env,
              input=f"{ANSWER}\n\n")
-    assert "Question 1 of 1" in r.stdout and "Score:" in r.stdout  # the packaged default bank, graded
+    assert "Question 1 of 1" in r.stdout and "Key-point coverage" in r.stdout  # the packaged default bank, graded
     (md,) = outside.glob("interview-*.md")
     data = json.loads(md.with_suffix(".json").read_text(encoding="utf-8"))
     assert data["turns"][0]["question_id"] == "genai_misc#1" and data["turns"][0]["grade"]["overall"] > 0

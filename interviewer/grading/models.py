@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 if TYPE_CHECKING:
     from ..rubric import Rubric
@@ -83,6 +83,14 @@ class Grade(BaseModel):
     @property
     def band(self) -> str:
         return score_band(self.overall)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def headline(self) -> str:
+        """The score as every place names it: an offline grade is key-point coverage, never a verdict word."""
+        if self.is_offline:
+            return f"Key-point coverage {self.overall:.0f}/100 (correctness not checked)"
+        return f"Score: {self.overall:.0f}/100 ({self.band})"
 
     def criterion(self, name: str) -> CriterionScore | None:
         return next((c for c in self.criteria if c.name == name), None)

@@ -251,7 +251,7 @@ def _history(c: dict[str, Any], history_note: str) -> None:
         elem_id="progress-plot",
     )
     c["sessions_table"] = gr.Dataframe(
-        headers=["Session", "Started", "Status", "Answered", "Score", "Banks"],
+        headers=["Session", "Started", "Status", "Answered", "Score", "Scored as", "Banks"],
         interactive=False,
         wrap=True,
         elem_id="sessions-table",

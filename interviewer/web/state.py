@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import webview as view
-from ..presentation import fallback_notice, grade_view, render_transcript, transcript_filename
+from ..presentation import fallback_notice, render_transcript, transcript_filename
 from ..service import Interviewer
 from ..session import Session, Step
 from ..transcript import Transcript
@@ -85,8 +85,7 @@ class WebSession:
             self.say(view.e(step.followup))
             return
         if step.feedback is not None:
-            g = grade_view(step.feedback)
-            self.say(f"Score: **{g.overall_text}** ({g.band}). The feedback is below the chat.")
+            self.say(f"{view.e(step.feedback.headline)}. The feedback is below the chat.")
         elif not step.finished:
             self.say("Thank you.")
         if step.next_question:

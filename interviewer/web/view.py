@@ -16,7 +16,7 @@ from .. import webview as html
 from .layout import Layout
 from .state import WebSession
 
-SESSION_COLUMNS = ["Session", "Started", "Status", "Answered", "Score", "Banks"]
+SESSION_COLUMNS = ["Session", "Started", "Status", "Answered", "Score", "Scored as", "Banks"]
 STATS_COLUMNS = ["Question", "Attempts", "Last", "Best", "Trend"]
 
 
