@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Grader quality on the labelled set: the offline grader's agreement figures, then a naive baseline
-# (count of lowercase words shared by reference and answer) scored the same way, and the difference.
+# Grader quality: the offline grader's agreement with labelled replies on the dev sets it was tuned on and on
+# the validation set it never was (the real figure), then a naive baseline (lowercase words shared by the
+# reference and the answer) on the same sets.
 #
-# Usage: bash bench/grader_quality.sh [LABELLED.jsonl]   (run from anywhere; paths are relative to the repo)
+# Usage: bash bench/grader_quality.sh   (run from anywhere; paths are relative to the repo)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-INPUT="${1:-tests/data/labelled_genai_misc.jsonl}"
+SETS=(tests/data/labelled_genai_misc.jsonl tests/data/dev tests/data/validation)
 
 if [[ -x .venv/bin/interviewer ]]; then
     PY=.venv/bin/python
@@ -17,60 +18,42 @@ else
     INTERVIEWER=("$PY" -m interviewer)
 fi
 
-echo "== offline grader: ${INTERVIEWER[*]} eval --input $INPUT --grader offline"
-"${INTERVIEWER[@]}" eval --input "$INPUT" --grader offline 2>/dev/null
-
-OFFLINE_JSON="$(mktemp)"
-trap 'rm -f "$OFFLINE_JSON"' EXIT
-"${INTERVIEWER[@]}" eval --input "$INPUT" --grader offline --json >"$OFFLINE_JSON" 2>/dev/null
+INPUTS=()
+for set in "${SETS[@]}"; do INPUTS+=(--input "$set"); done
+echo "== offline grader: dev (the seed bank; more dev banks) and validation (never tuned on)"
+"${INTERVIEWER[@]}" eval "${INPUTS[@]}" --grader offline 2>/dev/null
 
 echo
 echo "== naive baseline: shared lowercase words between reference and answer"
-"$PY" - "$INPUT" "$OFFLINE_JSON" <<'PY'
+"$PY" - "${SETS[@]}" <<'PY'
 import json
 import re
 import sys
+from pathlib import Path
 
-from interviewer.evaluate import EvalReport, LabelledResult, evaluate
-
-path, offline_path = sys.argv[1], sys.argv[2]
-rows = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+from interviewer.batch import labelled_files
+from interviewer.evaluate import LabelledResult, evaluate
 
 
 def words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-results = [
-    LabelledResult(question=r["question"], level=r.get("level", ""), true_score=r["score"],
-                   overall=float(len(words(r["reference"]) & words(r["answer"]))))
-    for r in rows
-]
-naive = evaluate(results)
-offline = EvalReport.model_validate_json(open(offline_path, encoding="utf-8").read())
-
-
 def fmt(value):
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def diff(a, b):
-    return "n/a" if a is None or b is None else f"{a - b:+.3f}"
-
-
-# The baseline's score is a raw word count, so its mean absolute error on the 1-5 scale means nothing.
-for name, a in (("all replies", naive.all), ("without 'wrong' level", naive.without_wrong)):
-    print(f"{name:<22} n={a.n:<4} spearman={fmt(a.spearman)}  pairwise={fmt(a.pairwise_accuracy)}  mae=n/a")
-print("mean shared words by level:")
-for level, value in naive.mean_by_level.items():
-    print(f"  {level:<10} {value:5.1f}")
-
-print()
-print("== offline grader minus naive baseline")
-for name, o, n in (("all replies", offline.all, naive.all),
-                   ("without 'wrong' level", offline.without_wrong, naive.without_wrong)):
-    print(f"{name:<22} spearman {diff(o.spearman, n.spearman)}  pairwise {diff(o.pairwise_accuracy, n.pairwise_accuracy)}")
-ww = offline.without_wrong
-ok = (ww.spearman or 0) >= 0.85 and (ww.pairwise_accuracy or 0) >= 0.9
-print(f"target without 'wrong' (spearman >= 0.85, pairwise >= 0.9): {'met' if ok else 'NOT met'}")
+for name in sys.argv[1:]:
+    rows = [json.loads(line) for path in labelled_files(Path(name))
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    naive = evaluate([
+        LabelledResult(question=r["question"], level=r.get("level", ""), true_score=r["score"],
+                       overall=float(len(words(r["reference"]) & words(r["answer"]))),
+                       question_id=str(r.get("id", "")).split("/")[0])
+        for r in rows
+    ])
+    # The baseline's score is a raw word count, so its mean absolute error on the 1-5 scale means nothing.
+    for label, a in (("all replies", naive.all), ("without 'wrong' level", naive.without_wrong)):
+        print(f"{Path(name).stem:<20} {label:<22} n={a.n:<4} spearman={fmt(a.spearman)}  "
+              f"pairwise={fmt(a.pairwise_accuracy)}")
 PY

@@ -18,7 +18,7 @@ from ..errors import BankError
 from ..resources import bank_dir, prompts_dir
 from . import text as t
 
-_DEFINED = re.compile(r"\b([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,5})\s*\(([A-Z][A-Za-z0-9]{1,9}s?)\)")
+_DEFINED = re.compile(r"\b([A-Za-z][\w-]*(?:\s+[A-Za-z][\w-]*){0,5})\s*\(([A-Za-z][A-Za-z0-9]{1,9})\)")
 
 
 @cache
@@ -39,7 +39,9 @@ def abbreviations(texts: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for text in texts:
         for match in _DEFINED.finditer(text):
-            long_words, short = match.group(1).split(), match.group(2).rstrip("s")
+            long_words, short = re.split(r"[\s-]+", match.group(1)), match.group(2).removesuffix("s")
+            if sum(c.isupper() for c in short) < 2:  # "(kNN)", "(RAG)": an abbreviation; "(with)": not one
+                continue
             initials = [w for w in long_words if w[0].isalpha()]
             # the long form is the run of words whose initials spell the abbreviation
             n = len(short)
