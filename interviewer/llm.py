@@ -126,10 +126,7 @@ class LLMClient:
 
     @property
     def server(self) -> str:
-        if not self.base_url:
-            return "api.openai.com"
-        parsed = urlparse(self.base_url)
-        return parsed.netloc or self.base_url
+        return server_name(self.base_url)
 
     @property
     def caps(self) -> Capabilities:
@@ -327,6 +324,31 @@ def _without(node: Any, keys: tuple[str, ...]) -> Any:
     if isinstance(node, list):
         return [_without(v, keys) for v in node]
     return node
+
+
+def server_name(base_url: str | None) -> str:
+    """How a server is named to people, in logs, grades and exports: host and port only. User info and query
+    strings often carry credentials and never leave the client."""
+    if not base_url:
+        return "api.openai.com"
+    parsed = urlparse(base_url)
+    try:
+        port = f":{parsed.port}" if parsed.port else ""
+    except ValueError:  # a port that is not a number: name the host alone
+        port = ""
+    return f"{parsed.hostname}{port}" if parsed.hostname else "the configured server"
+
+
+def check_base_url(base_url: str) -> str | None:
+    """Why a base URL cannot be an OpenAI-compatible server's, or None when it can."""
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return "it must start with http:// or https:// and name a host, e.g. http://localhost:11434/v1"
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "its port is not a number"
+    return None
 
 
 def describe_api_error(exc: openai.APIError, client: LLMClient) -> str:

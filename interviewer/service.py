@@ -20,6 +20,7 @@ from .bank import Question
 from .config import Settings
 from .errors import ConfigError, InterviewerError
 from .grading.factory import GraderChoice, choose_grader
+from .llm import check_base_url
 from .owner import ALL_OWNERS, Owner, Scope
 from .recorder import Recorder, import_transcript
 from .rows import ProgressPoint, QuestionStat, SessionRow
@@ -56,6 +57,10 @@ class Interviewer:
             return self.default_grader()
         if not self.settings.browser_llm_settings:
             raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
+        if url and (problem := check_base_url(url)):
+            raise ConfigError(f"the base URL is not usable: {problem}")
+        if not model and not self.settings.model:
+            raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
         overrides: dict[str, Any] = {"grader": "llm"}
         if url and url != self.settings.base_url:
             # Another server: the server's own key must never travel to a URL a visitor typed.
@@ -65,10 +70,9 @@ class Interviewer:
             overrides["model"] = model
         if key:
             overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
-        typed = self.settings.model_copy(update=overrides)
-        if not typed.model:
-            raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
-        return choose_grader(typed)
+        if not (url or key or self.settings.base_url or self.settings.api_key):
+            raise ConfigError("enter a base URL (a local server such as Ollama) or an API key (OpenAI) with the model")
+        return choose_grader(self.settings.model_copy(update=overrides))
 
     # -- planning and starting -------------------------------------------------------------------
 
