@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from .bank import Question, extract_key_points
 from .errors import InterviewerError
 from .owner import Owner
 from .review import review
-from .session import SessionEvent
+from .session import SessionEvent, SessionSettings
 from .store import Store, Transaction, question_hash
 from .transcript import Transcript, TurnRecord, summarise
 
@@ -48,7 +50,14 @@ def record_review(tx: Transaction, owner: Owner, turn: TurnRecord) -> None:
 
 
 def import_transcript(store: Store, tr: Transcript, owner: Owner) -> None:
-    """Add a whole transcript (e.g. from another machine) to the owner's history."""
+    """Add a whole transcript (e.g. from another machine) to the owner's history, if its settings are ones the
+    app could have written (a session is resumed from them)."""
+    try:
+        SessionSettings.model_validate(tr.settings)
+    except ValidationError as exc:
+        problems = "; ".join(f"settings.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        message = f"session {tr.session_id}: not a transcript this app could have written ({problems})"
+        raise InterviewerError(message) from exc
     with store.transaction() as tx:
         if tx.session_exists(tr.session_id):
             raise InterviewerError(f"session {tr.session_id} is already in the history")

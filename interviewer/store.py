@@ -96,10 +96,15 @@ class Store:
 
     def resolve(self, session_id: str, scope: Scope) -> str:
         """A full session id from an id or a unique prefix of one, among the scope's sessions."""
+        if not session_id.strip():
+            raise InterviewerError("give a session id (or the start of one)")
         clause, args = _scope(scope)
+        # A plain prefix comparison: % and _ in what was typed are characters, not LIKE wildcards.
         rows = (
             self._connection()
-            .execute(f"SELECT id FROM sessions WHERE id LIKE ? || '%' {clause}", (session_id, *args))
+            .execute(
+                f"SELECT id FROM sessions WHERE substr(id, 1, ?) = ? {clause}", (len(session_id), session_id, *args)
+            )  # fmt: skip
             .fetchall()
         )
         if not rows:

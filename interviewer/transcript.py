@@ -90,7 +90,8 @@ class Transcript(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     schema_: Literal["interviewer.transcript/1"] = Field(SCHEMA, alias="schema")
-    session_id: str
+    session_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
+    """Letters, digits, - and _: 8 to 64 of them (the app writes 32 hex digits)."""
     started_at: datetime
     finished_at: datetime | None = None
     settings: dict[str, Any] = {}
