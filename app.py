@@ -23,3 +23,5 @@ if __name__ == "__main__":
         launch(demo)
     except InterviewerError as exc:
         sys.exit(f"error: {exc}")
+    except OSError as exc:  # e.g. the port is taken: one line, not Gradio's traceback
+        sys.exit(f"error: cannot serve the app ({exc}); set GRADIO_SERVER_PORT to a free port")

@@ -112,10 +112,10 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
     title = ""
     raw: list[tuple[int, int, list[str], list[str], bool]] = []  # number, line, question, body, saw_answer
     current: tuple[int, int, list[str], list[str], bool] | None = None
-    in_fence = False
+    in_fence = 0  # the line where the open code fence opened (0: none open)
     for lineno, line in enumerate(lines, start=1):
         if _FENCE.match(line):
-            in_fence = not in_fence
+            in_fence = 0 if in_fence else lineno
         elif not in_fence:
             if m := _QUESTION.match(line):
                 current = (int(m.group(1)), lineno, [m.group(2)], [], False)
@@ -136,6 +136,8 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
         if current is not None:
             (current[3] if current[4] else current[2]).append(line)
 
+    if in_fence:  # everything after it would silently become part of one reference answer
+        raise BankError(path, in_fence, "this code fence (```) is never closed")
     if not raw:
         raise BankError(path, 1, "no questions found: expected headings like '## 1. Question text'")
     note = None
@@ -282,6 +284,17 @@ def _clean_point(point: str) -> str:
     if not re.search(r"[A-Za-z0-9]", point):
         return ""
     return point[0].upper() + point[1:] if point[0].isalpha() else point
+
+
+_HEADING_LIKE = re.compile(r"^\s{0,3}#{1,6}\s+\d+\s*[.)]")
+
+
+def doubts(question: Question) -> list[str]:
+    """What looks wrong in a question that parsed: e.g. a question heading inside its reference answer (in a
+    code block, it is swallowed into this answer instead of starting a question)."""
+    if any(_HEADING_LIKE.match(line) for line in question.reference.split("\n")):
+        return [f"question {question.number}'s reference answer contains a line that looks like a question heading"]
+    return []
 
 
 def bank_files(path: Path) -> list[Path]:

@@ -50,7 +50,7 @@ def read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[s
             yield lineno, None, "not UTF-8 text"
             continue
         try:
-            raw = json.loads(line)
+            raw = json.loads(line, parse_constant=_not_json)
         except json.JSONDecodeError as exc:
             yield lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno})"
             continue
@@ -64,6 +64,10 @@ def read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[s
             yield lineno, raw, model.model_validate(raw)
         except ValidationError as exc:
             yield lineno, None, short_error(exc)
+
+
+def _not_json(name: str) -> None:
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
 
 
 def short_error(exc: Exception) -> str:
@@ -126,7 +130,8 @@ def grade_file(choice: GraderChoice, source: Path, output: Path | None) -> int:
                 failures += 1
                 print(f"{source}:{lineno}: error: {result}", file=sys.stderr)
                 continue
-            out.write(json.dumps({**(raw or {}), "grade": result.model_dump(mode="json")}, ensure_ascii=False) + "\n")
+            row = {**(raw or {}), "grade": result.model_dump(mode="json")}
+            out.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
     finally:
         if output:
             out.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC
 from pathlib import Path
@@ -14,8 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import bank as bank_mod
-from . import batch, terminal
+from . import bank_report, batch, terminal
 from .config import Settings, configure_logging, load_settings
 from .errors import BankError, InterviewerError
 from .grading.factory import choose_grader
@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {_settings_message(exc)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        _silence_stdout()
+        return 0
     except OSError as exc:
         print(
             f"error: {exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else f"error: {exc}",
@@ -54,6 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit cannot fail on the closed pipe again."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests): nothing to flush there
+        pass
 
 
 def _error_message(exc: InterviewerError) -> str:
@@ -194,6 +205,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _practice(args: argparse.Namespace) -> int:
     settings = load_settings()
+    _check_writable(args.out)  # now, not after the whole session
     core = _core(settings)
     choice = core.default_grader()
     if args.resume:
@@ -213,84 +225,27 @@ def _practice(args: argparse.Namespace) -> int:
     return terminal.practice(core, session, choice, sys.stdin, sys.stdout, args.out, resumed=bool(args.resume))
 
 
+def _check_writable(folder: Path) -> None:
+    """That the transcript can be written into `folder` (created at the end if missing): checked before the
+    session, creating nothing."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InterviewerError(f"--out {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InterviewerError(f"--out {folder}: {existing} is not writable")
+
+
 # -- bank -----------------------------------------------------------------------------------------
 
 
 def _bank_check(args: argparse.Namespace) -> int:
-    reports: list[dict[str, Any]] = []
-    first_seen: dict[str, str] = {}  # question id -> the file it came from: ids must be unique across banks
-
-    def report(path: str, bank: bank_mod.Bank | None = None, error: BankError | None = None) -> None:
-        errors = [{"line": error.line, "message": error.message}] if error else []
-        for q in bank.questions if bank else []:
-            if q.id in first_seen:
-                errors.append({"line": q.line, "message": f"question id {q.id} already comes from {first_seen[q.id]}"})
-            first_seen.setdefault(q.id, path)
-        reports.append(
-            {
-                "path": path,
-                "title": bank.title if bank else None,
-                "questions": len(bank.questions) if bank else 0,
-                "experience": bank.experience_count if bank else 0,
-                "errors": errors,
-            }
-        )
-
-    for path in args.paths:
-        try:
-            files = bank_mod.bank_files(path)
-        except BankError as exc:
-            report(exc.path, error=exc)
-            continue
-        for file in files:
-            try:
-                report(str(file), bank_mod.load_bank(file))
-            except BankError as exc:
-                report(str(file), error=exc)
-    if args.json:
-        print(json.dumps(reports, ensure_ascii=False, indent=2))
-    else:
-        for r in reports:
-            if r["errors"]:
-                for e in r["errors"]:
-                    where = f"{r['path']}:{e['line']}" if e["line"] else r["path"]  # line 0: the whole file
-                    print(f"{where}: error: {e['message']}")
-            else:
-                print(
-                    f"{r['path']}: ok: {r['title']!r}, {_plural(r['questions'], 'question')} "
-                    f"({r['experience']} experience)"
-                )
-        total = sum(r["questions"] for r in reports)
-        failed = sum(bool(r["errors"]) for r in reports)
-        print(f"{_plural(total, 'question')} in {_plural(len(reports), 'file')}; {failed} with errors")
-    return 1 if any(r["errors"] for r in reports) else 0
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return bank_report.check(args.paths, args.json)
 
 
 def _bank_export(args: argparse.Namespace) -> int:
-    banks = bank_mod.load_banks(args.paths)
-    rows = [
-        {
-            "id": q.id,
-            "number": q.number,
-            "question": q.text,
-            "reference": q.reference,
-            "kind": q.kind,
-            "key_points": q.key_points,
-            "source": q.source,
-            "line": q.line,
-        }
-        for q in bank_mod.all_questions(banks)
-    ]
-    if args.format == "jsonl":
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-    else:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    return 0
+    return bank_report.export(args.paths, args.format)
 
 
 # -- grade / eval ---------------------------------------------------------------------------------

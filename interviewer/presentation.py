@@ -50,6 +50,11 @@ KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contrad
 # -- words ----------------------------------------------------------------------------------------
 
 
+def plural(n: int, word: str) -> str:
+    """`1 question`, `2 questions`."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def grader_label(grade_or_name: Grade | str) -> str:
     """How a score's source is named wherever a score appears."""
     name = grade_or_name.grader if isinstance(grade_or_name, Grade) else grade_or_name

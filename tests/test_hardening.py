@@ -120,3 +120,100 @@ def test_the_markdown_export_shows_a_banks_reference_literally(tmp_path):
     opens, closes = reference.index("~~~~text"), reference.index("~~~~", reference.index("~~~~text") + 4)
     assert opens < reference.index("<script>alert(1)</script>") < closes  # inside a literal block: text
     assert opens < reference.index("[click](javascript:") < closes
+
+
+# -- 8, 9, 10: clean errors at the edges ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_python_app_py_on_a_busy_port_says_so_in_one_line(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "INTERVIEWER_DATA_DIR": str(tmp_path / "d"), "GRADIO_SERVER_PORT": str(port),
+               "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(tmp_path)}  # fmt: skip
+        result = subprocess.run([sys.executable, str(ROOT / "app.py")], env=env, capture_output=True, text=True,
+                                timeout=120)  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("error: cannot serve the app") and "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_output_cut_short_by_a_reader_is_not_an_error(tmp_path):
+    import subprocess
+    import sys
+
+    bank = "# Big\n\n" + "".join(f"## {n}. Question {n}?\n\n**Answer:**\n{'Word ' * 200}\n\n" for n in range(1, 301))
+    (tmp_path / "big.md").write_text(bank, encoding="utf-8")
+    command = f"{sys.executable} -m interviewer bank export big.md --format jsonl | head -n 1"
+    result = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "INTERVIEWER_DATA_DIR": str(tmp_path / "d")})  # fmt: skip
+    assert result.stdout.count("\n") == 1 and json.loads(result.stdout)["number"] == 1
+    assert result.stderr == "", result.stderr  # no "Broken pipe" error, no traceback
+
+
+def test_grade_never_writes_nan_and_refuses_it_in_input(tmp_path):
+    lines = ['{"question": "What is bias?", "reference": "Skewed data.", "answer": "Skewed data.", "id": 1}',
+             '{"question": "What is bias?", "reference": "Skewed data.", "answer": "Skew.", "weight": NaN}']
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("grade", "--input", "in.jsonl", "--grader", "offline")
+    assert result.code == 1 and "in.jsonl:2: error: not valid JSON (NaN is not JSON" in result.err
+    assert "NaN" not in result.out and json.loads(result.out)["id"] == 1
+
+
+# -- 13. banks that swallow questions -----------------------------------------------------------------------
+
+
+def test_an_unclosed_code_fence_is_an_error_at_the_line_it_opens(tmp_path):
+    (tmp_path / "open.md").write_text("# B\n\n## 1. First?\n\n**Answer:**\nText\n```python\ncode\n\n## 2. Second?\n\n"
+                                      "**Answer:**\nmore\n", encoding="utf-8")  # fmt: skip
+    result = run_cli("bank", "check", "open.md")
+    assert result.code == 1 and "open.md:7: error: this code fence (```) is never closed" in result.out
+    from interviewer.web.setup import take_upload
+
+    message, bank = take_upload(str(tmp_path / "open.md"))
+    assert "line 7" in message and "never closed" in message and isinstance(bank, str)
+
+
+def test_bank_check_warns_of_a_question_heading_inside_a_reference(tmp_path):
+    bank = "# B\n\n## 1. First?\n\n**Answer:**\nText\n```\n## 2. Second?\n```\n"
+    (tmp_path / "b.md").write_text(bank, encoding="utf-8")
+    result = run_cli("bank", "check", "b.md", "--json")
+    [report] = json.loads(result.out)
+    [warning] = report["warnings"]
+    assert result.code == 0 and warning["line"] == 3 and "question heading" in warning["message"]
+
+
+# -- 16. small things -------------------------------------------------------------------------------------
+
+
+def test_one_question_is_one_question(tmp_path):
+    (tmp_path / "one.md").write_text("# Solo\n\n## 1. Only?\n\n**Answer:**\nYes.\n", encoding="utf-8")
+    from interviewer.web.setup import take_upload
+
+    assert "1 question (" in run_cli("bank", "check", "one.md").out
+    message, _ = take_upload(str(tmp_path / "one.md"))
+    assert "1 question " in message and "1 questions" not in message
+
+
+def test_a_short_relevant_answer_is_weak_not_empty():
+    from interviewer.grading.models import NO_ANSWER, GradeRequest
+    from interviewer.grading.offline import OfflineGrader
+
+    reference = "Retrieval-Augmented Generation (RAG) retrieves relevant documents, then generates a grounded answer."
+    grade = OfflineGrader().assess(GradeRequest(question="How does RAG work?", reference=reference,
+                                                answer="Retrieve then generate"))  # fmt: skip
+    assert NO_ANSWER not in grade.flags and 0 < grade.overall < 40
+    assert "3 words in 1 sentence " in grade.criteria[-1].justification
+
+
+def test_an_unwritable_out_folder_is_refused_before_the_session(tmp_path):
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    result = run_cli("practice", "--out", "a-file/sub", stdin="An answer that would be lost.\n\n")
+    assert result.code == 1 and "--out a-file/sub" in result.err
+    assert "Question 1" not in result.out  # refused before any question was asked

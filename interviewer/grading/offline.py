@@ -122,7 +122,12 @@ class OfflineGrader:
             sentence_stems,
         )
         question_stems = frozenset(terms(request.question, defined))
-        if t.is_non_answer(reply_text) or len(reply.stems - question_stems) < 3:
+        own_words = reply.stems - question_stems
+        # A few words that say nothing of the subject are no answer; a few that use the reference's terms
+        # ("Retrieve then generate") are a short, weak answer, graded as one.
+        beyond_question = reply.stems - frozenset(t.content_stems(request.question))  # "RAG" asks; "retrieve" answers
+        on_subject = beyond_question & frozenset(terms(request.reference, defined))
+        if t.is_non_answer(reply_text) or (len(own_words) < 3 and not on_subject):
             reason = "The reply does not answer the question" + (
                 " (text addressed to the grader is ignored)." if injected else "."
             )
@@ -339,4 +344,6 @@ def _depth_words(score: float) -> str:
 
 
 def _communication_words(reply: _Reply) -> str:
-    return f"{reply.words} words in {len(reply.sentences)} sentences (judged on structure and length only)."
+    words, sentences = reply.words, len(reply.sentences)
+    return (f"{words} word{'s' * (words != 1)} in {sentences} sentence{'s' * (sentences != 1)} "
+            "(judged on structure and length only).")  # fmt: skip

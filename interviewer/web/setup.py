@@ -13,6 +13,7 @@ from .. import webview as view
 from ..config import Settings, load_settings
 from ..errors import BankError, ConfigError, InterviewerError
 from ..grading.factory import GraderChoice
+from ..presentation import plural
 from ..resources import bank_dir
 from ..store import Store, default_data_dir
 
@@ -36,7 +37,7 @@ def bundled_banks(settings: Settings) -> dict[str, str]:
     for path in paths:
         try:
             b = bank_mod.load_bank(path)
-            labels[f"{b.title} ({len(b.questions)} questions)"] = str(path)
+            labels[f"{b.title} ({plural(len(b.questions), 'question')})"] = str(path)
         except BankError as exc:
             labels[f"{path.name} (invalid: line {exc.line})"] = str(path)
     return labels
@@ -65,7 +66,7 @@ def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | str | None]:
         return message, message
     if b is None:
         return "", None
-    message = f"Uploaded **{view.literal_markdown(b.title)}**: {len(b.questions)} questions"
+    message = f"Uploaded **{view.literal_markdown(b.title)}**: {plural(len(b.questions), 'question')}"
     return f"{message} ({b.experience_count} experience).", b
 
 
