@@ -21,6 +21,7 @@ from .grading.factory import GraderChoice
 from .grading.models import Grade, GradeRequest
 from .grading.offline import OfflineGrader
 from .grading.relevance import Corpus
+from .unicode import replaced_notice, scrub_json
 
 
 class GradeLine(GradeRequest):
@@ -60,6 +61,9 @@ def read_jsonl(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, dict[s
         if not isinstance(raw, dict):
             yield lineno, None, "a line must be a JSON object"
             continue
+        raw, replaced = scrub_json(raw)
+        if replaced:  # the line is graded all the same
+            print(f"{path}:{lineno}: warning: {replaced_notice(replaced)}", file=sys.stderr)
         try:
             yield lineno, raw, model.model_validate(raw)
         except ValidationError as exc:

@@ -24,6 +24,7 @@ from .presentation import render_transcript
 from .service import Interviewer
 from .store import Store
 from .transcript import Transcript
+from .unicode import replaced_notice, scrub_json
 
 MAX_QUESTIONS = 500
 """The most questions one session takes (SessionSettings.count)."""
@@ -222,6 +223,9 @@ def _practice(args: argparse.Namespace) -> int:
             banks=[str(p) for p in paths],
         )
         session = core.start(core.load_questions(paths), session_settings, choice)
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:  # bytes that are not UTF-8 reach the answer as lone surrogates, then U+FFFD
+        reconfigure(errors="surrogateescape")
     return terminal.practice(core, session, choice, sys.stdin, sys.stdout, args.out, resumed=bool(args.resume))
 
 
@@ -301,7 +305,10 @@ def _history_export(args: argparse.Namespace) -> int:
 
 def _history_import(args: argparse.Namespace) -> int:
     try:
-        tr = Transcript.from_json(args.transcript.read_text(encoding="utf-8"))
+        data, replaced = scrub_json(json.loads(args.transcript.read_text(encoding="utf-8")))
+        tr = Transcript.model_validate(data)
+        if replaced:
+            print(f"warning: {replaced_notice(replaced)}", file=sys.stderr)
     except (OSError, ValueError) as exc:
         raise InterviewerError(f"{args.transcript}: not a transcript JSON ({batch.short_error(exc)})") from exc
     _core().import_transcript(tr)

@@ -26,6 +26,7 @@ from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord, summarise
+from .unicode import scrub
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +218,7 @@ class Session:
     async def answer_stream(self, text: str) -> AsyncIterator[AnswerEvent]:
         """Like `answer`, but yields a follow-up question piece by piece as it is written, then the step."""
         turn = self._require_turn()
+        text, _ = scrub(text)  # front ends say so; what cannot be stored as UTF-8 must not reach the history
         if self.awaiting_followup:
             turn.followups[-1].answer = text
         else:

@@ -17,6 +17,7 @@ from .presentation import fallback_notice, format_grade, overall_headline, rende
 from .service import Interviewer
 from .session import FollowUpPiece, Session, Step, StepTaken
 from .transcript import Transcript, summarise
+from .unicode import replaced_notice, scrub
 
 COMMANDS = ("/hint", "/skip", "/repeat", "/end")
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
@@ -85,7 +86,10 @@ def read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
         if len(lines) == 1 and _COMMAND_LIKE.fullmatch(lines[0].strip()) and lines[0] not in COMMANDS:
             print(f"Unknown command {lines[0].strip()}: use /hint, /skip, /repeat or /end", file=out)
             continue
-        yield "\n".join(lines)
+        text, replaced = scrub("\n".join(lines))
+        if replaced:
+            print(f"! {replaced_notice(replaced)}", file=out)
+        yield text
     yield None
 
 

@@ -217,3 +217,53 @@ def test_an_unwritable_out_folder_is_refused_before_the_session(tmp_path):
     result = run_cli("practice", "--out", "a-file/sub", stdin="An answer that would be lost.\n\n")
     assert result.code == 1 and "--out a-file/sub" in result.err
     assert "Question 1" not in result.out  # refused before any question was asked
+
+
+# -- 3. invalid Unicode ---------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_bytes_that_are_not_utf8_on_stdin_keep_the_answer(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "INTERVIEWER_DATA_DIR": str(tmp_path / "d"), "LC_ALL": "C.UTF-8",
+           "PYTHONIOENCODING": "utf-8"}  # fmt: skip
+    typed = b"Bias audits and human oversight \xff\xfe matter.\n\n"
+    command = [sys.executable, "-m", "interviewer", "practice", "-n", "1", "--followups", "0", "--out", "tr"]
+    result = subprocess.run(command, input=typed, capture_output=True, cwd=tmp_path, env=env, timeout=120)
+    out = result.stdout.decode("utf-8")
+    assert result.returncode == 0, result.stderr.decode()
+    assert "could not be read as text" in out and "Key-point coverage" in out
+    [saved] = (tmp_path / "tr").glob("*.json")
+    answer = json.loads(saved.read_text(encoding="utf-8"))["turns"][0]["answer"]
+    assert answer.startswith("Bias audits and human oversight \ufffd\ufffd matter.")
+
+
+def test_lone_surrogates_in_a_batch_grade_every_line(tmp_path):
+    lines = [json.dumps({"question": "What is bias?", "reference": "Skewed data.", "answer": f"Skewed {i} \ud800 data"})
+             for i in range(6)]  # fmt: skip
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run_cli("grade", "--input", "in.jsonl", "--grader", "offline")
+    assert result.code == 0, result.err
+    rows = [json.loads(line) for line in result.out.splitlines()]
+    assert len(rows) == 6 and all("\ufffd" in r["answer"] and "grade" in r for r in rows)
+    assert result.err.count("could not be read as text") == 6
+
+
+def test_lone_surrogates_through_the_engine_a_transcript_import_and_the_history(tmp_path):
+    store = Store(tmp_path / "data")
+    core = Interviewer(store, Settings(), Owner.terminal())
+    session = core.start(QUESTIONS[:1], core.session_settings(count=1, followups=0))
+    asyncio.run(core.answer(session, "Bias \ud800 audits and oversight."))  # e.g. through the web API
+    saved = core.saved_transcript(session.session_id)
+    assert saved.turns[0].answer == "Bias \ufffd audits and oversight."
+    data = json.loads(render_transcript(saved, "json"))
+    data["session_id"] = "f" * 32
+    data["turns"][0]["answer"] = "Tampered \udc80 answer"
+    (tmp_path / "t.json").write_text(json.dumps(data), encoding="utf-8")
+    env = {"INTERVIEWER_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli("history", "import", "t.json", env=env)
+    assert result.code == 0 and "could not be read as text" in result.err
+    exported = json.loads(run_cli("history", "export", "f" * 8, "--format", "json", env=env).out)
+    assert exported["turns"][0]["answer"] == "Tampered \ufffd answer"

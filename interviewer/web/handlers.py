@@ -16,6 +16,7 @@ from ..errors import InterviewerError
 from ..owner import Owner
 from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
+from ..unicode import replaced_notice, scrub
 from .setup import questions_or_none
 from .state import FORMATS, WebSession, free_files, write_transcript_files
 from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeOffer
@@ -95,13 +96,13 @@ class Handlers:
         if ws.busy.locked():  # one action at a time per session; the box keeps what was typed
             yield STILL_GRADING
             return
-        text = text or ""
+        text, replaced = scrub(text or "")
         if not text.strip():
             yield NoticeView("Type an answer first, or press Skip to move on.")
             return
         async with ws.busy:
             ws.heard(text)
-            ws.notice = ""
+            ws.notice = replaced_notice(replaced) if replaced else ""
             ws.say("…")
             yield ChatView(ws, clear_answer=True)  # echo at once: only what changed
             written = ""
@@ -127,7 +128,7 @@ class Handlers:
             return NOT_STARTED
         if ws.busy.locked():
             return STILL_GRADING
-        ws.say(html.e(ws.core.hint(ws.session, draft or "")))
+        ws.say(html.e(ws.core.hint(ws.session, scrub(draft or "")[0])))
         return PageView(ws)
 
     async def skip(self, ws: WebSession | None) -> Any:
