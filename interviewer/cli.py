@@ -22,7 +22,7 @@ from .grading.factory import choose_grader
 from .owner import ALL_OWNERS, Owner
 from .presentation import render_transcript
 from .service import Interviewer
-from .store import Store
+from .store import HistoryUnavailable, Store
 from .transcript import Transcript
 from .unicode import replaced_notice, scrub_json
 
@@ -184,10 +184,17 @@ def _bank_parser(sub: Any) -> None:
     export.set_defaults(func=_bank_export)
 
 
-def _core(settings: Settings | None = None) -> Interviewer:
-    """The application core for the terminal's own history."""
+def _core(settings: Settings | None = None, history_required: bool = True) -> Interviewer:
+    """The application core for the terminal's own history (a practice session goes on without one)."""
     settings = settings or load_settings()
-    return Interviewer(Store.open(settings), settings, Owner.terminal())
+    try:
+        store: Store | None = Store.open(settings)
+    except HistoryUnavailable as exc:
+        if history_required:
+            raise
+        print(f"! History is off: {exc}. The transcript is still written at the end.", file=sys.stderr)
+        store = None
+    return Interviewer(store, settings, Owner.terminal())
 
 
 # -- serve ----------------------------------------------------------------------------------------
@@ -207,7 +214,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _practice(args: argparse.Namespace) -> int:
     settings = load_settings()
     _check_writable(args.out)  # now, not after the whole session
-    core = _core(settings)
+    core = _core(settings, history_required=args.resume is not None)  # resuming needs the history
     choice = core.default_grader()
     if args.resume:
         wanted = None if args.resume == "latest" else args.resume

@@ -44,17 +44,24 @@ def default_data_dir(settings: Settings | None = None) -> Path:
     return Path(settings.data_dir) if settings.data_dir else Path(platformdirs.user_data_dir("interviewer"))
 
 
+class HistoryUnavailable(InterviewerError):
+    """The history database cannot be opened or written: the app goes on without it and says so."""
+
+
 class Store:
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / DB_NAME
         self._local = threading.local()  # one connection per thread, reused: connecting costs more than a write
-        conn = self._connect()
         try:
-            migrate(conn, self.path)
-        finally:
-            conn.close()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            conn = self._connect()
+            try:
+                migrate(conn, self.path)
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error) as exc:  # a file in the way, no permission, read-only, not a database...
+            raise HistoryUnavailable(f"cannot use the history at {self.path} ({exc})") from exc
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Store:

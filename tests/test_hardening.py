@@ -267,3 +267,40 @@ def test_lone_surrogates_through_the_engine_a_transcript_import_and_the_history(
     assert result.code == 0 and "could not be read as text" in result.err
     exported = json.loads(run_cli("history", "export", "f" * 8, "--format", "json", env=env).out)
     assert exported["turns"][0]["answer"] == "Tampered \ufffd answer"
+
+
+# -- 7. a data folder the history cannot use ------------------------------------------------------------
+
+
+def unusable_data_folders(tmp_path: Path) -> dict[str, Path]:
+    """Ways the history database cannot be opened, without needing another user or a mount."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    db_is_a_folder = tmp_path / "db-is-a-folder"
+    (db_is_a_folder / "history.sqlite3").mkdir(parents=True)
+    not_a_database = tmp_path / "not-a-database"
+    not_a_database.mkdir()
+    (not_a_database / "history.sqlite3").write_bytes(b"this is not SQLite" * 100)
+    return {"a file": a_file, "database path is a folder": db_is_a_folder, "not a database": not_a_database}
+
+
+@pytest.mark.parametrize("case", ["a file", "database path is a folder", "not a database"])
+def test_practice_goes_on_without_history_and_history_says_why(tmp_path, case):
+    folder = unusable_data_folders(tmp_path)[case]
+    env = {"INTERVIEWER_DATA_DIR": str(folder)}
+    result = run_cli("practice", "-n", "1", "--followups", "0", "--out", "tr", stdin=ANSWER + "\n\n", env=env)
+    assert result.code == 0, result.err
+    assert "History is off" in result.err and "Traceback" not in result.err
+    assert "Key-point coverage" in result.out and list((tmp_path / "tr").glob("*.json"))  # the answer is kept
+    listing = run_cli("history", env=env)
+    assert listing.code == 1 and listing.err.startswith("error: cannot use the history")
+
+
+@pytest.mark.parametrize("case", ["a file", "database path is a folder", "not a database"])
+def test_the_web_app_starts_without_history_and_says_so_on_the_interview_tab(tmp_path, case):
+    from interviewer.web.app import build_app
+
+    folder = unusable_data_folders(tmp_path)[case]
+    demo = build_app(Settings(data_dir=folder))
+    header = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "grader-label")
+    assert "History is off" in header.value

@@ -87,7 +87,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             settings,
             list(banks),
             default_bank,
-            grader_line(core.default_grader()),
+            grader_line(core.default_grader(), store_problem),
             store_problem,
             browser_secret(store),
             on_expire=lambda ws: _expire(demo, ws),

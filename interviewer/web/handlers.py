@@ -85,7 +85,8 @@ class Handlers:
         )
         free_files(ws)
         session = core.start(questions, settings, choice)
-        new = WebSession(core, session, choice.label, notice=choice.notice or "", browser_session=browser_session)
+        notice = " ".join(filter(None, [choice.notice, self.store_problem]))  # said where the interview is
+        new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.greet()
         return PageView(new, clear_answer=True)
 

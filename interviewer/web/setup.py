@@ -100,9 +100,12 @@ def questions_or_none(path: str) -> list[bank_mod.Question]:
         return []
 
 
-def grader_line(choice: GraderChoice) -> str:
+def grader_line(choice: GraderChoice, history_problem: str = "") -> str:
+    """The page's header: the grader, and what the candidate must know before starting."""
     line = f"**Grader:** {view.literal_markdown(choice.label)}"
-    return line + (f"  \n⚠️ {view.literal_markdown(choice.notice)}" if choice.notice else "")
+    for notice in filter(None, [choice.notice, history_problem]):
+        line += f"  \n⚠️ {view.literal_markdown(notice)}"
+    return line
 
 
 def server_settings(settings: Settings | None = None) -> dict[str, Any]:
