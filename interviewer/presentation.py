@@ -89,6 +89,14 @@ def overall_headline(summary: Summary | None, turns: Sequence[TurnRecord]) -> st
     return f"Overall {value}"
 
 
+def history_notice(problem: str | None) -> str:
+    """What the candidate is told when the history stops (or starts again) being saved."""
+    if problem is None:
+        return "The history is being saved again."
+    return (f"The history is not being saved ({problem}). Your answers stay in this session and its downloads; "
+            "saving is tried again at every answer.")  # fmt: skip
+
+
 def graded_by(transcript: Transcript) -> str:
     """Which grader really scored the answers, saying how many fell back to the offline grader and why."""
     grades = [t.grade for t in transcript.turns if t.grade is not None]

@@ -3,6 +3,7 @@ skipped turn updates its owner's spaced-review state in that same transaction.""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -11,19 +12,51 @@ from .bank import Question, extract_key_points
 from .errors import InterviewerError
 from .owner import Owner
 from .review import review
-from .session import SessionEvent, SessionSettings
-from .store import Store, Transaction, question_hash
+from .session import Session, SessionEvent, SessionSettings
+from .store import HistoryUnavailable, Store
 from .transcript import Transcript, TurnRecord, summarise
+from .writes import Transaction, question_hash
+
+log = logging.getLogger(__name__)
 
 
 class Recorder:
-    """The engine's persistence hook (`Session.on_event`) for one owner."""
+    """The engine's persistence hook (`Session.on_event`) for one owner.
+
+    A write that fails (a full disk, a locked or vanished database) never stops the interview: the session
+    lives on in memory, `problem` says why history is not being saved, and the next event writes the whole
+    session again."""
 
     def __init__(self, store: Store, owner: Owner) -> None:
         self.store = store
         self.owner = owner
+        self.problem: str | None = None
+        """Why the history is behind the session (None: it is up to date)."""
 
     def __call__(self, event: SessionEvent) -> None:
+        try:
+            if self.problem is None:
+                self._save(event)
+            else:
+                self._save_all(event.session)
+            self.problem = None
+        except HistoryUnavailable as exc:
+            self.problem = str(exc)
+            log.warning("history not saved for session %s: %s", event.session.session_id[:8], exc)
+
+    def _save_all(self, s: Session) -> None:
+        """The whole session, after writes were missed (its spaced-review updates are not made up for)."""
+        with self.store.transaction() as tx:
+            if s.finished and not s.turns:
+                tx.delete_session(s.session_id)
+                return
+            if not tx.session_exists(s.session_id):
+                tx.insert_session(s.transcript(), self.owner, s.questions)
+            for idx, turn in enumerate(s.turns):
+                tx.save_turn(s.session_id, idx, turn)
+            tx.update_session(s.session_id, s.finished_at, summarise(s.turns), s.usage, len(s.turns))
+
+    def _save(self, event: SessionEvent) -> None:
         s = event.session
         with self.store.transaction() as tx:
             if event.kind == "started":

@@ -172,6 +172,12 @@ class Interviewer:
     def transcript(self, session: Session) -> Transcript:
         return session.transcript()
 
+    @staticmethod
+    def history_problem(session: Session) -> str | None:
+        """Why this session's history is not being saved right now (None: it is); retried at every event."""
+        recorder = session.on_event
+        return recorder.problem if isinstance(recorder, Recorder) else None
+
     # -- history ---------------------------------------------------------------------------------
 
     def sessions(self, scope: Scope | None = None) -> list[SessionRow]:

@@ -13,7 +13,14 @@ from typing import Any, TextIO
 
 from .errors import InterviewerError
 from .grading.factory import GraderChoice
-from .presentation import fallback_notice, format_grade, overall_headline, render_transcript, transcript_filename
+from .presentation import (
+    fallback_notice,
+    format_grade,
+    history_notice,
+    overall_headline,
+    render_transcript,
+    transcript_filename,
+)
 from .service import Interviewer
 from .session import FollowUpPiece, Session, Step, StepTaken
 from .transcript import Transcript, summarise
@@ -111,6 +118,7 @@ def practice_loop(
         print(session.question_message(), file=out)
         if session.awaiting_followup:
             print(session.repeat(), file=out)
+    told = _tell_history(core.history_problem(session), False, out)
     while not session.finished:
         text = next(answers)
         if text is None or text == "/end":
@@ -123,8 +131,16 @@ def practice_loop(
             show_step(core.skip(session), out)
         else:
             show_step(run(_answer(core, session, text, out)), out)
+        told = _tell_history(core.history_problem(session), told, out)
     if session.turns:
         show_results(session, out)
+
+
+def _tell_history(problem: str | None, told: bool, out: TextIO) -> bool:
+    """Say once that the history stopped being saved (and once that it works again); whether it is told."""
+    if bool(problem) != told:
+        print(f"! {history_notice(problem)}", file=out)
+    return bool(problem)
 
 
 async def _answer(core: Interviewer, session: Session, text: str, out: TextIO) -> Step:

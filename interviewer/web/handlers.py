@@ -88,6 +88,7 @@ class Handlers:
         notice = " ".join(filter(None, [choice.notice, self.store_problem]))  # said where the interview is
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.greet()
+        new.check_history()
         return PageView(new, clear_answer=True)
 
     async def answer(self, text: str | None, ws: WebSession | None) -> AsyncIterator[Any]:
@@ -122,6 +123,7 @@ class Handlers:
                 return
             ws.chat.pop()  # the placeholder; the step's messages replace it
             ws.show_step(step)
+            ws.check_history()
             yield PageView(ws)
 
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
@@ -140,6 +142,7 @@ class Handlers:
         async with ws.busy:
             ws.chat.append({"role": "user", "content": "*(skipped)*"})
             ws.show_step(ws.core.skip(ws.session))
+            ws.check_history()
         return PageView(ws, clear_answer=True)
 
     async def end(self, ws: WebSession | None) -> Any:
@@ -151,6 +154,7 @@ class Handlers:
             if not ws.session.finished:
                 await ws.core.end(ws.session)
                 ws.say("The interview is over. Your summary is below.")
+                ws.check_history()
         return PageView(ws)
 
     def new_interview(self, ws: WebSession | None) -> PageView:

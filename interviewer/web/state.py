@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import webview as view
-from ..presentation import fallback_notice, render_transcript, transcript_filename
+from ..presentation import fallback_notice, history_notice, render_transcript, transcript_filename
 from ..service import Interviewer
 from ..session import Session, Step
 from ..transcript import Transcript
@@ -36,6 +36,8 @@ class WebSession:
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
     browser_session: str | None = None
     """Gradio's session hash of the browser session this interview belongs to."""
+    history_told: bool = False
+    """Whether the candidate was told that the history is not being saved."""
     busy: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Held while an action changes the session: a Skip or End pressed during grading must not interleave."""
 
@@ -92,6 +94,13 @@ class WebSession:
             self.say(view.e(step.next_question))
         if step.finished:
             self.say("That was the last question. Your summary is below.")
+
+    def check_history(self) -> None:
+        """Tell once that the history stopped being saved (and once that it works again)."""
+        problem = self.core.history_problem(self.session)
+        if bool(problem) != self.history_told:
+            self.notice = " ".join(filter(None, [self.notice, history_notice(problem)]))
+            self.history_told = bool(problem)
 
     def write_transcript(self, *formats: str) -> list[str]:
         """Write the transcript so far in the given formats; the files' paths, in the same order."""
