@@ -23,5 +23,9 @@ class GraderError(InterviewerError):
     """A grader could not produce a grade (the engine falls back to the offline grader)."""
 
 
+class HistoryUnavailable(InterviewerError):
+    """The history database cannot be opened or written: the app goes on without it and says so."""
+
+
 class ConfigError(InterviewerError):
     """A setting is missing or wrong; the message names the variable to set."""

@@ -20,7 +20,7 @@ import platformdirs
 
 from .bank import Question
 from .config import Settings, load_settings
-from .errors import InterviewerError
+from .errors import HistoryUnavailable, InterviewerError
 from .grading.models import Grade
 from .migrations import migrate
 from .owner import AllOwners, Owner, Scope
@@ -36,10 +36,6 @@ DB_NAME = "history.sqlite3"
 def default_data_dir(settings: Settings | None = None) -> Path:
     settings = settings or load_settings()
     return Path(settings.data_dir) if settings.data_dir else Path(platformdirs.user_data_dir("interviewer"))
-
-
-class HistoryUnavailable(InterviewerError):
-    """The history database cannot be opened or written: the app goes on without it and says so."""
 
 
 class Store:

@@ -8,10 +8,15 @@ import sqlite3
 from datetime import datetime
 
 from .bank import Question
+from .errors import HistoryUnavailable
 from .owner import Owner
 from .review import ReviewState
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord
+
+
+class AnswerConflict(HistoryUnavailable):
+    """A write would replace an answer already saved with another one."""
 
 
 def question_hash(question: str, reference: str) -> str:
@@ -65,6 +70,19 @@ class Transaction:
         )
 
     def save_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
+        """Insert or update a turn. An answered turn is never given another answer (another copy of the
+        session, e.g. a second tab, answered it first): that raises AnswerConflict and writes nothing."""
+        saved = self.conn.execute(
+            "SELECT answer FROM turns WHERE session_id = ? AND idx = ?", (session_id, idx)
+        ).fetchone()
+        if saved is not None and saved[0] is not None and saved[0] != turn.answer:
+            raise AnswerConflict(
+                f"question {idx + 1} of this session was answered elsewhere (another tab?): this copy's answer "
+                "is kept here but not saved over it"
+            )
+        self._write_turn(session_id, idx, turn)
+
+    def _write_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
         self.conn.execute(
             "INSERT INTO turns (session_id, idx, question_id, question_hash, question, reference, kind, answer,"
             " skipped, asked_at, answered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"

@@ -304,3 +304,93 @@ def test_the_web_app_starts_without_history_and_says_so_on_the_interview_tab(tmp
     demo = build_app(Settings(data_dir=folder))
     header = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "grader-label")
     assert "History is off" in header.value
+
+
+# -- 1, 12, 14, 15: the web app's sessions ------------------------------------------------------------------
+
+
+def web_handlers(tmp_path: Path, **settings):
+    from interviewer.web.handlers import Handlers
+    from interviewer.web.setup import bundled_banks
+
+    settings = Settings(data_dir=tmp_path / "data", **settings)
+    core = Interviewer(Store(tmp_path / "data"), settings, Owner.terminal())
+    return Handlers(core, bundled_banks(settings))
+
+
+def start_form(**changes):
+    from interviewer.web.handlers import StartForm
+
+    fields = dict(banks=None, count=3, order="in-order", mode="practice", followups=False, base_url="", model="",
+                  api_key="", upload=None)  # fmt: skip
+    return StartForm(**{**fields, **changes})
+
+
+async def answer(handlers, text, ws):
+    return [vm async for vm in handlers.answer(text, ws)][-1]
+
+
+def test_two_tabs_never_overwrite_an_answer_the_second_tab_takes_the_session_over(tmp_path):
+    handlers = web_handlers(tmp_path)
+    first = asyncio.run(handlers.start(start_form(banks=list(handlers.banks)[:1]), "browser-1", None, "tab-1")).ws
+    asyncio.run(answer(handlers, ANSWER, first))
+    offer = handlers.on_load("browser-1", None)  # a second tab of the same browser is offered the session
+    assert offer.session_id == first.session.session_id
+    second = asyncio.run(handlers.resume(offer.session_id, "browser-1", None, "tab-2")).ws
+    said = asyncio.run(answer(handlers, "Tab one's answer to question 2.", first))
+    assert "goes on in another tab" in said.text
+    asyncio.run(answer(handlers, "Tab two's answer to question 2.", second))
+    saved = second.core.saved_transcript(first.session.session_id)
+    assert [t.answer for t in saved.turns[:2]] == [ANSWER, "Tab two's answer to question 2."]
+
+
+def test_the_store_never_replaces_a_saved_answer_with_another(tmp_path):
+    from interviewer.recorder import Recorder
+    from interviewer.session import Session, SessionSettings
+
+    store = Store(tmp_path / "data")
+    settings = SessionSettings(count=1, followups=0)
+    one = Session.start(QUESTIONS[:1], settings, on_event=Recorder(store, Owner.terminal()))
+    two = Session.restore(QUESTIONS[:1], one.transcript(), on_event=Recorder(store, Owner.terminal()))
+    asyncio.run(one.answer("The first copy's answer."))
+    asyncio.run(two.answer("The second copy's answer."))
+    assert "answered elsewhere" in two.on_event.problem
+    assert store.transcript(one.session_id).turns[0].answer == "The first copy's answer."
+
+
+def test_resuming_an_interview_graded_with_typed_llm_settings_goes_on_offline_and_says_so(tmp_path):
+    handlers = web_handlers(tmp_path, llm_timeout=1, llm_retries=0, llm_budget=3)
+    with FakeOpenAI(responder=grade_responder) as fake:
+        form = start_form(banks=list(handlers.banks)[:1], base_url=fake.base_url, model="fake-model")
+        ws = asyncio.run(handlers.start(form, "browser-1", None, "tab-1")).ws
+        asyncio.run(answer(handlers, ANSWER, ws))
+        calls = len(fake.requests)
+        resumed = asyncio.run(handlers.resume(ws.session.session_id, "browser-1", None, "tab-2")).ws
+        said = resumed.notice  # shown with the resumed interview
+        asyncio.run(answer(handlers, "A second answer about misinformation and privacy.", resumed))
+        assert len(fake.requests) == calls  # the typed server is not called again: its settings were not kept
+    assert resumed.grader_label.startswith("Offline grader") and "never stored" in said and "fake-model" in said
+    assert resumed.session.turns[1].grade.grader == "offline"
+
+
+def test_stale_resume_offers_and_not_now(tmp_path):
+    handlers = web_handlers(tmp_path)
+    banks = list(handlers.banks)[:1]
+    never_answered = asyncio.run(handlers.start(start_form(banks=banks), "b", None, "t")).ws
+    assert handlers.on_load("b", None).session_id is None  # no answer: nothing to resume
+    answered = asyncio.run(handlers.start(start_form(banks=banks), "b", None, "t")).ws
+    asyncio.run(answer(handlers, ANSWER, answered))
+    assert handlers.on_load("b", None).session_id == answered.session.session_id
+    assert handlers.on_load("b", None, dismissed=[answered.session.session_id]).session_id is None  # "Not now"
+    finished = asyncio.run(handlers.start(start_form(banks=banks, count=1), "b", None, "t")).ws
+    asyncio.run(answer(handlers, ANSWER, finished))
+    assert finished.session.finished and handlers.on_load("b", None).session_id is None  # a newer finished one
+    assert never_answered.session.session_id
+
+
+def test_a_missing_interviewer_bank_is_said_on_the_page(tmp_path):
+    from interviewer.web.app import build_app
+
+    demo = build_app(Settings(data_dir=tmp_path / "data", bank=str(tmp_path / "missing.md")))
+    header = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "grader-label")
+    assert "INTERVIEWER\\_BANK" in header.value and "missing\\.md: no such file" in header.value  # escaped Markdown

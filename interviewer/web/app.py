@@ -24,6 +24,7 @@ from .internals import forget_browser_session
 from .layout import Layout, build_layout
 from .setup import (
     MAX_UPLOAD_BYTES,
+    bank_problems,
     browser_secret,
     bundled_banks,
     grader_line,
@@ -87,7 +88,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             settings,
             list(banks),
             default_bank,
-            grader_line(core.default_grader(), store_problem),
+            grader_line(core.default_grader(), " ".join(filter(None, [store_problem, *bank_problems(settings)]))),
             store_problem,
             browser_secret(store),
             on_expire=lambda ws: _expire(demo, ws),
@@ -160,7 +161,11 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
 
     resume_inputs = [ui.resume_id, ui.browser_id, ui.state]
     ui.resume_btn.click(resume, resume_inputs, [*ui.page_outputs(), ui.resume_row], **private)
-    ui.dismiss_btn.click(lambda: gr.update(visible=False), None, [ui.resume_row], **private)
+
+    def dismiss(session_id, dismissed):
+        return gr.update(visible=False), [*(dismissed or []), session_id][-50:]
+
+    ui.dismiss_btn.click(dismiss, [ui.resume_id, ui.dismissed], [ui.resume_row, ui.dismissed], **private)
     for event in (ui.history_tab.select, ui.refresh_btn.click):
         event(lambda owner: render(h.history(owner), ui), [ui.browser_id], history, **private)
     past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view]
@@ -171,7 +176,8 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
     ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history, **private)
     demo.load(None, None, None, js=SUBMIT_SHORTCUT_JS)
     offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
-    demo.load(lambda owner, ws: render(h.on_load(owner, ws), ui), [ui.browser_id, ui.state], offer, **private)
+    load_inputs = [ui.browser_id, ui.state, ui.dismissed]
+    demo.load(lambda owner, ws, dismissed: render(h.on_load(owner, ws, dismissed), ui), load_inputs, offer, **private)
 
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:

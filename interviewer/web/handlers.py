@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,10 @@ from typing import Any
 from .. import bank as bank_mod
 from .. import webview as html
 from ..errors import InterviewerError
+from ..grading.base import TemplateFollowUps
+from ..grading.factory import GraderChoice
+from ..grading.models import OFFLINE_LABEL
+from ..grading.offline import OfflineGrader
 from ..owner import Owner
 from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
@@ -40,7 +45,14 @@ class StartForm:
     """An uploaded bank, or the error that makes it unusable."""
 
 
-NOT_STARTED = NoticeView("Start an interview first (or start a new one: this one has ended).")
+NOT_STARTED = NoticeView(
+    "No interview is running in this page: start one, or, if this one was closed after a long idle time, "
+    "reload the page to resume it (it is saved). What you typed is still in the box."
+)
+TAKEN_OVER = NoticeView(
+    "This interview goes on in another tab, where it was resumed: this tab no longer takes answers, so none is "
+    "overwritten. What you typed is still in the box."
+)
 STILL_GRADING = NoticeView("Still grading your last answer: wait a moment (what you typed is kept).")
 
 
@@ -51,6 +63,15 @@ class Handlers:
         self.banks = banks
         """Label -> path of the banks offered."""
         self.store_problem = store_problem
+        self.live: weakref.WeakValueDictionary[str, WebSession] = weakref.WeakValueDictionary()
+        """The one page that runs each session: resuming it elsewhere takes it over."""
+
+    def _run_here(self, ws: WebSession) -> None:
+        """`ws` is now the one live copy of its session; a copy in another tab stops taking answers."""
+        other = self.live.get(ws.session.session_id)
+        if other is not None and other is not ws:
+            other.taken_over = True
+        self.live[ws.session.session_id] = ws
 
     def _core_of(self, owner: str | None) -> Interviewer:
         # Before the page has loaded its id, a browser owns nothing it could find again: a throwaway id.
@@ -89,11 +110,15 @@ class Handlers:
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.greet()
         new.check_history()
+        self._run_here(new)
         return PageView(new, clear_answer=True)
 
     async def answer(self, text: str | None, ws: WebSession | None) -> AsyncIterator[Any]:
         if ws is None or ws.session.finished:
             yield NOT_STARTED
+            return
+        if ws.taken_over:
+            yield TAKEN_OVER
             return
         if ws.busy.locked():  # one action at a time per session; the box keeps what was typed
             yield STILL_GRADING
@@ -129,6 +154,8 @@ class Handlers:
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
         if ws is None or ws.session.finished:
             return NOT_STARTED
+        if ws.taken_over:
+            return TAKEN_OVER
         if ws.busy.locked():
             return STILL_GRADING
         ws.say(html.e(ws.core.hint(ws.session, scrub(draft or "")[0])))
@@ -137,6 +164,8 @@ class Handlers:
     async def skip(self, ws: WebSession | None) -> Any:
         if ws is None or ws.session.finished:
             return NOT_STARTED
+        if ws.taken_over:
+            return TAKEN_OVER
         if ws.busy.locked():
             return STILL_GRADING
         async with ws.busy:
@@ -148,6 +177,8 @@ class Handlers:
     async def end(self, ws: WebSession | None) -> Any:
         if ws is None:
             return NOT_STARTED
+        if ws.taken_over:
+            return TAKEN_OVER
         if ws.busy.locked():
             return STILL_GRADING
         async with ws.busy:
@@ -169,10 +200,15 @@ class Handlers:
 
     # -- resume ----------------------------------------------------------------------------------
 
-    def on_load(self, owner: str | None, ws: WebSession | None) -> ResumeOffer:
-        """Give this browser an id, and offer to resume its latest unfinished interview."""
+    def on_load(self, owner: str | None, ws: WebSession | None, dismissed: list[str] | None = None) -> ResumeOffer:
+        """Give this browser an id, and offer to resume its latest interview if it is unfinished, has an answer
+        and was not put off with "Not now" (`dismissed`, remembered in the browser)."""
         owner = owner or os.urandom(12).hex()
-        offer = next(iter(self._core_of(owner).unfinished()), None) if ws is None else None
+        offer = None
+        if ws is None:
+            latest = next(iter(self._core_of(owner).sessions()), None)  # newest first
+            if latest and latest.finished_at is None and latest.answered and latest.id not in (dismissed or []):
+                offer = latest
         if offer is None:
             return ResumeOffer(owner)
         text = (
@@ -188,14 +224,33 @@ class Handlers:
         if core.store is None or not session_id or not owner:
             return PageView(ws, hide_resume=True)
         free_files(ws)
-        choice = core.default_grader()
+        choice, notice = self._grader_to_resume(core, session_id)
         session = core.resume(session_id, choice)  # only this browser's own sessions
-        new = WebSession(core, session, choice.label, browser_session=browser_session)
+        new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.replay()
+        self._run_here(new)
         step = await core.settle(session)
         if step is not None:
             new.show_step(step)
         return PageView(new, clear_answer=True, hide_resume=True)
+
+    @staticmethod
+    def _grader_to_resume(core: Interviewer, session_id: str) -> tuple[GraderChoice, str]:
+        """The grader a resumed interview goes on with, and what the candidate is told about it. LLM settings
+        typed in the page are never stored: an interview they graded goes on offline (never with the server's
+        own LLM, a provider the candidate did not choose), and says so."""
+        default = core.default_grader()
+        was = core.saved_transcript(session_id).grader
+        if was == default.grader.name:
+            return default, ""
+        offline = GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL)
+        if was == "offline":
+            return offline, ""
+        return offline, (
+            f"This interview was graded by {was.removeprefix('llm:')} with LLM settings typed in the page, which "
+            "are never stored: it goes on with the offline grader (key-point coverage). To grade with your LLM "
+            "again, start a new interview with its settings."
+        )
 
     # -- history ---------------------------------------------------------------------------------
 

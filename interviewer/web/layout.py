@@ -17,6 +17,7 @@ class Layout:
     state: Any
     uploaded_bank: Any
     browser_id: Any
+    dismissed: Any
     resume_id: Any
     # header and resume offer
     grader_md: Any
@@ -119,6 +120,8 @@ def build_layout(
     c["uploaded_bank"] = gr.State(None, time_to_live=settings.session_ttl)
     # This browser's anonymous id: its history and unfinished sessions are its own.
     c["browser_id"] = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret)
+    # The sessions this browser put off with "Not now": not offered again.
+    c["dismissed"] = gr.BrowserState([], storage_key="interviewer-dismissed")
     gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
     c["grader_md"] = gr.Markdown(grader_line, elem_id="grader-label")
     with gr.Row(visible=False, elem_id="resume") as c["resume_row"]:

@@ -43,6 +43,17 @@ def bundled_banks(settings: Settings) -> dict[str, str]:
     return labels
 
 
+def bank_problems(settings: Settings) -> list[str]:
+    """What is wrong with INTERVIEWER_BANK, said on the page as the terminal says it."""
+    problems = []
+    for path in settings.bank_paths if settings.bank else []:
+        try:
+            bank_mod.bank_files(path)
+        except BankError as exc:
+            problems.append(f"INTERVIEWER_BANK: {exc.path}: {exc.message}")
+    return problems
+
+
 def read_upload(path: str | None) -> bank_mod.Bank | None:
     """Parse an uploaded bank as text only (never as a server path named by the user)."""
     if not path:

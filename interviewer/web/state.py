@@ -36,6 +36,8 @@ class WebSession:
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
     browser_session: str | None = None
     """Gradio's session hash of the browser session this interview belongs to."""
+    taken_over: bool = False
+    """Another tab resumed this session: this copy takes no more answers."""
     history_told: bool = False
     """Whether the candidate was told that the history is not being saved."""
     busy: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
