@@ -89,6 +89,11 @@ def overall_headline(summary: Summary | None, turns: Sequence[TurnRecord]) -> st
     return f"Overall {value}"
 
 
+def followup_fallback_notice(reason: str) -> str:
+    """What the candidate is told when the LLM could not write the follow-up question."""
+    return f"The LLM could not write a follow-up ({reason}); this is the offline one."
+
+
 def history_notice(problem: str | None) -> str:
     """What the candidate is told when the history stops (or starts again) being saved."""
     if problem is None:

@@ -53,6 +53,8 @@ class Step(BaseModel):
     """The grade of the turn just finished (practice mode only)."""
     fallback_reason: str | None = None
     """Why the turn just graded was graded offline although an LLM grader was chosen (both modes)."""
+    followup_fallback_reason: str | None = None
+    """Why the follow-up asked is the offline one although an LLM writes them."""
     next_question: str | None = None
     finished: bool = False
     summary: Summary | None = None
@@ -230,14 +232,14 @@ class Session:
         missed = self._points_to_probe(request, turn)
         if missed:
             shown: list[str] = []  # exactly what the candidate saw, which is what the transcript records
-            failed = False
+            failed: str | None = None
             try:
                 async for piece in self.followup_writer.write(request, missed, self.usage):
                     shown.append(piece)
                     yield FollowUpPiece(piece)
             except (GraderError, TimeoutError) as exc:  # the writer failed: the template finishes the question
                 log.warning("follow-up writer failed (%s); asking a template follow-up", exc)
-                failed = True
+                failed = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
             if failed or not "".join(shown).strip():
                 template = "".join([p async for p in TemplateFollowUps().write(request, missed)])
                 extra = f" …\n\n{template}" if "".join(shown).strip() else template
@@ -245,7 +247,7 @@ class Session:
                 yield FollowUpPiece(extra)
             turn.followups.append(FollowUp(question="".join(shown)))
             self._emit("followup", self.index)
-            yield StepTaken(Step(followup=turn.followups[-1].question))
+            yield StepTaken(Step(followup=turn.followups[-1].question, followup_fallback_reason=failed))
             return
 
         yield StepTaken(await self._grade_and_advance(turn, request))

@@ -15,6 +15,7 @@ from .errors import InterviewerError
 from .grading.factory import GraderChoice
 from .presentation import (
     fallback_notice,
+    followup_fallback_notice,
     format_grade,
     history_notice,
     overall_headline,
@@ -158,6 +159,8 @@ async def _answer(core: Interviewer, session: Session, text: str, out: TextIO) -
 
 
 def show_step(step: Step, out: TextIO) -> None:
+    if step.followup_fallback_reason:
+        print(f"! {followup_fallback_notice(step.followup_fallback_reason)}", file=out)
     if step.feedback:
         print(format_grade(step.feedback), file=out)  # says so itself when grading fell back
     elif step.fallback_reason:  # mock mode: no feedback yet, but the candidate is told now

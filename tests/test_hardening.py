@@ -394,3 +394,43 @@ def test_a_missing_interviewer_bank_is_said_on_the_page(tmp_path):
     demo = build_app(Settings(data_dir=tmp_path / "data", bank=str(tmp_path / "missing.md")))
     header = next(b for b in demo.blocks.values() if getattr(b, "elem_id", None) == "grader-label")
     assert "INTERVIEWER\\_BANK" in header.value and "missing\\.md: no such file" in header.value  # escaped Markdown
+
+
+# -- 11. waits with no way out -------------------------------------------------------------------------------
+
+
+def test_a_silent_server_costs_a_follow_up_its_short_budget_not_minutes_and_says_so():
+    import time
+
+    from interviewer.grading.factory import choose_grader
+    from interviewer.session import Session, SessionSettings
+    from tests.support.fake_openai import hang
+
+    with FakeOpenAI(responder=grade_responder) as fake:
+        fake.enqueue(*[hang(30)] * 4)  # the follow-up's request (and its retries) never get an answer
+        choice = choose_grader(Settings(base_url=fake.base_url, model="fake-model", grader="llm", llm_timeout=60,
+                                        followup_budget=1.0))  # fmt: skip
+        session = Session.start(QUESTIONS[:1], SessionSettings(count=1, followups=1), grader=choice.grader,
+                                followup_writer=choice.followups)  # fmt: skip
+        started = time.monotonic()
+        step = asyncio.run(session.answer("Bias only."))
+        waited = time.monotonic() - started
+    assert step.followup and waited < 5, waited
+    assert "within 1 s" in step.followup_fallback_reason
+
+
+# -- 16. downloads of an interview that left nothing ---------------------------------------------------------
+
+
+def test_no_stale_downloads_after_ending_before_any_answer(tmp_path):
+    from dataclasses import fields
+
+    from interviewer.web.layout import Layout
+    from interviewer.web.view import PageView, render
+
+    handlers = web_handlers(tmp_path)
+    ws = asyncio.run(handlers.start(start_form(banks=list(handlers.banks)[:1]), "b", None, "t")).ws
+    ui = Layout(**{f.name: f.name for f in fields(Layout)})  # stand-ins for the components
+    assert render(PageView(ws), ui)["downloads"]["visible"] is True  # downloads at any point of a session
+    asyncio.run(handlers.end(ws))
+    assert render(PageView(ws), ui)["downloads"]["visible"] is False  # ended with no answer: nothing saved

@@ -41,4 +41,8 @@ def choose_grader(settings: Settings) -> GraderChoice:
     from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
 
     client = LLMClient.from_settings(settings)
-    return GraderChoice(LLMGrader(client, settings), LLMFollowUps(client), f"LLM: {client.model} at {client.server}")
+    return GraderChoice(
+        LLMGrader(client, settings),
+        LLMFollowUps(client, settings.followup_budget),
+        f"LLM: {client.model} at {client.server}",
+    )

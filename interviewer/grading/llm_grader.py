@@ -187,8 +187,10 @@ class LLMGrader:
 class LLMFollowUps:
     """Follow-up questions written by the LLM, streamed as they arrive."""
 
-    def __init__(self, client: LLMClient) -> None:
+    def __init__(self, client: LLMClient, budget: float = 20.0) -> None:
         self.client = client
+        self.budget = budget
+        """Seconds the follow-up may take in all, retries included: the candidate is waiting for it."""
         self.system_prompt = render("followup_system.md.j2")
 
     async def write(self, request: GradeRequest, missed: list[str], usage: Usage | None = None) -> AsyncIterator[str]:
@@ -201,9 +203,13 @@ class LLMFollowUps:
             reply=neutralise_tags(request.full_reply()),
         )
         messages = [{"role": "system", "content": self.system_prompt}, {"role": "user", "content": user}]
-        # Each read is bounded by the client's timeout; a stalled stream raises and the template takes over.
-        async for piece in self.client.stream_text(messages, usage, max_tokens=120):
-            yield piece
+        # One budget for the whole follow-up (a stalled or silent server included): then the template takes over.
+        try:
+            async with asyncio.timeout(self.budget):
+                async for piece in self.client.stream_text(messages, usage, max_tokens=120):
+                    yield piece
+        except TimeoutError as exc:
+            raise LLMError(f"the LLM did not write a follow-up within {self.budget:g} s") from exc
 
 
 __all__ = ["LLMError", "LLMFollowUps", "LLMGrader", "neutralise_tags", "quote_in_reply", "strip_invisible"]

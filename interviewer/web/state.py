@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import webview as view
-from ..presentation import fallback_notice, history_notice, render_transcript, transcript_filename
+from ..presentation import (
+    fallback_notice,
+    followup_fallback_notice,
+    history_notice,
+    render_transcript,
+    transcript_filename,
+)
 from ..service import Interviewer
 from ..session import Session, Step
 from ..transcript import Transcript
@@ -85,6 +91,8 @@ class WebSession:
         """What the interviewer says after an action."""
         if step.fallback_reason:
             self.notice = fallback_notice(step.fallback_reason)
+        if step.followup_fallback_reason:
+            self.notice = followup_fallback_notice(step.followup_fallback_reason)
         if step.followup:
             self.say(view.e(step.followup))
             return

@@ -114,7 +114,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         "answer_area": not finished,
         "feedback_col": show_feedback,
         "summary_col": finished,
-        "downloads": True,
+        "downloads": bool(s.turns),  # an interview ended before any answer left nothing to download
     }
     for part, shown in visible.items():
         if ws.changes(part, visible=shown):
