@@ -113,16 +113,21 @@ class Handlers:
         self._run_here(new)
         return PageView(new, clear_answer=True)
 
-    async def answer(self, text: str | None, ws: WebSession | None) -> AsyncIterator[Any]:
-        if ws is None or ws.session.finished:
-            yield NOT_STARTED
-            return
+    @staticmethod
+    def _refusal(ws: WebSession | None, after_the_end: bool = False) -> NoticeView | None:
+        """Why this page cannot act on its interview now (None: it can). One action at a time per session;
+        the answer box keeps what was typed."""
+        if ws is None or (ws.session.finished and not after_the_end):
+            return NOT_STARTED
         if ws.taken_over:
-            yield TAKEN_OVER
+            return TAKEN_OVER
+        return STILL_GRADING if ws.busy.locked() else None
+
+    async def answer(self, text: str | None, ws: WebSession | None) -> AsyncIterator[Any]:
+        if refusal := self._refusal(ws):
+            yield refusal
             return
-        if ws.busy.locked():  # one action at a time per session; the box keeps what was typed
-            yield STILL_GRADING
-            return
+        assert ws is not None
         text, replaced = scrub(text or "")
         if not text.strip():
             yield NoticeView("Type an answer first, or press Skip to move on.")
@@ -152,22 +157,14 @@ class Handlers:
             yield PageView(ws)
 
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
-        if ws is None or ws.session.finished:
-            return NOT_STARTED
-        if ws.taken_over:
-            return TAKEN_OVER
-        if ws.busy.locked():
-            return STILL_GRADING
+        if (refusal := self._refusal(ws)) or ws is None:
+            return refusal
         ws.say(html.e(ws.core.hint(ws.session, scrub(draft or "")[0])))
         return PageView(ws)
 
     async def skip(self, ws: WebSession | None) -> Any:
-        if ws is None or ws.session.finished:
-            return NOT_STARTED
-        if ws.taken_over:
-            return TAKEN_OVER
-        if ws.busy.locked():
-            return STILL_GRADING
+        if (refusal := self._refusal(ws)) or ws is None:
+            return refusal
         async with ws.busy:
             ws.chat.append({"role": "user", "content": "*(skipped)*"})
             ws.show_step(ws.core.skip(ws.session))
@@ -175,12 +172,8 @@ class Handlers:
         return PageView(ws, clear_answer=True)
 
     async def end(self, ws: WebSession | None) -> Any:
-        if ws is None:
-            return NOT_STARTED
-        if ws.taken_over:
-            return TAKEN_OVER
-        if ws.busy.locked():
-            return STILL_GRADING
+        if (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
+            return refusal
         async with ws.busy:
             if not ws.session.finished:
                 await ws.core.end(ws.session)
