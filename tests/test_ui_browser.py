@@ -109,6 +109,9 @@ def test_practice_session_offline_from_setup_to_summary_and_downloads(page):
         expect(page.locator("#feedback .iv-measure")).to_have_text("Key-point coverage")
         expect(page.locator("#feedback .iv-band")).to_have_count(0)
         check_feedback_card(page, Q1)
+        clear = page.locator('#chat button[aria-label="Clear"]')  # Gradio's own: it would hide the question
+        assert clear.count() == 1
+        expect(clear).to_be_hidden()
         expect(page.locator("#downloads")).to_be_visible()  # downloads at any point of the session
         shot(page, "practice-offline-feedback")
 

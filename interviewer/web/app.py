@@ -59,6 +59,7 @@ border-radius:3px;overflow:hidden}.iv-bar-fill{display:block;height:100%;backgro
 .iv-feedback>details>summary h3{display:inline}
 .iv-notice-box{color:#9a3412;font-weight:600}
 .iv-table td,.iv-table th,.iv-table span{font-family:var(--font,system-ui,sans-serif)!important}
+#chat button[aria-label="Clear"]{display:none}
 """
 
 # Ctrl/Cmd+Enter submits the answer; plain Enter is a new line.
