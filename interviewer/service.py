@@ -165,6 +165,10 @@ class Interviewer:
     def skip(self, session: Session) -> Step:
         return session.skip()
 
+    def grade_offline_now(self, session: Session) -> None:
+        """Stop waiting for a slow LLM: the answer being graded is graded offline at once."""
+        session.grade_offline_now()
+
     async def end(self, session: Session) -> Summary:
         """End now, grading an answer still waiting for its grade."""
         return await session.finish()

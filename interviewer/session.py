@@ -8,6 +8,7 @@ session exports as a `Transcript`. Graders are async; the follow-up policy and w
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import uuid
@@ -118,6 +119,8 @@ class Session:
     finished_at: datetime | None = None
     turns: list[TurnRecord] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+    _offline_now: asyncio.Event | None = field(default=None, repr=False)
+    """Set to stop waiting for the grading in progress (an event of the loop that grades, made per grading)."""
 
     def __post_init__(self) -> None:
         if not self.questions:
@@ -345,8 +348,23 @@ class Session:
             return []
         return self.followup_policy.points_to_probe(request)
 
+    def grade_offline_now(self) -> None:
+        """Stop waiting for the grader (an LLM taking long): the answer being graded is graded offline at once."""
+        if self._offline_now is not None:
+            self._offline_now.set()
+
     async def _grade(self, request: GradeRequest) -> Grade:
-        return await self.grader.grade(request, self.usage)
+        """The grader's grade, unless the candidate asks to stop waiting for it (`grade_offline_now`)."""
+        self._offline_now = asyncio.Event()
+        grading = asyncio.ensure_future(self.grader.grade(request, self.usage))
+        asked = asyncio.ensure_future(self._offline_now.wait())
+        await asyncio.wait({grading, asked}, return_when=asyncio.FIRST_COMPLETED)
+        asked.cancel()
+        if grading.done():
+            return grading.result()
+        grading.cancel()  # the pending LLM call is dropped
+        offline = await OfflineGrader().grade(request)
+        return offline.model_copy(update={"fallback_reason": "you chose not to wait for the LLM"})
 
     def _emit(self, kind: str, turn_index: int | None = None) -> None:
         if self.on_event is not None:

@@ -434,3 +434,31 @@ def test_no_stale_downloads_after_ending_before_any_answer(tmp_path):
     assert render(PageView(ws), ui)["downloads"]["visible"] is True  # downloads at any point of a session
     asyncio.run(handlers.end(ws))
     assert render(PageView(ws), ui)["downloads"]["visible"] is False  # ended with no answer: nothing saved
+
+
+@pytest.mark.parametrize("action", ["skip", "end"])
+def test_skip_or_end_while_a_slow_llm_grades_stops_waiting_and_grades_offline(tmp_path, action):
+    import time
+
+    handlers = web_handlers(tmp_path, llm_timeout=60, llm_retries=0, llm_budget=60)
+    with FakeOpenAI(responder=grade_responder, delay=30) as fake:
+        form = start_form(banks=list(handlers.banks)[:1], count=2, base_url=fake.base_url, model="fake-model")
+        ws = asyncio.run(handlers.start(form, "b", None, "t")).ws
+
+        async def answer_then_stop_waiting():
+            answering = asyncio.ensure_future(answer(handlers, ANSWER, ws))
+            await asyncio.sleep(0.5)
+            said = await getattr(handlers, action)(ws)
+            await answering
+            return said
+
+        started = time.monotonic()
+        said = asyncio.run(answer_then_stop_waiting())
+        waited = time.monotonic() - started
+    grade = ws.session.turns[0].grade
+    assert waited < 5 and grade.grader == "offline" and "not to wait" in grade.fallback_reason
+    assert ws.session.turns[0].answer == ANSWER  # the answer is kept
+    if action == "skip":
+        assert "graded offline now" in said.text and not ws.session.finished
+    else:
+        assert ws.session.finished

@@ -53,7 +53,11 @@ TAKEN_OVER = NoticeView(
     "This interview goes on in another tab, where it was resumed: this tab no longer takes answers, so none is "
     "overwritten. What you typed is still in the box."
 )
-STILL_GRADING = NoticeView("Still grading your last answer: wait a moment (what you typed is kept).")
+NOT_WAITING = NoticeView("Not waiting for the LLM: your answer is being graded offline now.")
+STILL_GRADING = NoticeView(
+    "Still grading your last answer: wait a moment, or press Skip or End to stop waiting for the LLM (what you typed "
+    "is kept)."
+)
 
 
 class Handlers:
@@ -163,6 +167,9 @@ class Handlers:
         return PageView(ws)
 
     async def skip(self, ws: WebSession | None) -> Any:
+        if ws is not None and ws.busy.locked() and not ws.taken_over:  # grading: stop waiting for the LLM
+            ws.core.grade_offline_now(ws.session)
+            return NOT_WAITING
         if (refusal := self._refusal(ws)) or ws is None:
             return refusal
         async with ws.busy:
@@ -172,7 +179,9 @@ class Handlers:
         return PageView(ws, clear_answer=True)
 
     async def end(self, ws: WebSession | None) -> Any:
-        if (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
+        if ws is not None and ws.busy.locked() and not ws.taken_over:
+            ws.core.grade_offline_now(ws.session)  # stop waiting for the LLM, then end once the answer is graded
+        elif (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
             return refusal
         async with ws.busy:
             if not ws.session.finished:
