@@ -84,6 +84,16 @@ class _Reply:
     sentence_stems: list[frozenset[str]]
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """The question and reference as the grader matches replies against them (worked out once per grading)."""
+
+    question_stems: frozenset[str]
+    reference_terms: frozenset[str]
+    defined: dict[str, str]
+    """Abbreviations the question or reference define."""
+
+
 class OfflineGrader:
     name = "offline"
 
@@ -122,11 +132,12 @@ class OfflineGrader:
             sentence_stems,
         )
         question_stems = frozenset(terms(request.question, defined))
+        reference_terms = frozenset(terms(request.reference, defined))
         own_words = reply.stems - question_stems
         # A few words that say nothing of the subject are no answer; a few that use the reference's terms
         # ("Retrieve then generate") are a short, weak answer, graded as one.
         beyond_question = reply.stems - frozenset(t.content_stems(request.question))  # "RAG" asks; "retrieve" answers
-        on_subject = beyond_question & frozenset(terms(request.reference, defined))
+        on_subject = beyond_question & reference_terms
         if t.is_non_answer(reply_text) or (len(own_words) < 3 and not on_subject):
             reason = "The reply does not answer the question" + (
                 " (text addressed to the grader is ignored)." if injected else "."
@@ -134,30 +145,28 @@ class OfflineGrader:
             return self._minimum(request, [NO_ANSWER, *flags], reason)
         if request.kind == "experience":
             return self._grade_experience(request, reply, question_stems, flags)
-        return self._grade_technical(request, reply, question_stems, flags)
+        return self._grade_technical(request, reply, _Asked(question_stems, reference_terms, defined), flags)
 
     # -- technical -------------------------------------------------------------------------------
 
-    def _grade_technical(
-        self, request: GradeRequest, reply: _Reply, question_stems: frozenset[str], flags: list[str]
-    ) -> Grade:
+    def _grade_technical(self, request: GradeRequest, reply: _Reply, asked: _Asked, flags: list[str]) -> Grade:
         rubric = self.rubrics["technical"]
         points = request.key_points or extract_key_points(request.reference)
-        defined = abbreviations([request.question, request.reference])
-        judged = [_judge_point(p, reply, question_stems, defined) for p in points]
+        question_stems = asked.question_stems
+        judged = [_judge_point(p, reply, question_stems, asked.defined) for p in points]
         covered = sum(k.status == "covered" for k in judged)
         partial = sum(k.status == "partial" for k in judged)
         ratio = (covered + 0.5 * partial) / max(1, len(judged))
         own_fit, other_fit = self.corpus.fit(reply.text, request.question, request.reference)
-        # Few key points, and the reply's words fit this question barely or another question clearly better:
-        # an answer to a neighbouring question (tuned on the dev set only; see tests/test_grader_quality.py).
+        # Another question fits the reply's words clearly better, or it covers few key points and barely fits
+        # this one: an answer to a neighbouring question (tuned on the dev sets only; tests/test_grader_quality.py).
         off_topic = own_fit - other_fit < OFF_TOPIC_MARGIN or (ratio < OFF_TOPIC_COVERAGE and own_fit < OFF_TOPIC_FIT)
         if off_topic:
             flags.append(OFF_TOPIC)
             ratio *= OFF_TOPIC_RELEVANCE
         # Vocabulary shared with the whole reference, beyond the question's own words: catches
         # replies that cover the substance in other sentences than the key points.
-        ref_stems = frozenset(terms(request.reference, defined)) - question_stems
+        ref_stems = asked.reference_terms - question_stems
         vocab = len(ref_stems & reply.stems) / max(1, len(ref_stems)) * (OFF_TOPIC_RELEVANCE if off_topic else 1.0)
         relevance = min(1.0, (ratio + vocab) / 0.45) * (OFF_TOPIC_RELEVANCE if off_topic else 1.0)
 
