@@ -21,9 +21,14 @@ class GraderChoice:
     """Why the offline grader is used although an LLM looked configured, if so."""
 
 
+def offline_choice(notice: str | None = None) -> GraderChoice:
+    """The offline grader and follow-ups, with what the candidate is told about choosing them, if anything."""
+    return GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL, notice=notice)
+
+
 def choose_grader(settings: Settings) -> GraderChoice:
     if settings.grader == "offline" or not (settings.llm_requested or settings.api_key or settings.base_url):
-        return GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL)
+        return offline_choice()
     if settings.grader == "llm" and not (settings.api_key or settings.base_url):
         raise ConfigError(
             "INTERVIEWER_GRADER=llm needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server such as Ollama)"
@@ -31,11 +36,8 @@ def choose_grader(settings: Settings) -> GraderChoice:
     if not settings.model:
         if settings.grader == "llm":
             raise ConfigError("INTERVIEWER_MODEL is not set: name the model the LLM grader should use")
-        return GraderChoice(
-            OfflineGrader(),
-            TemplateFollowUps(),
-            OFFLINE_LABEL,
-            notice="An LLM server or key is configured but INTERVIEWER_MODEL is not set: using the offline grader.",
+        return offline_choice(
+            "An LLM server or key is configured but INTERVIEWER_MODEL is not set: using the offline grader."
         )
     from ..llm import LLMClient
     from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used

@@ -14,10 +14,7 @@ from typing import Any
 from .. import bank as bank_mod
 from .. import webview as html
 from ..errors import InterviewerError
-from ..grading.base import TemplateFollowUps
-from ..grading.factory import GraderChoice
-from ..grading.models import OFFLINE_LABEL
-from ..grading.offline import OfflineGrader
+from ..grading.factory import GraderChoice, offline_choice
 from ..owner import Owner
 from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
@@ -245,10 +242,9 @@ class Handlers:
         was = core.saved_transcript(session_id).grader
         if was == default.grader.name:
             return default, ""
-        offline = GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL)
         if was == "offline":
-            return offline, ""
-        return offline, (
+            return offline_choice(), ""
+        return offline_choice(), (
             f"This interview was graded by {was.removeprefix('llm:')} with LLM settings typed in the page, which "
             "are never stored: it goes on with the offline grader (key-point coverage). To grade with your LLM "
             "again, start a new interview with its settings."
