@@ -329,7 +329,7 @@ def _history_delete(args: argparse.Namespace) -> int:
     if args.all:
         what = f"ALL saved sessions and review history {whose}"
     else:
-        what = f"session {core.saved_transcript(args.session_id, scope).session_id}"
+        what = f"session {core.resolve(args.session_id, scope)}"  # the full id, without loading the session
     if not args.yes:
         if not sys.stdin.isatty():
             raise InterviewerError("refusing to delete without confirmation: run in a terminal or pass --yes")

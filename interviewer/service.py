@@ -187,10 +187,13 @@ class Interviewer:
     def sessions(self, scope: Scope | None = None) -> list[SessionRow]:
         return self.store.sessions(scope or self.owner) if self.store else []
 
+    def resolve(self, session_id: str, scope: Scope | None = None) -> str:
+        """The full id of a saved session of the owner's (or of the scope's), from an id or a unique prefix."""
+        return self._require_store().resolve(session_id, scope or self.owner)
+
     def saved_transcript(self, session_id: str, scope: Scope | None = None) -> Transcript:
         """A saved session of the owner's (or of the scope's), by id or a unique prefix of one."""
-        store = self._require_store()
-        return store.transcript(store.resolve(session_id, scope or self.owner))
+        return self._require_store().transcript(self.resolve(session_id, scope))
 
     def question_stats(self) -> list[QuestionStat]:
         return self.store.question_stats(self.owner) if self.store else []
@@ -209,9 +212,8 @@ class Interviewer:
 
     def delete(self, session_id: str, scope: Scope | None = None) -> str:
         """Delete one session of the owner's (or of the scope's); its full id."""
-        store = self._require_store()
-        full = store.resolve(session_id, scope or self.owner)
-        store.delete(full)
+        full = self.resolve(session_id, scope)
+        self._require_store().delete(full)
         return full
 
     def delete_all(self, scope: Scope | None = None) -> int:
