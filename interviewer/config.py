@@ -39,9 +39,11 @@ class Settings(BaseSettings):
     answer_token_budget: int = Field(2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"))
     followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"))
     anchors: int = Field(5, ge=0, le=20, validation_alias=_env("INTERVIEWER_ANCHORS"))
+    """Graded example replies per rubric the LLM grader reads before grading (0: none)."""
     followup_budget: float = Field(20.0, gt=0, validation_alias=_env("INTERVIEWER_FOLLOWUP_BUDGET"))
     """Seconds an LLM follow-up question may take in all before the offline one is asked."""
-    """Graded example replies per rubric the LLM grader reads before grading (0: none)."""
+    offline_offer_after: float = Field(5.0, ge=0, validation_alias=_env("INTERVIEWER_OFFLINE_OFFER_AFTER"))
+    """Seconds of waiting for an LLM grade before the web app offers "Grade offline now"."""
     prices: Path | None = Field(None, validation_alias=_env("INTERVIEWER_PRICES"))
     """A price table like prompts/prices.toml, for cost estimates."""
     session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))

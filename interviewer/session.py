@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +122,7 @@ class Session:
     usage: Usage = field(default_factory=Usage)
     _offline_now: asyncio.Event | None = field(default=None, repr=False)
     """Set to stop waiting for the grading in progress (an event of the loop that grades, made per grading)."""
+    _grading_since: float | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.questions:
@@ -353,13 +355,24 @@ class Session:
         if self._offline_now is not None:
             self._offline_now.set()
 
+    def waiting_for_grade(self) -> float:
+        """Seconds the grading in progress has taken so far (0 when nothing is being graded)."""
+        return 0.0 if self._grading_since is None else time.monotonic() - self._grading_since
+
     async def _grade(self, request: GradeRequest) -> Grade:
         """The grader's grade, unless the candidate asks to stop waiting for it (`grade_offline_now`)."""
         self._offline_now = asyncio.Event()
+        self._grading_since = time.monotonic()
         grading = asyncio.ensure_future(self.grader.grade(request, self.usage))
         asked = asyncio.ensure_future(self._offline_now.wait())
-        await asyncio.wait({grading, asked}, return_when=asyncio.FIRST_COMPLETED)
-        asked.cancel()
+        try:
+            await asyncio.wait({grading, asked}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (a closed page): no LLM call left running behind it
+            grading.cancel()
+            raise
+        finally:
+            asked.cancel()
+            self._grading_since = None
         if grading.done():
             return grading.result()
         grading.cancel()  # the pending LLM call is dropped

@@ -363,6 +363,32 @@ def test_html_and_script_in_an_answer_are_shown_literally_and_never_run(page, tm
 
 
 
+def test_grade_offline_now_is_offered_while_a_slow_llm_grades_and_stops_the_wait(page):
+    """After a few seconds of waiting for the LLM a "Grade offline now" button appears; pressing it grades the
+    answer offline at once (the LLM would take 20 s), says so, and the button goes away again."""
+    with FakeOpenAI(responder=grade_responder, delay=20) as fake:
+        settings = llm_settings(fake).model_copy(update={"llm_timeout": 60, "offline_offer_after": 1})
+        with served(settings) as url:
+            open_app(page, url)
+            setup(page, count=2, followups=False)
+            start(page, 2)
+            offer = page.locator("#offline-btn")
+            expect(offer).to_be_hidden()  # nothing to wait for yet
+            answer_box(page).fill(ANSWER_1)
+            page.locator("#submit-btn").click()
+            expect(offer).to_be_visible(timeout=6_000)
+            expect(page.locator("#notice")).to_contain_text("taking a while")
+            shot(page, "grade-offline-offer")
+            offer.click()
+            expect(page.locator("#chat")).to_contain_text("Question 2 of 2", timeout=8_000)  # not the 20 s wait
+            expect(offer).to_be_hidden()
+            expect(page.locator("#notice")).to_contain_text("graded offline")
+            _, raw = download(page, "dl-json")
+    first = json.loads(raw)["turns"][0]
+    assert first["answer"] == ANSWER_1 and first["grade"]["grader"] == "offline"
+    assert "not to wait" in first["grade"]["fallback_reason"]
+
+
 def test_skip_pressed_while_a_slow_llm_grades_stops_waiting_and_loses_nothing(page):
     """Skip during a slow grading stops waiting for the LLM: the answer is graded offline at once, the next
     question comes, and nothing is skipped or lost (one action at a time per session still holds)."""

@@ -96,6 +96,36 @@ def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
 
 
 @pytest.mark.browser
+def test_an_interview_closed_while_idle_is_offered_for_resume_in_place_keeping_what_was_typed(page):
+    """The page's interview is dropped from memory after its idle time; the next Submit says so and offers
+    Resume right beside the notice. Resuming there goes on with the saved answers, and the answer typed in
+    the box is neither lost nor cleared, so a second Submit sends it."""
+    with served(Settings(grader="offline", followups=0, session_ttl=3)) as url:
+        open_app(page, url)
+        setup(page, count=2, followups=False)
+        start(page, 2)
+        answer(page, FIRST)
+        expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
+        page.wait_for_timeout(5_000)  # idle past the time-to-live: the server forgets the page's interview
+        typed = "A second answer typed after a long pause: retrieval first, then generation."
+        page.locator("#answer-box textarea").fill(typed)
+        page.locator("#submit-btn").click()
+        expect(page.locator("#notice")).to_contain_text("closed after a long idle time")
+        expect(page.locator("#notice")).to_contain_text("1 of 2 questions answered")
+        resume_here = page.locator("#resume-here-btn")
+        expect(resume_here).to_be_visible()
+        shot(page, "resume-in-place")
+        resume_here.click()
+        expect(page.locator("#chat")).to_contain_text("Welcome back")
+        expect(resume_here).to_be_hidden()
+        expect(page.locator("#answer-box textarea")).to_have_value(typed)
+        page.locator("#submit-btn").click()
+        expect(page.locator("#summary-box")).to_contain_text("2 answered")
+        _, raw = download(page, "dl-json")
+    assert [t["answer"] for t in json.loads(raw)["turns"]] == [FIRST, typed]
+
+
+@pytest.mark.browser
 def test_another_browser_sees_neither_the_resume_offer_nor_the_history(browser, page):
     with served(Settings(grader="offline", followups=0)) as url:
         open_app(page, url)

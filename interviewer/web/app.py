@@ -126,6 +126,9 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
         async for vm in h.answer(text, ws):
             yield render(vm, ui, within=interview)
 
+    async def offline_now(ws):
+        return render(await h.offline_now(ws), ui, within=interview)
+
     async def hint(draft, ws):
         return render(await h.hint(draft, ws), ui, within=interview)
 
@@ -143,10 +146,17 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
 
     private: dict[str, Any] = {"api_visibility": "private"}
     ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
-    ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit)
-    ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, **private)
-    ui.skip_btn.click(skip, [ui.state], interview, **private)
-    ui.end_btn.click(end, [ui.state], interview, **private)
+    actions = [
+        ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit),
+        ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, **private),
+        ui.skip_btn.click(skip, [ui.state], interview, **private),
+        ui.end_btn.click(end, [ui.state], interview, **private),
+    ]
+    # An action that found this page's interview closed (idle too long, a restart): offer Resume right there.
+    offer_here = lambda owner, ws: render(h.resume_here(owner, ws), ui)  # noqa: E731
+    for action in actions:
+        action.then(offer_here, [ui.browser_id, ui.state], [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
+    ui.offline_btn.click(offline_now, [ui.state], interview, **private)
     ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
     ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
     ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
@@ -156,12 +166,16 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
     history = ui.history_outputs()
     private: dict[str, Any] = {"api_visibility": "private"}
 
-    async def resume(session_id, owner, ws, request: gr.Request | None = None):
-        vm = await h.resume(session_id, owner, ws, request.session_hash if request else None)
+    async def resume(session_id, owner, ws, request: gr.Request | None = None, keep_answer=False):
+        vm = await h.resume(session_id, owner, ws, request.session_hash if request else None, keep_answer)
         return render(vm, ui)
 
-    resume_inputs = [ui.resume_id, ui.browser_id, ui.state]
-    ui.resume_btn.click(resume, resume_inputs, [*ui.page_outputs(), ui.resume_row], **private)
+    async def resume_here(session_id, owner, ws, request: gr.Request | None = None):
+        return await resume(session_id, owner, ws, request, keep_answer=True)  # what was typed stays
+
+    resume_inputs, resumed = [ui.resume_id, ui.browser_id, ui.state], [*ui.page_outputs(), ui.resume_row]
+    ui.resume_btn.click(resume, resume_inputs, [*resumed, ui.resume_here_btn], **private)
+    ui.resume_here_btn.click(resume_here, resume_inputs, [*resumed, ui.resume_here_btn], **private)
 
     def dismiss(session_id, dismissed):
         return gr.update(visible=False), [*(dismissed or []), session_id][-50:]

@@ -3,6 +3,7 @@ and return view models (`view.py` turns them into Gradio updates). No Gradio in 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 import weakref
@@ -21,7 +22,7 @@ from ..session import FollowUpPiece, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
 from .setup import questions_or_none
 from .state import FORMATS, WebSession, free_files, write_transcript_files
-from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeOffer
+from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeHere, ResumeOffer
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,11 @@ TAKEN_OVER = NoticeView(
     "This interview goes on in another tab, where it was resumed: this tab no longer takes answers, so none is "
     "overwritten. What you typed is still in the box."
 )
-NOT_WAITING = NoticeView("Not waiting for the LLM: your answer is being graded offline now.")
+NOT_WAITING = NoticeView("Not waiting for the LLM: your answer is being graded offline now.", offer_offline=False)
+OFFER_OFFLINE = NoticeView(
+    "The LLM is taking a while to grade. Wait, or press **Grade offline now** (key-point coverage) to go on.",
+    offer_offline=True,
+)
 STILL_GRADING = NoticeView(
     "Still grading your last answer: wait a moment, or press Skip or End to stop waiting for the LLM (what you typed "
     "is kept)."
@@ -141,7 +146,10 @@ class Handlers:
             written = ""
             step = Step()
             try:
-                async for event in ws.core.answer_stream(ws.session, text):
+                async for event in _offering_offline(ws, ws.core.answer_stream(ws.session, text)):
+                    if isinstance(event, NoticeView):
+                        yield event
+                        continue
                     if isinstance(event, FollowUpPiece):
                         written += event.text
                         ws.chat[-1] = {"role": "assistant", "content": html.e(written)}
@@ -156,6 +164,13 @@ class Handlers:
             ws.show_step(step)
             ws.check_history()
             yield PageView(ws)
+
+    async def offline_now(self, ws: WebSession | None) -> Any:
+        """The "Grade offline now" button: stop waiting for the LLM's grade."""
+        if ws is None or ws.taken_over or not ws.busy.locked():
+            return NoticeView(None, offer_offline=False)  # the grade came first: nothing to stop
+        ws.core.grade_offline_now(ws.session)
+        return NOT_WAITING
 
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
         if (refusal := self._refusal(ws)) or ws is None:
@@ -216,8 +231,27 @@ class Handlers:
         )
         return ResumeOffer(owner, text, offer.id)
 
+    def resume_here(self, owner: str | None, ws: WebSession | None) -> ResumeHere:
+        """After an action found no interview in this page: if the page's interview was closed (idle too long,
+        or the server restarted) but is saved, offer to resume it right there."""
+        if ws is not None or self.core.store is None or not owner:
+            return ResumeHere()
+        latest = next(iter(self._core_of(owner).sessions()), None)  # newest first
+        if latest is None or latest.finished_at is not None:
+            return ResumeHere()
+        return ResumeHere(
+            f"This page's interview was closed after a long idle time, but it is saved ({latest.answered} of "
+            f"{latest.total} questions answered). Press **Resume it** to go on here; what you typed stays in the box.",
+            latest.id,
+        )
+
     async def resume(
-        self, session_id: str | None, owner: str | None, ws: WebSession | None, browser_session: str | None
+        self,
+        session_id: str | None,
+        owner: str | None,
+        ws: WebSession | None,
+        browser_session: str | None,
+        keep_answer: bool = False,
     ) -> PageView:
         core = self._core_of(owner)
         if core.store is None or not session_id or not owner:
@@ -231,7 +265,7 @@ class Handlers:
         step = await core.settle(session)
         if step is not None:
             new.show_step(step)
-        return PageView(new, clear_answer=True, hide_resume=True)
+        return PageView(new, clear_answer=not keep_answer, hide_resume=True)
 
     @staticmethod
     def _grader_to_resume(core: Interviewer, session_id: str) -> tuple[GraderChoice, str]:
@@ -288,3 +322,24 @@ class Handlers:
         if self.core.store is not None and owner:
             self._core_of(owner).delete_all()
         return self.history(owner)
+
+
+async def _offering_offline(ws: WebSession, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """The answer's events, with OFFER_OFFLINE put in once its grading has waited for the LLM for
+    `offline_offer_after` seconds (the follow-up's own writing has its own short budget)."""
+    after, offered = ws.core.settings.offline_offer_after, False
+    iterator = aiter(events)
+    while True:
+        pending = asyncio.ensure_future(anext(iterator))
+        try:
+            while not offered and not pending.done():
+                await asyncio.wait({pending}, timeout=min(0.5, after or 0.5))
+                if not pending.done() and ws.session.waiting_for_grade() >= after:
+                    offered = True
+                    yield OFFER_OFFLINE
+            event = await pending
+        except StopAsyncIteration:
+            return
+        finally:
+            pending.cancel()  # only when the page went away mid-wait; a finished one ignores it
+        yield event

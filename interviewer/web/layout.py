@@ -44,6 +44,8 @@ class Layout:
     progress: Any
     chat: Any
     notice: Any
+    offline_btn: Any
+    resume_here_btn: Any
     answer_area: Any
     answer_box: Any
     submit_btn: Any
@@ -88,7 +90,7 @@ class Layout:
         """What an event in the interview can change."""
         return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
                 self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
-                self.dl_md, self.dl_json, self.dl_html]  # fmt: skip
+                self.dl_md, self.dl_json, self.dl_html, self.offline_btn]  # fmt: skip
 
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""
@@ -202,6 +204,11 @@ def _interview(c: dict[str, Any]) -> None:
             sanitize_html=True,
         )
         c["notice"] = gr.Markdown(elem_id="notice", elem_classes=["iv-notice-box"])
+        with gr.Row():
+            c["offline_btn"] = gr.Button("Grade offline now", visible=False, elem_id="offline-btn", size="sm")
+            c["resume_here_btn"] = gr.Button(
+                "Resume it", visible=False, variant="primary", elem_id="resume-here-btn", size="sm"
+            )
         with gr.Column(elem_id="answer-area") as c["answer_area"]:
             c["answer_box"] = gr.Textbox(
                 label="Your answer",

@@ -34,7 +34,10 @@ class PageView:
 class NoticeView:
     """Only the notice line changes (e.g. "type an answer first"); what was typed stays."""
 
-    text: str
+    text: str | None
+    """None: the notice stays as it is."""
+    offer_offline: bool | None = None
+    """Show (True) or hide (False) the "Grade offline now" button; None leaves it."""
 
 
 @dataclass
@@ -49,6 +52,15 @@ class ChatView:
 class ResumeOffer:
     owner: str
     text: str = ""
+    session_id: str | None = None
+
+
+@dataclass
+class ResumeHere:
+    """This page's interview was closed (idle too long, or a restart) but is saved: offer Resume beside the
+    notice. `text` None: nothing to offer, nothing changes."""
+
+    text: str | None = None
     session_id: str | None = None
 
 
@@ -76,11 +88,16 @@ def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
         out = _page(vm, ui)
         return out if within is None else {k: v for k, v in out.items() if k in within}
     if isinstance(vm, NoticeView):
-        return {ui.notice: vm.text}
+        out = {} if vm.text is None else {ui.notice: vm.text}
+        return out if vm.offer_offline is None else out | {ui.offline_btn: gr.update(visible=vm.offer_offline)}
     if isinstance(vm, ChatView):
         return {ui.state: vm.ws, ui.chat: list(vm.ws.chat), **({ui.answer_box: ""} if vm.clear_answer else {})}
     if isinstance(vm, ResumeOffer):
         return vm.owner, gr.update(visible=vm.session_id is not None), vm.text, vm.session_id
+    if isinstance(vm, ResumeHere):
+        if vm.text is None:
+            return {}
+        return {ui.notice: vm.text, ui.resume_here_btn: gr.update(visible=True), ui.resume_id: vm.session_id}
     if isinstance(vm, HistoryView):
         return _history(vm, ui)
     if isinstance(vm, PastView):
@@ -90,7 +107,8 @@ def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
 
 def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     ws = vm.ws
-    out: dict[Any, Any] = {ui.resume_row: gr.update(visible=False)} if vm.hide_resume else {}
+    hidden = gr.update(visible=False)
+    out: dict[Any, Any] = {ui.resume_row: hidden, ui.resume_here_btn: hidden} if vm.hide_resume else {}
     if ws is None:
         return out | {
             ui.state: None,
@@ -129,6 +147,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         ui.notice: f"⚠️ {html.literal_markdown(ws.notice)}" if ws.notice else "",
         ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
         ui.setup_error: vm.error,
+        ui.offline_btn: gr.update(visible=False),  # offered only while an answer waits for the LLM
         ui.feedback: html.feedback_html(last, s.turns.index(last) + 1) if show_feedback and last else "",
         ui.summary_box: "",
         ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]),
