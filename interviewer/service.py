@@ -19,7 +19,9 @@ from . import review
 from .bank import Question
 from .config import Settings
 from .errors import ConfigError, InterviewerError
-from .grading.factory import GraderChoice, choose_grader
+from .grading.base import CoveragePolicy
+from .grading.factory import GraderChoice, choose_grader, knowing
+from .grading.offline import OfflineGrader
 from .llm import check_base_url
 from .owner import ALL_OWNERS, Owner, Scope
 from .recorder import Recorder, import_transcript
@@ -114,8 +116,7 @@ class Interviewer:
         return Session.start(
             self.plan(questions, settings),
             settings,
-            grader=choice.grader,
-            followup_writer=choice.followups,
+            **_graders(choice, questions),
             on_event=Recorder(self.store, self.owner) if self.store else None,
         )
 
@@ -140,11 +141,11 @@ class Interviewer:
         if transcript.finished_at is not None:
             raise InterviewerError(f"session {session_id[:8]} is finished: nothing to resume")
         choice = grader or self.default_grader()
+        questions = store.questions(session_id)
         return Session.restore(
-            store.questions(session_id),
+            questions,
             transcript,
-            grader=choice.grader,
-            followup_writer=choice.followups,
+            **_graders(choice, questions),
             on_event=Recorder(store, store.owner_of(session_id)),  # saved on for the owner it belongs to
         )
 
@@ -224,3 +225,14 @@ class Interviewer:
         if self.store is None:
             raise InterviewerError("history is off: the data folder cannot be used")
         return self.store
+
+
+def _graders(choice: GraderChoice, questions: Sequence[Question]) -> dict[str, object]:
+    """A session's grader, follow-up writer and policy, and offline grader, all knowing its banks' subjects."""
+    offline = OfflineGrader().knowing(questions)
+    return {
+        "grader": knowing(choice.grader, questions),
+        "followup_writer": choice.followups,
+        "followup_policy": CoveragePolicy(offline),
+        "offline": offline,
+    }

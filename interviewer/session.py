@@ -112,6 +112,8 @@ class Session:
     questions: list[Question]
     settings: SessionSettings
     grader: Grader = field(default_factory=OfflineGrader)
+    offline: OfflineGrader = field(default_factory=OfflineGrader)
+    """Grades at once when the candidate stops waiting for `grader`."""
     followup_writer: FollowUpWriter = field(default_factory=TemplateFollowUps)
     followup_policy: FollowUpPolicy = field(default_factory=CoveragePolicy)
     on_event: Callable[[SessionEvent], None] | None = None
@@ -376,7 +378,7 @@ class Session:
         if grading.done():
             return grading.result()
         grading.cancel()  # the pending LLM call is dropped
-        offline = await OfflineGrader().grade(request)
+        offline = await self.offline.grade(request)
         return offline.model_copy(update={"fallback_reason": "you chose not to wait for the LLM"})
 
     def _emit(self, kind: str, turn_index: int | None = None) -> None:

@@ -47,3 +47,21 @@ def test_dev_figures(reports):
     assert seed.without_wrong.spearman >= 0.88 and seed.without_wrong.pairwise_accuracy >= 0.92
     assert dev.without_wrong.spearman >= 0.85 and dev.without_wrong.pairwise_accuracy >= 0.89
     assert checks(dev)["off-topic < partial"][0] >= 19
+
+
+def test_a_live_session_tells_apart_the_subjects_of_the_candidates_own_bank(tmp_path):
+    """In practice, the offline grader knows the questions of the bank in use (as `eval` knows its lines'), so
+    a reply answering a neighbouring question of the candidate's own bank is noticed, not only of the bundled
+    banks. Here: "containers vs VMs" answered with how Kubernetes pods and deployments work (question 2)."""
+    import json
+
+    from tests.support.cli import run_cli
+
+    dev = Path(__file__).parent / "data" / "dev"
+    [off_topic] = [r for line in (dev / "cloud_devops.jsonl").read_text(encoding="utf-8").splitlines()
+                   if (r := json.loads(line))["id"] == "cloud_devops#1/offtopic"]  # fmt: skip
+    env = {"INTERVIEWER_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli("practice", "--bank", str(dev / "banks" / "cloud_devops.md"), "-n", "1", "--followups", "0",
+                     "--out", "tr", stdin=off_topic["answer"] + "\n\n", env=env)  # fmt: skip
+    assert result.code == 0, result.err
+    assert "seems to answer a different question" in result.out

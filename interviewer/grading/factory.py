@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
+from ..bank import Question
 from ..config import Settings
 from ..errors import ConfigError
 from .base import FollowUpWriter, Grader, TemplateFollowUps
@@ -48,3 +51,14 @@ def choose_grader(settings: Settings) -> GraderChoice:
         LLMFollowUps(client, settings.followup_budget),
         f"LLM: {client.model} at {client.server}",
     )
+
+
+@runtime_checkable
+class _KnowsBanks(Protocol):
+    def knowing(self, questions: Sequence[Question]) -> Grader: ...
+
+
+def knowing(grader: Grader, questions: Sequence[Question]) -> Grader:
+    """The grader, its offline reading taught the subjects of the banks in use (the questions loaded, not only
+    those planned), as `interviewer eval` teaches it the lines' questions. Other graders are kept as they are."""
+    return grader.knowing(questions) if isinstance(grader, _KnowsBanks) else grader

@@ -10,13 +10,14 @@ criterion its reasoning and a 1-5 score; the code checks the quotes and computes
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 
 from pydantic import BaseModel
 
-from ..bank import extract_key_points
+from ..bank import Question, extract_key_points
 from ..config import Settings
 from ..errors import GraderError
 from ..llm import LLMClient, LLMError
@@ -93,6 +94,12 @@ class LLMGrader:
         self.system_prompt = render(
             "grader_system.md.j2", rubrics=list(self.rubrics.values()), anchors=settings.anchors
         )
+
+    def knowing(self, questions: Iterable[Question]) -> LLMGrader:
+        """The same grader, its offline reading (probe and fallback) knowing the banks in use."""
+        clone = copy.copy(self)
+        clone.offline = self.offline.knowing(questions)
+        return clone
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
         probe = self.offline.assess(request)

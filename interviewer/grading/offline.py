@@ -9,9 +9,10 @@ rubric's weights, with the criteria it cannot assess left out.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ..bank import extract_key_points
+from ..bank import Question, extract_key_points
 from ..rubric import Rubric, load_rubric
 from ..tokens import Usage
 from . import text as t
@@ -107,6 +108,11 @@ class OfflineGrader:
         if self._corpus is None:
             self._corpus = bundled_corpus()
         return self._corpus
+
+    def knowing(self, questions: Iterable[Question]) -> OfflineGrader:
+        """This grader, telling apart the subjects of these questions too (the banks in use), not only the
+        bundled banks': a reply to a neighbouring question of the candidate's own bank is then noticed."""
+        return OfflineGrader(self.rubrics, Corpus.with_bundled((q.text, q.reference) for q in questions))
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
         """The Grader interface (async like every grader); no tokens are spent here."""
