@@ -210,7 +210,8 @@ def extract_key_points(reference: str) -> list[str]:
     """Key points of a reference: items after bold labels, list items, table rows, else sentences."""
     points: list[str] = []
     in_fence = False
-    for line in reference.split("\n"):
+    lines = reference.split("\n")
+    for number, line in enumerate(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
@@ -219,7 +220,8 @@ def extract_key_points(reference: str) -> list[str]:
         if _EXPERIENCE_MARKER.match(line):
             continue
         if m := _TABLE_ROW.match(line):
-            if not _TABLE_RULE.match(line):
+            header = number + 1 < len(lines) and _TABLE_RULE.match(lines[number + 1])  # column names, no point
+            if not _TABLE_RULE.match(line) and not header:
                 cells = [c.strip() for c in m.group(1).split("|") if c.strip()]
                 if cells:
                     points.append(": ".join(cells))

@@ -193,6 +193,7 @@ def test_lists_labels_tables_and_formulas_stay_intact(tmp_path):
     for expected in ("Load", "Clean", "Train", "First bullet", "Nested bullet", "Step one", "Sub-step a"):
         assert expected in points, points
     assert "GAN: sharp: unstable" in points
+    assert not any(p.startswith("Model") for p in points)  # a table's header names columns: no key point
     assert not any(set(p) <= set("|-: ") for p in points)
     assert "Attention(Q, K, V) = softmax(QK^T / sqrt(d_k)) V" in points
 
