@@ -30,6 +30,7 @@ from .grading.models import (
     TRUNCATED,
     Grade,
 )
+from .hints import describe as describe_hint
 from .transcript import Summary, Transcript, TurnRecord
 
 MAX_MISSED_SHOWN = 8
@@ -44,7 +45,7 @@ FLAG_WORDS = {
     OFF_TOPIC: "the reply seems to answer a different question",
 }
 
-KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠"}
+KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠", "hinted": "💡"}
 
 
 # -- words ----------------------------------------------------------------------------------------
@@ -82,11 +83,13 @@ def overall_headline(summary: Summary | None, turns: Sequence[TurnRecord]) -> st
     grades = [t.grade for t in turns if t.grade is not None]
     offline = sum(g.is_offline for g in grades)
     value = f"{summary.overall:.0f}/100"
+    hints = f"−{summary.hint_points:g} for {plural(summary.hints, 'hint')}" if summary.hints else ""
     if grades and offline == len(grades):
-        return f"Overall key-point coverage {value} (correctness not checked)"
+        return f"Overall key-point coverage {value} (correctness not checked{', ' + hints if hints else ''})"
     if offline:
-        return f"Overall {value} ({offline} of {len(grades)} answers scored by key-point coverage only)"
-    return f"Overall {value}"
+        mixed = f"{offline} of {len(grades)} answers scored by key-point coverage only"
+        return f"Overall {value} ({mixed}{'; ' + hints if hints else ''})"
+    return f"Overall {value}" + (f" ({hints})" if hints else "")
 
 
 def followup_fallback_notice(reason: str) -> str:
@@ -149,6 +152,8 @@ class GradeView:
     overall_text: str
     """`42/100`."""
     headline: str
+    penalty: str
+    """"−15 for 2 hints" ("" without hints): already taken off `overall`."""
     """The score as named everywhere: "Key-point coverage 42/100 (correctness not checked)" offline,
     "Score: 42/100 (partial)" from an LLM."""
     coverage_only: bool
@@ -198,6 +203,7 @@ def grade_view(grade: Grade) -> GradeView:
         overall=grade.overall,
         overall_text=f"{grade.overall:.0f}/100",
         headline=grade.headline,
+        penalty=grade.penalty_words,
         coverage_only=grade.is_offline,
         band=grade.band,
         band_css=grade.band.replace(" ", "-"),
@@ -224,10 +230,13 @@ class TurnView:
     number: int | None
     turn: TurnRecord
     grade: GradeView | None
+    hints: tuple[str, ...] = ()
+    """Each hint taken, with its rung and cost."""
 
 
 def turn_view(turn: TurnRecord, number: int | None = None) -> TurnView:
-    return TurnView(number, turn, grade_view(turn.grade) if turn.grade else None)
+    hints = tuple(describe_hint(h) for h in turn.hints)
+    return TurnView(number, turn, grade_view(turn.grade) if turn.grade else None, hints)
 
 
 # -- literal text ---------------------------------------------------------------------------------

@@ -55,6 +55,15 @@ class Rubric(BaseModel):
     criteria: list[Criterion] = Field(min_length=1)
     examples: list[Example] = []
     """Calibration anchors, the first ones spread across the levels (the grader may show only the first k)."""
+    hint_costs: list[float] = Field([5, 10, 20], min_length=3, max_length=3)
+    """Points off the question's overall for the 1st, 2nd and 3rd hint (nudge, concept, partial answer)."""
+
+    @field_validator("hint_costs")
+    @classmethod
+    def _costs(cls, costs: list[float]) -> list[float]:
+        if any(c < 0 or c > 100 for c in costs):
+            raise ValueError(f"hint costs must be 0-100 points, got {costs}")
+        return costs
 
     @field_validator("criteria")
     @classmethod

@@ -24,9 +24,10 @@ from .grading.factory import GraderChoice, choose_grader, knowing
 from .grading.offline import OfflineGrader
 from .llm import check_base_url
 from .owner import ALL_OWNERS, Owner, Scope
+from .planning import plan_questions
 from .recorder import Recorder, import_transcript
 from .rows import ProgressPoint, QuestionStat, SessionRow
-from .session import AnswerEvent, Session, SessionSettings, Step, plan_questions
+from .session import AnswerEvent, Session, SessionSettings, Step
 from .store import Store
 from .transcript import Summary, Transcript
 

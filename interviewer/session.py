@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -22,10 +21,11 @@ from pydantic import BaseModel, Field
 
 from .bank import Question
 from .errors import GraderError, InterviewerError
-from .grading import text as t
 from .grading.base import CoveragePolicy, FollowUpPolicy, FollowUpWriter, Grader, TemplateFollowUps
 from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
+from .hints import LEVELS, NO_MORE, apply_hints, cost_note, describe, next_hint
+from .rubric import load_rubric
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord, summarise
 from .unicode import scrub
@@ -86,21 +86,6 @@ class SessionEvent:
     kind: Literal["started", "asked", "hint", "answered", "followup", "graded", "skipped", "finished"]
     session: Session
     turn_index: int | None = None
-
-
-Ranker = Callable[[list[Question]], list[Question]]
-
-
-def plan_questions(
-    questions: Sequence[Question], settings: SessionSettings, rank: Ranker | None = None
-) -> list[Question]:
-    """Choose the session's questions: in order, shuffled with the seed, or ranked (weakest/due) by history."""
-    pool = list(questions)
-    if settings.order == "shuffle":
-        random.Random(settings.seed).shuffle(pool)
-    elif settings.order in ("weakest", "due") and rank is not None:
-        pool = rank(pool)
-    return pool[: settings.count]
 
 
 def _now() -> datetime:
@@ -189,19 +174,26 @@ class Session:
     # -- actions ---------------------------------------------------------------------------------
 
     def hint(self, draft: str = "") -> str:
-        """Reveal one key point the draft does not cover yet (recorded in the transcript)."""
+        """The next rung of the hint ladder for what the draft still misses, with its cost (recorded in the
+        transcript and taken off this question's overall after grading)."""
         turn = self._require_turn()
-        question = self.questions[self.index]
-        draft_stems = set(t.content_stems(draft))
-        for point in question.key_points:
-            if point in turn.hints:
-                continue
-            if draft_stems and set(t.content_stems(point)) <= draft_stems:
-                continue
-            turn.hints.append(point)
-            self._emit("hint", self.index)
-            return f"Hint: {point}"
-        return "No more hints for this question."
+        hint = next_hint(self.questions[self.index], draft, turn.hints, self.hint_costs())
+        if hint is None:
+            return NO_MORE
+        turn.hints.append(hint)
+        self._emit("hint", self.index)
+        return f"{describe(hint)}\n{cost_note(self.next_hint_cost())}"
+
+    def next_hint_cost(self) -> float | None:
+        """What the next hint on the current question costs (None: no hint left, or no question)."""
+        turn = self.current
+        if turn is None or len(turn.hints) >= len(LEVELS):
+            return None
+        return float(self.hint_costs()[len(turn.hints)])
+
+    def hint_costs(self) -> list[float]:
+        """The points the 1st, 2nd and 3rd hint on the current question cost (its rubric's `hint_costs`)."""
+        return load_rubric(self.questions[self.index].kind).hint_costs
 
     def repeat(self) -> str:
         self._require_turn()
@@ -321,6 +313,7 @@ class Session:
             kind=question.kind,
             key_points=question.key_points,
             followups=turn.followups,
+            hints=turn.hints,
         )
 
     async def _grade_and_advance(self, turn: TurnRecord, request: GradeRequest) -> Step:
@@ -376,10 +369,12 @@ class Session:
             asked.cancel()
             self._grading_since = None
         if grading.done():
-            return grading.result()
+            return apply_hints(grading.result(), request.hints)
         grading.cancel()  # the pending LLM call is dropped
         offline = await self.offline.grade(request)
-        return offline.model_copy(update={"fallback_reason": "you chose not to wait for the LLM"})
+        return apply_hints(
+            offline.model_copy(update={"fallback_reason": "you chose not to wait for the LLM"}), request.hints
+        )
 
     def _emit(self, kind: str, turn_index: int | None = None) -> None:
         if self.on_event is not None:

@@ -21,7 +21,7 @@ import platformdirs
 from .bank import Question
 from .config import Settings, load_settings
 from .errors import HistoryUnavailable, InterviewerError
-from .grading.models import Grade
+from .grading.models import Grade, Hint
 from .migrations import migrate
 from .owner import AllOwners, Owner, Scope
 from .review import ReviewState
@@ -184,7 +184,9 @@ class Store:
             followups = conn.execute(
                 "SELECT question, answer FROM followups WHERE session_id = ? AND idx = ? ORDER BY n", key
             ).fetchall()
-            hints = conn.execute("SELECT hint FROM hints WHERE session_id = ? AND idx = ? ORDER BY n", key).fetchall()
+            hints = conn.execute(
+                "SELECT hint, level, cost, point FROM hints WHERE session_id = ? AND idx = ? ORDER BY n", key
+            ).fetchall()
             grade = conn.execute("SELECT grade FROM grades WHERE session_id = ? AND idx = ?", key).fetchone()
             turns.append(
                 TurnRecord(
@@ -194,7 +196,7 @@ class Store:
                     kind=t["kind"],
                     answer=t["answer"],
                     followups=[{"question": f["question"], "answer": f["answer"]} for f in followups],
-                    hints=[h["hint"] for h in hints],
+                    hints=[Hint(level=h["level"], text=h["hint"], cost=h["cost"], point=h["point"]) for h in hints],
                     skipped=bool(t["skipped"]),
                     grade=Grade.model_validate_json(grade["grade"]) if grade else None,
                     asked_at=t["asked_at"],

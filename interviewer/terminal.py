@@ -48,7 +48,12 @@ def practice(
     if choice.notice:
         print(choice.notice, file=out)
     print(f"Session {session.session_id[:8]} is saved as you go (resume: interviewer practice --resume).", file=out)
-    print("Type your answer; finish it with an empty line. Commands: /hint /skip /repeat /end\n", file=out)
+    costs = ", then ".join(f"{c:g}" for c in session.hint_costs()) if not session.finished else ""
+    print(
+        f"Type your answer; finish it with an empty line. Commands: /hint (up to 3 per question, costing {costs} "
+        "points off its score) /skip /repeat /end\n",
+        file=out,
+    )
     # One event loop for the whole session, entered only to grade or stream: input is read outside it,
     # so Ctrl+C stops a read at once (inside the loop asyncio would only cancel the task).
     with asyncio.Runner() as runner:

@@ -9,10 +9,10 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .bank import extract_key_points
-from .grading.models import FollowUp, Grade
+from .grading.models import FollowUp, Grade, Hint
 from .tokens import Usage
 
 SCHEMA: Literal["interviewer.transcript/1"] = "interviewer.transcript/1"
@@ -26,11 +26,19 @@ class TurnRecord(BaseModel):
     answer: str | None = None
     """Exactly what the candidate typed, never trimmed or cut."""
     followups: list[FollowUp] = []
-    hints: list[str] = []
+    hints: list[Hint] = []
     skipped: bool = False
     grade: Grade | None = None
     asked_at: datetime | None = None
     answered_at: datetime | None = None
+
+    @field_validator("hints", mode="before")
+    @classmethod
+    def _hints_before_the_ladder(cls, hints: Any) -> Any:
+        """Transcripts from before the hint ladder held each hint as a key point's text, revealed for free."""
+        if isinstance(hints, list):
+            return [{"level": 3, "text": h, "cost": 0, "point": h} if isinstance(h, str) else h for h in hints]
+        return hints
 
 
 class QuestionScore(BaseModel):
@@ -52,6 +60,9 @@ class Summary(BaseModel):
     weakest: list[QuestionScore]
     study: list[str]
     """What to study: key points missed in the weakest answers."""
+    hints: int = 0
+    """Hints taken over the graded answers, and the points they cost in all (already off each overall)."""
+    hint_points: float = 0
 
 
 def summarise(turns: list[TurnRecord]) -> Summary:
@@ -83,6 +94,8 @@ def summarise(turns: list[TurnRecord]) -> Summary:
         strongest=strongest,
         weakest=weakest,
         study=study,
+        hints=sum(len(t.grade.penalties) for t in asked if t.grade),
+        hint_points=sum(p.points for t in asked if t.grade for p in t.grade.penalties),
     )
 
 

@@ -109,7 +109,10 @@ class Transaction:
             [(*key, n, f.question, f.answer) for n, f in enumerate(turn.followups)],
         )
         self.conn.execute("DELETE FROM hints WHERE session_id = ? AND idx = ?", key)
-        self.conn.executemany("INSERT INTO hints VALUES (?,?,?,?)", [(*key, n, h) for n, h in enumerate(turn.hints)])
+        self.conn.executemany(
+            "INSERT INTO hints (session_id, idx, n, hint, level, cost, point) VALUES (?,?,?,?,?,?,?)",
+            [(*key, n, h.text, h.level, h.cost, h.point) for n, h in enumerate(turn.hints)],
+        )
         self.conn.execute("DELETE FROM grades WHERE session_id = ? AND idx = ?", key)
         if turn.grade is not None:
             g = turn.grade

@@ -255,7 +255,7 @@ def test_practice_through_stdin_writes_transcripts(tmp_path):
     r = run_cli("practice", "--bank", str(DEFAULT), "-n", "3", "--followups", "0", "--out", str(out), stdin=stdin)
     assert r.code == 0, r.err
     assert "Question 1 of 3" in r.out and "Question 3 of 3" in r.out
-    assert "Hint:" in r.out
+    assert "Hint 1 of 3 (nudge, −5 points)" in r.out
     assert "Key-point coverage" in r.out  # practice mode: feedback after each answer
     # an offline score is named as coverage everywhere in the terminal, never with a verdict word
     assert "(correctness not checked)" in r.out and "Overall key-point coverage" in r.out
@@ -269,7 +269,7 @@ def test_practice_through_stdin_writes_transcripts(tmp_path):
     assert turns[0]["answer"] == first
     assert turns[0]["grade"]["overall"] > 0
     assert turns[1]["skipped"] is True and len(turns[1]["hints"]) == 1
-    assert turns[1]["hints"][0] in r.out
+    assert turns[1]["hints"][0]["text"] in r.out and turns[1]["hints"][0]["level"] == 1
     assert turns[2]["answer"] == third
     assert data["summary"]["answered"] == 2 and data["summary"]["skipped"] == 1
     text = md.read_text(encoding="utf-8")

@@ -66,7 +66,7 @@ def test_unknown_command_keeps_the_question_in_a_session(tmp_path):
     r = run_cli("practice", "--bank", str(DEFAULT), "-n", "1", "--followups", "0", "--out", "tr",
                 stdin=f"/hnt\n\n/HINT\n{ETHICS}\n\n")
     assert r.code == 0, r.err
-    assert UNKNOWN in r.out and "Hint:" in r.out
+    assert UNKNOWN in r.out and "Hint 1 of 3" in r.out
     [turn] = transcript(tmp_path / "tr")["turns"]
     assert turn["question_id"] == "genai_misc#1"
     assert turn["answer"] == ETHICS and len(turn["hints"]) == 1

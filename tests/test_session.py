@@ -12,13 +12,13 @@ from interviewer.bank import load_bank
 from interviewer.errors import GraderError
 from interviewer.grading.base import CoveragePolicy, template_followup
 from interviewer.grading.models import CriterionScore, Grade, GradeRequest, KeyPoint
+from interviewer.planning import plan_questions
 from interviewer.session import (
     FollowUpPiece,
     Session,
     SessionOver,
     SessionSettings,
     StepTaken,
-    plan_questions,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,29 +147,6 @@ def test_summary_names_what_to_study_from_the_weakest_answers():
 
 
 # -- commands ----------------------------------------------------------------------------------------
-
-
-def test_hint_reveals_key_points_and_is_recorded():
-    events = []
-    s = Session.start([Q[1]], SessionSettings(count=1, followups=0), grader=ScriptedGrader(),
-                      on_event=lambda e: events.append(e.kind))
-    points = Q[1].key_points
-    assert s.hint() == f"Hint: {points[0]}"
-    assert s.hint() == f"Hint: {points[1]}"
-    # a draft that already covers the next point skips it
-    assert s.hint(draft=f"I would mention {points[2].lower()}.") == f"Hint: {points[3]}"
-    assert s.current.hints == [points[0], points[1], points[3]]
-    assert events.count("hint") == 3
-    assert run(s.answer("an answer")).finished
-    assert s.transcript().turns[0].hints == [points[0], points[1], points[3]]
-
-
-def test_hints_run_out():
-    s = session([3], followups=0)
-    revealed = [s.hint() for _ in range(len(Q[3].key_points))]
-    assert all(h.startswith("Hint: ") for h in revealed)
-    assert len(set(revealed)) == len(Q[3].key_points)
-    assert s.hint() == "No more hints for this question."
 
 
 def test_skip_counts_as_zero():

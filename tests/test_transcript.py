@@ -73,7 +73,9 @@ def test_json_contract(transcript):
         assert set(turn) >= {"question_id", "question", "reference", "kind", "answer", "followups", "hints",
                              "skipped", "grade", "asked_at", "answered_at"}
     assert [t["answer"] for t in data["turns"][:3]] == ANSWERS
-    assert data["turns"][0]["hints"] == [Q[3].key_points[0]]
+    [hint] = data["turns"][0]["hints"]
+    assert hint["level"] == 1 and hint["cost"] == 5 and hint["point"] == Q[3].key_points[0] and hint["text"]
+    assert data["turns"][0]["grade"]["penalties"] == [{"reason": "hint", "points": 5.0}]
     assert data["turns"][3]["skipped"] is True and data["turns"][3]["grade"] is None
     assert data["turns"][2]["kind"] == "experience"
     assert data["turns"][0]["grade"]["grader"] == "offline"

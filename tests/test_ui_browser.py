@@ -98,14 +98,20 @@ def test_practice_session_offline_from_setup_to_summary_and_downloads(page):
         expect(page.locator("#feedback-col")).to_be_hidden()
 
         answer_box(page).fill("Bias amplification")
-        page.locator("#hint-btn").click()
-        expect(bot_messages(page).filter(has_text="Hint:")).to_have_count(1)
+        hint = page.locator("#hint-btn")
+        expect(hint).to_have_text("Hint (−5 points)")  # the cost is said before the hint is taken
+        hint.click()
+        expect(bot_messages(page).filter(has_text="Hint 1 of 3 (nudge, −5 points)")).to_have_count(1)
+        expect(hint).to_have_text("Hint (−10 points)")
         answer(page, ANSWER_1)  # the Submit button
         expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
         expect(page.locator("#progress")).to_contain_text("Question 2 of 2")
+        expect(hint).to_have_text("Hint (−5 points)")  # a new question, a new ladder
         expect(user_messages(page).first).to_contain_text("content filtering & human oversight")
         coverage_line = bot_messages(page).filter(has_text="Key-point coverage")
-        expect(coverage_line).to_contain_text("/100 (correctness not checked)")  # offline: coverage, no verdict
+        # offline: coverage, no verdict; the hint's cost is said with the score
+        expect(coverage_line).to_contain_text("/100 (correctness not checked, −5 for 1 hint)")
+        expect(page.locator("#feedback .iv-penalty")).to_contain_text("−5 for 1 hint")
         expect(page.locator("#feedback .iv-measure")).to_have_text("Key-point coverage")
         expect(page.locator("#feedback .iv-band")).to_have_count(0)
         check_feedback_card(page, Q1)

@@ -141,6 +141,7 @@ class LLMGrader:
             question=request.question,
             reference=request.reference,
             key_points=self._key_points(request),
+            hinted=request.hinted,
             tag=tag,
             reply=neutralise_tags(reply),
             truncated=truncated,

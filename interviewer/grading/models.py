@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field, computed_field
 if TYPE_CHECKING:
     from ..rubric import Rubric
 
-KeyPointStatus = Literal["covered", "partial", "missed", "contradicted"]
+KeyPointStatus = Literal["covered", "partial", "missed", "contradicted", "hinted"]
+"""`hinted`: given away by a level-3 hint, so not the candidate's own coverage."""
 
 # Flags a reader must know about (interviewer.presentation.FLAG_WORDS puts them in words).
 EMPTY_ANSWER = "empty_answer"
@@ -28,6 +29,22 @@ class FollowUp(BaseModel):
     answer: str | None = None
 
 
+class Hint(BaseModel):
+    """A hint the candidate asked for: 1 nudge (the thin area), 2 concept (a key term), 3 partial answer (one
+    missed key point in full). Its cost comes off the question's overall after grading."""
+
+    level: Literal[1, 2, 3]
+    text: str
+    cost: float = Field(ge=0)
+    point: str | None = None
+    """The key point (or, for a story, the STAR part) the hint is about: the ladder keeps climbing toward it."""
+
+
+class Penalty(BaseModel):
+    reason: Literal["hint"]
+    points: float = Field(ge=0)
+
+
 class GradeRequest(BaseModel):
     """Everything a grader needs for one question."""
 
@@ -38,6 +55,15 @@ class GradeRequest(BaseModel):
     key_points: list[str] | None = None
     """The reference's key points; extracted from the reference when not given."""
     followups: list[FollowUp] = []
+    hints: list[Hint] = []
+    """Hints taken before answering: level-3 ones gave key points away (see `hinted`)."""
+
+    @property
+    def hinted(self) -> list[str]:
+        """Key points given away by level-3 hints: not to be credited as the candidate's own."""
+        if self.kind == "experience":
+            return []  # a story's hints show the bank's example, not a key point of the candidate's own story
+        return [h.point for h in self.hints if h.level == 3 and h.point]
 
     def full_reply(self) -> str:
         """The reply and every follow-up answer: the grade covers them together."""
@@ -75,6 +101,8 @@ class Grade(BaseModel):
     """`offline` or `llm:<model>`."""
     fallback_reason: str | None = None
     flags: list[str] = []
+    penalties: list[Penalty] = []
+    """Points taken off `overall` (already applied), e.g. one per hint."""
 
     @property
     def is_offline(self) -> bool:
@@ -88,9 +116,17 @@ class Grade(BaseModel):
     @property
     def headline(self) -> str:
         """The score as every place names it: an offline grade is key-point coverage, never a verdict word."""
+        cost = f", {self.penalty_words}" if self.penalties else ""
         if self.is_offline:
-            return f"Key-point coverage {self.overall:.0f}/100 (correctness not checked)"
-        return f"Score: {self.overall:.0f}/100 ({self.band})"
+            return f"Key-point coverage {self.overall:.0f}/100 (correctness not checked{cost})"
+        return f"Score: {self.overall:.0f}/100 ({self.band}{cost})"
+
+    @property
+    def penalty_words(self) -> str:
+        """ "−15 for 2 hints" ("" when nothing was taken off)."""
+        points = sum(p.points for p in self.penalties)
+        n = len(self.penalties)
+        return f"−{points:g} for {n} hint{'s' if n != 1 else ''}" if n else ""
 
     def criterion(self, name: str) -> CriterionScore | None:
         return next((c for c in self.criteria if c.name == name), None)
@@ -127,6 +163,6 @@ def assemble_grade(
         criteria=criteria,
         key_points=key_points,
         covered=[k.point for k in key_points if k.status == "covered"],
-        missed=[k.point for k in key_points if k.status == "missed"],
+        missed=[k.point for k in key_points if k.status in ("missed", "hinted")],
         **fields,
     )

@@ -161,7 +161,11 @@ class OfflineGrader:
         rubric = self.rubrics["technical"]
         points = request.key_points or extract_key_points(request.reference)
         question_stems = asked.question_stems
-        judged = [_judge_point(p, reply, question_stems, asked.defined) for p in points]
+        given = set(request.hinted)  # key points a hint gave away are not the reply's own coverage
+        judged = [
+            KeyPoint(point=p, status="hinted") if p in given else _judge_point(p, reply, question_stems, asked.defined)
+            for p in points
+        ]
         covered = sum(k.status == "covered" for k in judged)
         partial = sum(k.status == "partial" for k in judged)
         ratio = (covered + 0.5 * partial) / max(1, len(judged))

@@ -90,7 +90,7 @@ class Layout:
         """What an event in the interview can change."""
         return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
                 self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
-                self.dl_md, self.dl_json, self.dl_html, self.offline_btn]  # fmt: skip
+                self.dl_md, self.dl_json, self.dl_html, self.offline_btn, self.hint_btn]  # fmt: skip
 
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""
@@ -219,7 +219,7 @@ def _interview(c: dict[str, Any]) -> None:
             )
             with gr.Row():
                 c["submit_btn"] = gr.Button("Submit answer", variant="primary", elem_id="submit-btn")
-                c["hint_btn"] = gr.Button("Hint", elem_id="hint-btn")
+                c["hint_btn"] = gr.Button("Hint (−5 points)", elem_id="hint-btn")  # its label says what it costs
                 c["skip_btn"] = gr.Button("Skip", elem_id="skip-btn")
                 c["end_btn"] = gr.Button("End interview", variant="stop", elem_id="end-btn")
         with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:

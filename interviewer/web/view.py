@@ -148,6 +148,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
         ui.setup_error: vm.error,
         ui.offline_btn: gr.update(visible=False),  # offered only while an answer waits for the LLM
+        ui.hint_btn: gr.update(value=_hint_label(s.next_hint_cost()), interactive=s.next_hint_cost() is not None),
         ui.feedback: html.feedback_html(last, s.turns.index(last) + 1) if show_feedback and last else "",
         ui.summary_box: "",
         ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]),
@@ -196,3 +197,8 @@ def _past(vm: PastView, ui: Layout) -> dict[Any, Any]:
     if vm.files is None:
         return {**{b: gr.update(visible=False) for b in buttons}, ui.past_view: ""}
     return {**{b: gr.update(value=f, visible=True) for b, f in zip(buttons, vm.files)}, ui.past_view: vm.cards}
+
+
+def _hint_label(cost: float | None) -> str:
+    """The Hint button says what the next hint costs before it is taken."""
+    return "No hints left" if cost is None else f"Hint (−{cost:g} points)"
