@@ -45,10 +45,17 @@ FLAG_WORDS = {
     OFF_TOPIC: "the reply seems to answer a different question",
 }
 
-KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠", "hinted": "💡"}
+KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠", "hinted": "💡", "recovered": "↻"}
 
 
 # -- words ----------------------------------------------------------------------------------------
+
+
+def recovered_words(points: Sequence[str]) -> str:
+    """ "Recovered after the follow-up: 2 points (mitigation strategies, monitoring)"."""
+    if not points:
+        return ""
+    return f"Recovered after the follow-up: {plural(len(points), 'point')} ({', '.join(points)})"
 
 
 def plural(n: int, word: str) -> str:
@@ -154,6 +161,8 @@ class GradeView:
     headline: str
     penalty: str
     """"−15 for 2 hints" ("" without hints): already taken off `overall`."""
+    recovered_text: str
+    """"Recovered after the follow-up: 2 points (a, b)" ("" when none was)."""
     """The score as named everywhere: "Key-point coverage 42/100 (correctness not checked)" offline,
     "Score: 42/100 (partial)" from an LLM."""
     coverage_only: bool
@@ -213,7 +222,8 @@ def grade_view(grade: Grade) -> GradeView:
         notice=fallback_notice(grade.fallback_reason) if grade.fallback_reason else None,
         criteria=criteria,
         key_points=key_points,
-        key_points_covered=sum(k.status == "covered" for k in grade.key_points),
+        key_points_covered=sum(k.status in ("covered", "recovered") for k in grade.key_points),
+        recovered_text=recovered_words(grade.recovered),
         strengths=tuple(grade.strengths),
         factual_errors=tuple(grade.factual_errors),
         suggestions=tuple(grade.suggestions),

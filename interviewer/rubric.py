@@ -58,6 +58,9 @@ class Rubric(BaseModel):
     hint_costs: list[float] = Field([5, 10, 20], min_length=3, max_length=3)
     """Points off the question's overall for the 1st, 2nd and 3rd hint (nudge, concept, partial answer)."""
 
+    recovery_credit: float = Field(0.75, ge=0, le=1)
+    """The share of a covered point's credit that a point first covered after a follow-up question earns."""
+
     @field_validator("hint_costs")
     @classmethod
     def _costs(cls, costs: list[float]) -> list[float]:

@@ -19,6 +19,7 @@ from .presentation import (
     format_grade,
     history_notice,
     overall_headline,
+    plural,
     render_transcript,
     transcript_filename,
 )
@@ -183,7 +184,8 @@ def show_results(session: Session, out: TextIO) -> None:
             print(format_grade(turn.grade) if turn.grade else "Skipped: no feedback.", file=out)
     s = session.summary()
     print("\n=== Summary ===", file=out)
-    print(f"{overall_headline(s, session.turns)} ({s.answered} answered, {s.skipped} skipped)", file=out)
+    recovered = f", {plural(s.recovered, 'key point')} recovered after follow-ups" if s.recovered else ""
+    print(f"{overall_headline(s, session.turns)} ({s.answered} answered, {s.skipped} skipped{recovered})", file=out)
     for name, value in s.criteria.items():
         print(f"  {name:<20} {value:.1f}/5", file=out)
     if s.study:

@@ -63,6 +63,8 @@ class Summary(BaseModel):
     hints: int = 0
     """Hints taken over the graded answers, and the points they cost in all (already off each overall)."""
     hint_points: float = 0
+    recovered: int = 0
+    """Key points first covered after a follow-up question, over the graded answers."""
 
 
 def summarise(turns: list[TurnRecord]) -> Summary:
@@ -96,6 +98,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
         study=study,
         hints=sum(len(t.grade.penalties) for t in asked if t.grade),
         hint_points=sum(p.points for t in asked if t.grade for p in t.grade.penalties),
+        recovered=sum(len(t.grade.recovered) for t in asked if t.grade),
     )
 
 

@@ -413,3 +413,20 @@ def test_skip_pressed_while_a_slow_llm_grades_stops_waiting_and_loses_nothing(pa
     assert turns[0]["answer"] == ANSWER_1 and not turns[0]["skipped"]
     assert turns[0]["grade"]["grader"] == "offline" and "not to wait" in turns[0]["grade"]["fallback_reason"]
     assert len(turns) == 2 and not turns[1]["skipped"]  # the click during grading skipped nothing
+
+
+def test_points_recovered_after_a_follow_up_are_said_on_the_feedback_card(page):
+    with served(Settings(grader="offline", followups=1)) as url:
+        open_app(page, url)
+        setup(page, count=1, mode="practice", followups=True)
+        start(page, 1)
+        answer(page, "Bias amplification and misinformation generation are the main risks.")
+        expect(bot_messages(page).last).to_contain_text("Let's go a bit deeper")  # the follow-up question
+        answer(page, "Also privacy violations and intellectual property issues.")
+        expect(page.locator("#summary-box")).to_contain_text("2 key points recovered after follow-ups")
+        card = page.locator("#summary-details")
+        expect(card.locator(".iv-recovered")).to_contain_text(
+            "Recovered after the follow-up: 2 points (Privacy violations, Intellectual property issues)"
+        )
+        expect(card.locator(".iv-kp-recovered")).to_have_count(2)
+        shot(page, "recovered-after-follow-up")

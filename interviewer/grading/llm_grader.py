@@ -76,6 +76,7 @@ def quote_in_reply(quote: str, reply: str) -> bool:
 
 _DOWNGRADE: dict[str, KeyPointStatus] = {
     "covered": "partial",
+    "recovered": "partial",
     "partial": "missed",
     "contradicted": "missed",
     "missed": "missed",
@@ -170,6 +171,8 @@ class LLMGrader:
             evidence = k.evidence.strip() or None
             if status != "missed" and not (evidence and quote_in_reply(evidence, reply)):
                 status, evidence = _DOWNGRADE[status], None  # a claim without a real quote is not credited
+            if status in ("covered", "recovered") and evidence:  # where the quote is says which of the two
+                status = "covered" if quote_in_reply(evidence, request.answer) else "recovered"
             key_points.append(KeyPoint(point=point, status=status, evidence=evidence if status != "missed" else None))
         flags = []
         fields = out.model_dump(by_alias=True)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..rubric import Rubric
 
-KeyPointState = Literal["covered", "partial", "missed", "contradicted"]
+KeyPointState = Literal["covered", "partial", "missed", "contradicted", "recovered"]
 Score = Literal[1, 2, 3, 4, 5]  # the rubric's levels (rubric.LEVELS)
 
 REASONING_CHARS = 500

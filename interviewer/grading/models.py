@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, computed_field
 if TYPE_CHECKING:
     from ..rubric import Rubric
 
-KeyPointStatus = Literal["covered", "partial", "missed", "contradicted", "hinted"]
-"""`hinted`: given away by a level-3 hint, so not the candidate's own coverage."""
+KeyPointStatus = Literal["covered", "partial", "missed", "contradicted", "hinted", "recovered"]
+"""`hinted`: given away by a level-3 hint, so not the candidate's own coverage. `recovered`: first covered in
+the answer to a follow-up question, credited at the rubric's `recovery_credit` share of a covered point."""
 
 # Flags a reader must know about (interviewer.presentation.FLAG_WORDS puts them in words).
 EMPTY_ANSWER = "empty_answer"
@@ -93,6 +94,8 @@ class Grade(BaseModel):
     key_points: list[KeyPoint] = []
     covered: list[str] = []
     missed: list[str] = []
+    recovered: list[str] = []
+    """Key points first covered after a follow-up question (also listed in `covered`)."""
     strengths: list[str] = []
     factual_errors: list[str] = []
     suggestions: list[str] = []
@@ -162,7 +165,8 @@ def assemble_grade(
         overall=rubric.weighted_overall(scores),
         criteria=criteria,
         key_points=key_points,
-        covered=[k.point for k in key_points if k.status == "covered"],
+        covered=[k.point for k in key_points if k.status in ("covered", "recovered")],
+        recovered=[k.point for k in key_points if k.status == "recovered"],
         missed=[k.point for k in key_points if k.status in ("missed", "hinted")],
         **fields,
     )

@@ -129,16 +129,8 @@ class OfflineGrader:
         reply_text, injected = t.without_injection(reply_text)
         if injected:
             flags.append(INJECTION)
-        sentences = t.sentences(reply_text)
         defined = abbreviations([request.question, request.reference])
-        sentence_stems = [frozenset(terms(x, defined)) for x in sentences]
-        reply = _Reply(
-            reply_text,
-            frozenset().union(*sentence_stems),
-            len(t.words(reply_text)),
-            sentences,
-            sentence_stems,
-        )
+        reply = _read(reply_text, defined)
         question_stems = frozenset(terms(request.question, defined))
         reference_terms = frozenset(terms(request.reference, defined))
         own_words = reply.stems - question_stems
@@ -166,9 +158,14 @@ class OfflineGrader:
             KeyPoint(point=p, status="hinted") if p in given else _judge_point(p, reply, question_stems, asked.defined)
             for p in points
         ]
+        if any(f.answer for f in request.followups):  # what the follow-up answers added, apart from the first reply
+            first = _read(t.without_injection(request.answer)[0], asked.defined)
+            judged = [_recovered_or(k, first, question_stems, asked.defined) for k in judged]
         covered = sum(k.status == "covered" for k in judged)
+        recovered = sum(k.status == "recovered" for k in judged)
         partial = sum(k.status == "partial" for k in judged)
-        ratio = (covered + 0.5 * partial) / max(1, len(judged))
+        credited = covered + rubric.recovery_credit * recovered + 0.5 * partial
+        ratio = credited / max(1, len(judged))
         own_fit, other_fit = self.corpus.fit(reply.text, request.question, request.reference)
         # Another question fits the reply's words clearly better, or it covers few key points and barely fits
         # this one: an answer to a neighbouring question (tuned on the dev sets only; tests/test_grader_quality.py).
@@ -187,7 +184,8 @@ class OfflineGrader:
         communication = _communication(reply, relevance, off_topic)
         scores = {"coverage": coverage, "depth": depth, "communication": communication}
         justification = {
-            "coverage": f"Covers {covered} of {len(judged)} key points of the reference"
+            "coverage": f"Covers {covered + recovered} of {len(judged)} key points of the reference"
+            + (f" ({recovered} only after the follow-up)" if recovered else "")
             + (f" and touches {partial} more." if partial else "."),
             "depth": _depth_words(depth),
             "communication": _communication_words(reply),
@@ -298,6 +296,19 @@ class OfflineGrader:
             grader=self.name,
             flags=flags,
         )
+
+
+def _recovered_or(judged: KeyPoint, first: _Reply, question_stems: frozenset[str], defined: dict[str, str]) -> KeyPoint:
+    """A point covered by the replies together but not by the first one alone was recovered after the follow-up."""
+    if judged.status != "covered" or _judge_point(judged.point, first, question_stems, defined).status == "covered":
+        return judged
+    return judged.model_copy(update={"status": "recovered"})
+
+
+def _read(text: str, defined: dict[str, str]) -> _Reply:
+    sentences = t.sentences(text)
+    sentence_stems = [frozenset(terms(x, defined)) for x in sentences]
+    return _Reply(text, frozenset().union(*sentence_stems), len(t.words(text)), sentences, sentence_stems)
 
 
 def _judge_point(point: str, reply: _Reply, question_stems: frozenset[str], defined: dict[str, str]) -> KeyPoint:

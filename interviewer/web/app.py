@@ -49,7 +49,7 @@ table.iv-rubric td,table.iv-rubric th{border:1px solid var(--border-color-primar
 text-align:left;vertical-align:top}
 .iv-kp{list-style:none;padding-left:.2rem}.iv-kp li{margin:.15rem 0}.iv-kp-covered span{color:#15803d}
 .iv-kp-partial span{color:#b45309}.iv-kp-missed span{color:#b91c1c}.iv-kp-contradicted span{color:#b91c1c}
-.iv-penalty{color:#9a3412}
+.iv-penalty{color:#9a3412}.iv-kp-recovered span{color:#15803d}.iv-kp-hinted span{color:#6b21a8}
 .iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
 .iv-pre{white-space:pre-wrap;word-break:break-word}
 .iv-bars{margin:.4rem 0;max-width:34rem}.iv-bar{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}
