@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import jinja2
 
+from .attempts import AttemptChange, attempt_change
 from .grading.models import (
     CORRECTNESS_NOT_ASSESSED,
     EMPTY_ANSWER,
@@ -49,6 +50,16 @@ KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contrad
 
 
 # -- words ----------------------------------------------------------------------------------------
+
+
+def counts(summary: Summary) -> str:
+    """ "3 answered, 1 skipped, 2 retries, 2 key points recovered after follow-ups"."""
+    parts = [f"{summary.answered} answered", f"{summary.skipped} skipped"]
+    if summary.retries:
+        parts.append(plural(summary.retries, "retry").replace("retrys", "retries"))
+    if summary.recovered:
+        parts.append(f"{plural(summary.recovered, 'key point')} recovered after follow-ups")
+    return ", ".join(parts)
 
 
 def recovered_words(points: Sequence[str]) -> str:
@@ -242,11 +253,27 @@ class TurnView:
     grade: GradeView | None
     hints: tuple[str, ...] = ()
     """Each hint taken, with its rung and cost."""
+    change: AttemptChange | None = None
+    """For a further attempt: what changed against the attempt before."""
 
 
-def turn_view(turn: TurnRecord, number: int | None = None) -> TurnView:
+def turn_view(turn: TurnRecord, number: int | None = None, previous: TurnRecord | None = None) -> TurnView:
     hints = tuple(describe_hint(h) for h in turn.hints)
-    return TurnView(number, turn, grade_view(turn.grade) if turn.grade else None, hints)
+    grade = grade_view(turn.grade) if turn.grade else None
+    return TurnView(number, turn, grade, hints, attempt_change(previous, turn))
+
+
+def turn_views(turns: Sequence[TurnRecord]) -> list[TurnView]:
+    """Every turn as shown, numbered by its question (a retry keeps its question's number) and compared with the
+    attempt before it."""
+    numbers: dict[str, int] = {}
+    last: dict[str, TurnRecord] = {}
+    views = []
+    for turn in turns:
+        number = numbers.setdefault(turn.question_id, len(numbers) + 1)
+        views.append(turn_view(turn, number, last.get(turn.question_id)))
+        last[turn.question_id] = turn
+    return views
 
 
 # -- literal text ---------------------------------------------------------------------------------
@@ -335,7 +362,8 @@ def render_transcript(transcript: Transcript, fmt: str) -> str:
         "summary": transcript.summary,
         "grader": grader_label(transcript.grader),
         "overall": overall_headline(transcript.summary, transcript.turns),
-        "turns": [turn_view(t, i) for i, t in enumerate(transcript.turns, start=1)],
+        "counts": counts(transcript.summary) if transcript.summary else "",
+        "turns": turn_views(transcript.turns),
         "max_missed": MAX_MISSED_SHOWN,
     }
     if fmt == "html":

@@ -68,7 +68,7 @@ class Recorder:
             if event.turn_index is not None and event.turn_index < len(s.turns):
                 turn = s.turns[event.turn_index]
                 tx.save_turn(s.session_id, event.turn_index, turn)
-                if event.kind in ("graded", "skipped"):
+                if event.kind in ("graded", "skipped") and turn.attempt == 1:  # a retry is not recall: see README
                     record_review(tx, self.owner, turn)
             tx.update_session(s.session_id, s.finished_at, summarise(s.turns), s.usage, len(s.turns))
 
@@ -97,7 +97,7 @@ def import_transcript(store: Store, tr: Transcript, owner: Owner) -> None:
         tx.insert_session(tr, owner, [_question_of(t) for t in tr.turns])
         for idx, turn in enumerate(tr.turns):
             tx.save_turn(tr.session_id, idx, turn)
-            if turn.skipped or turn.grade is not None:
+            if (turn.skipped or turn.grade is not None) and turn.attempt == 1:
                 record_review(tx, owner, turn)
         tx.update_session(tr.session_id, tr.finished_at, tr.summary or summarise(tr.turns), tr.usage, len(tr.turns))
 

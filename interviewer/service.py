@@ -164,6 +164,10 @@ class Interviewer:
     def hint(self, session: Session, draft: str = "") -> str:
         return session.hint(draft)
 
+    def retry(self, session: Session) -> str:
+        """Answer the question just graded again (practice mode): a new attempt, asked now."""
+        return session.retry()
+
     def skip(self, session: Session) -> Step:
         return session.skip()
 

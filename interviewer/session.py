@@ -8,9 +8,7 @@ session exports as a `Transcript`. Graders are async; the follow-up policy and w
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from .rubric import load_rubric
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord, summarise
 from .unicode import scrub
+from .waiting import PatientGrading
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +106,7 @@ class Session:
     finished_at: datetime | None = None
     turns: list[TurnRecord] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
-    _offline_now: asyncio.Event | None = field(default=None, repr=False)
-    """Set to stop waiting for the grading in progress (an event of the loop that grades, made per grading)."""
-    _grading_since: float | None = field(default=None, repr=False)
+    _grading: PatientGrading = field(default_factory=PatientGrading, repr=False)
 
     def __post_init__(self) -> None:
         if not self.questions:
@@ -152,7 +149,12 @@ class Session:
 
     @property
     def index(self) -> int:
-        """0-based index of the current question."""
+        """0-based index of the current question (a retried question is still one question)."""
+        return sum(t.attempt == 1 for t in self.turns) - 1
+
+    @property
+    def turn_index(self) -> int:
+        """0-based index of the current turn (each attempt at a question is a turn)."""
         return len(self.turns) - 1
 
     @property
@@ -169,7 +171,8 @@ class Session:
         turn = self.current
         if turn is None:
             return ""
-        return f"Question {self.index + 1} of {self.total}: {turn.question}"
+        again = f" (attempt {turn.attempt})" if turn.attempt > 1 else ""
+        return f"Question {self.index + 1} of {self.total}{again}: {turn.question}"
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -181,7 +184,7 @@ class Session:
         if hint is None:
             return NO_MORE
         turn.hints.append(hint)
-        self._emit("hint", self.index)
+        self._emit("hint", self.turn_index)
         return f"{describe(hint)}\n{cost_note(self.next_hint_cost())}"
 
     def next_hint_cost(self) -> float | None:
@@ -195,6 +198,37 @@ class Session:
         """The points the 1st, 2nd and 3rd hint on the current question cost (its rubric's `hint_costs`)."""
         return load_rubric(self.questions[self.index].kind).hint_costs
 
+    def can_retry(self) -> bool:
+        """Practice mode, right after a graded answer: the next question is asked but not touched yet, or the
+        graded answer was the last one (the session reopens for the new attempt)."""
+        if self.settings.mode != "practice" or not self.turns:
+            return False
+        if self.finished:
+            return self.turns[-1].grade is not None
+        turn, before = self.turns[-1], self.turns[-2] if len(self.turns) >= 2 else None
+        untouched = turn.answer is None and not turn.skipped and not turn.hints and not turn.followups
+        return untouched and bool(before and before.grade) and before.question_id != turn.question_id  # type: ignore[union-attr]
+
+    def retry(self) -> str:
+        """Answer the question just graded again: a new attempt (a new turn, `attempt` + 1) is asked now, and
+        the question that was next comes after it."""
+        if not self.can_retry():
+            if self.settings.mode != "practice":
+                return "Mock mode has no retries: practise your weakest questions after the summary."
+            return "Nothing to try again right now: answer the question, then try it again after its feedback."
+        graded = self.turns[-1] if self.finished else self.turns[-2]
+        attempt = graded.model_copy(
+            update={"attempt": graded.attempt + 1, "answer": None, "followups": [], "hints": [], "grade": None,
+                    "skipped": False, "asked_at": _now(), "answered_at": None}, deep=True
+        )  # fmt: skip
+        if self.finished:  # the last question: the session goes on for one more attempt
+            self.finished_at = None
+            self.turns.append(attempt)
+        else:  # the question that was next is asked again after this attempt
+            self.turns[-1] = attempt
+        self._emit("asked", self.turn_index)
+        return self.question_message()
+
     def repeat(self) -> str:
         self._require_turn()
         if self.awaiting_followup:
@@ -205,7 +239,7 @@ class Session:
         turn = self._require_turn()
         turn.skipped = True
         turn.answered_at = _now()
-        self._emit("skipped", self.index)
+        self._emit("skipped", self.turn_index)
         return self._advance(Step())
 
     async def answer(self, text: str) -> Step:
@@ -225,7 +259,7 @@ class Session:
         else:
             turn.answer = text
         turn.answered_at = _now()
-        self._emit("answered", self.index)
+        self._emit("answered", self.turn_index)
 
         request = self._request(turn)
         missed = self._points_to_probe(request, turn)
@@ -245,7 +279,7 @@ class Session:
                 shown.append(extra)
                 yield FollowUpPiece(extra)
             turn.followups.append(FollowUp(question="".join(shown)))
-            self._emit("followup", self.index)
+            self._emit("followup", self.turn_index)
             yield StepTaken(Step(followup=turn.followups[-1].question, followup_fallback_reason=failed))
             return
 
@@ -267,7 +301,7 @@ class Session:
         turn = self.current
         if turn is not None and turn.answer is not None and turn.grade is None and not turn.skipped:
             turn.grade = await self._grade(self._request(turn))
-            self._emit("graded", self.index)
+            self._emit("graded", self.turn_index)
         return self.end()
 
     def end(self) -> Summary:
@@ -319,7 +353,7 @@ class Session:
     async def _grade_and_advance(self, turn: TurnRecord, request: GradeRequest) -> Step:
         grade = await self._grade(request)
         turn.grade = grade
-        self._emit("graded", self.index)
+        self._emit("graded", self.turn_index)
         feedback = grade if self.settings.mode == "practice" else None
         return self._advance(Step(feedback=feedback, fallback_reason=grade.fallback_reason))
 
@@ -328,7 +362,7 @@ class Session:
         self.turns.append(
             TurnRecord(question_id=q.id, question=q.text, reference=q.reference, kind=q.kind, asked_at=_now())
         )
-        self._emit("asked", index)
+        self._emit("asked", self.turn_index)
 
     def _advance(self, step: Step) -> Step:
         if self.index + 1 < self.total:
@@ -347,34 +381,15 @@ class Session:
 
     def grade_offline_now(self) -> None:
         """Stop waiting for the grader (an LLM taking long): the answer being graded is graded offline at once."""
-        if self._offline_now is not None:
-            self._offline_now.set()
+        self._grading.stop_waiting()
 
     def waiting_for_grade(self) -> float:
         """Seconds the grading in progress has taken so far (0 when nothing is being graded)."""
-        return 0.0 if self._grading_since is None else time.monotonic() - self._grading_since
+        return self._grading.waited()
 
     async def _grade(self, request: GradeRequest) -> Grade:
-        """The grader's grade, unless the candidate asks to stop waiting for it (`grade_offline_now`)."""
-        self._offline_now = asyncio.Event()
-        self._grading_since = time.monotonic()
-        grading = asyncio.ensure_future(self.grader.grade(request, self.usage))
-        asked = asyncio.ensure_future(self._offline_now.wait())
-        try:
-            await asyncio.wait({grading, asked}, return_when=asyncio.FIRST_COMPLETED)
-        except BaseException:  # cancelled (a closed page): no LLM call left running behind it
-            grading.cancel()
-            raise
-        finally:
-            asked.cancel()
-            self._grading_since = None
-        if grading.done():
-            return apply_hints(grading.result(), request.hints)
-        grading.cancel()  # the pending LLM call is dropped
-        offline = await self.offline.grade(request)
-        return apply_hints(
-            offline.model_copy(update={"fallback_reason": "you chose not to wait for the LLM"}), request.hints
-        )
+        """The grader's grade (unless the candidate stops waiting for it), less the hints' costs."""
+        return apply_hints(await self._grading.grade(self.grader, self.offline, request, self.usage), request.hints)
 
     def _emit(self, kind: str, turn_index: int | None = None) -> None:
         if self.on_event is not None:

@@ -194,6 +194,7 @@ class Store:
                     question=t["question"],
                     reference=t["reference"],
                     kind=t["kind"],
+                    attempt=t["attempt"],
                     answer=t["answer"],
                     followups=[{"question": f["question"], "answer": f["answer"]} for f in followups],
                     hints=[Hint(level=h["level"], text=h["hint"], cost=h["cost"], point=h["point"]) for h in hints],

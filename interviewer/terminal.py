@@ -14,21 +14,22 @@ from typing import Any, TextIO
 from .errors import InterviewerError
 from .grading.factory import GraderChoice
 from .presentation import (
+    counts,
     fallback_notice,
     followup_fallback_notice,
     format_grade,
     history_notice,
     overall_headline,
-    plural,
     render_transcript,
     transcript_filename,
+    turn_views,
 )
 from .service import Interviewer
 from .session import FollowUpPiece, Session, Step, StepTaken
 from .transcript import Transcript, summarise
 from .unicode import replaced_notice, scrub
 
-COMMANDS = ("/hint", "/skip", "/repeat", "/end")
+COMMANDS = ("/hint", "/skip", "/repeat", "/retry", "/end")
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
 
@@ -43,7 +44,7 @@ def practice(
 ) -> int:
     """Run a session in the terminal until it or the input ends; then write its transcript into `folder`."""
     if resumed:
-        done = sum(1 for t in session.turns if t.skipped or t.grade is not None)
+        done = len({t.question_id for t in session.turns if t.skipped or t.grade is not None})
         print(f"Resuming session {session.session_id[:8]}: {done} of {session.total} questions done.", file=out)
     print(f"Grader: {choice.label}", file=out)
     if choice.notice:
@@ -52,7 +53,7 @@ def practice(
     costs = ", then ".join(f"{c:g}" for c in session.hint_costs()) if not session.finished else ""
     print(
         f"Type your answer; finish it with an empty line. Commands: /hint (up to 3 per question, costing {costs} "
-        "points off its score) /skip /repeat /end\n",
+        "points off its score) /skip /repeat /retry /end\n",
         file=out,
     )
     # One event loop for the whole session, entered only to grade or stream: input is read outside it,
@@ -74,7 +75,7 @@ def practice(
 def read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
     """Answers typed in the terminal, each ending with an empty line; None at the end of input.
 
-    A known command (/hint, /skip, /repeat, /end, any case) alone on the first line is yielded at once, in
+    A known command (/hint, /skip, /repeat, /retry, /end, any case) alone on the first line is yielded at once, in
     lower case. A lone /word that is no command is refused and the prompt asked again; anything more (text
     after it on the line, or more lines, e.g. "/usr/lib is where...") is an answer.
     """
@@ -98,7 +99,7 @@ def read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
         if not lines:
             break
         if len(lines) == 1 and _COMMAND_LIKE.fullmatch(lines[0].strip()) and lines[0] not in COMMANDS:
-            print(f"Unknown command {lines[0].strip()}: use /hint, /skip, /repeat or /end", file=out)
+            print(f"Unknown command {lines[0].strip()}: use /hint, /skip, /repeat, /retry or /end", file=out)
             continue
         text, replaced = scrub("\n".join(lines))
         if replaced:
@@ -134,13 +135,26 @@ def practice_loop(
             print(core.hint(session), file=out)
         elif text == "/repeat":
             print(session.repeat(), file=out)
+        elif text == "/retry":
+            print(core.retry(session), file=out)
         elif text == "/skip":
             show_step(core.skip(session), out)
         else:
-            show_step(run(_answer(core, session, text, out)), out)
+            step = run(_answer(core, session, text, out))
+            show_step(step, out, _change_lines(session, step))
         told = _tell_history(core.history_problem(session), told, out)
     if session.turns:
         show_results(session, out)
+
+
+def _change_lines(session: Session, step: Step) -> list[str]:
+    """Under an answer's feedback: what a further attempt changed, and that /retry is there."""
+    if step.feedback is None:
+        return []
+    views = turn_views(session.turns)
+    change = next((v.change for v in views if v.turn.grade is step.feedback), None)
+    lines = [f"  {change.text}"] if change is not None else []
+    return lines + (["  (/retry answers that question again.)"] if session.can_retry() else [])
 
 
 def _tell_history(problem: str | None, told: bool, out: TextIO) -> bool:
@@ -164,13 +178,15 @@ async def _answer(core: Interviewer, session: Session, text: str, out: TextIO) -
     return step
 
 
-def show_step(step: Step, out: TextIO) -> None:
+def show_step(step: Step, out: TextIO, after_feedback: list[str] | None = None) -> None:
     if step.followup_fallback_reason:
         print(f"! {followup_fallback_notice(step.followup_fallback_reason)}", file=out)
     if step.feedback:
         print(format_grade(step.feedback), file=out)  # says so itself when grading fell back
     elif step.fallback_reason:  # mock mode: no feedback yet, but the candidate is told now
         print(f"! {fallback_notice(step.fallback_reason)}", file=out)
+    for line in after_feedback or []:
+        print(line, file=out)
     if step.next_question:
         print(f"\n{step.next_question}", file=out)
 
@@ -184,8 +200,7 @@ def show_results(session: Session, out: TextIO) -> None:
             print(format_grade(turn.grade) if turn.grade else "Skipped: no feedback.", file=out)
     s = session.summary()
     print("\n=== Summary ===", file=out)
-    recovered = f", {plural(s.recovered, 'key point')} recovered after follow-ups" if s.recovered else ""
-    print(f"{overall_headline(s, session.turns)} ({s.answered} answered, {s.skipped} skipped{recovered})", file=out)
+    print(f"{overall_headline(s, session.turns)} ({counts(s)})", file=out)
     for name, value in s.criteria.items():
         print(f"  {name:<20} {value:.1f}/5", file=out)
     if s.study:

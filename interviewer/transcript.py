@@ -23,6 +23,8 @@ class TurnRecord(BaseModel):
     question: str
     reference: str
     kind: Literal["technical", "experience"]
+    attempt: int = Field(1, ge=1)
+    """1, or 2, 3, ... for the candidate's further tries at the same question (issue 13: Try again)."""
     answer: str | None = None
     """Exactly what the candidate typed, never trimmed or cut."""
     followups: list[FollowUp] = []
@@ -45,6 +47,7 @@ class QuestionScore(BaseModel):
     question_id: str
     question: str
     overall: float
+    attempts: int = 1
 
 
 class Summary(BaseModel):
@@ -65,18 +68,33 @@ class Summary(BaseModel):
     hint_points: float = 0
     recovered: int = 0
     """Key points first covered after a follow-up question, over the graded answers."""
+    retries: int = 0
+    """Further attempts at questions already answered (Try again); every figure above is of the last attempt."""
+
+
+def last_attempts(turns: list[TurnRecord]) -> list[TurnRecord]:
+    """Each question's last answered or skipped attempt, in the order the questions were first asked."""
+    latest: dict[str, TurnRecord] = {}
+    for turn in turns:
+        if turn.skipped or turn.grade is not None:
+            latest[turn.question_id] = turn
+    return list(latest.values())
 
 
 def summarise(turns: list[TurnRecord]) -> Summary:
     """Overall and per-criterion averages, strongest and weakest questions, and what to study."""
-    asked = [t for t in turns if t.skipped or t.grade is not None]
+    asked = last_attempts(turns)
+    attempts = {t.question_id: t.attempt for t in asked}
     scores = [0.0 if t.grade is None else t.grade.overall for t in asked]
     criteria: dict[str, list[float]] = {}
     for turn in asked:
         for c in turn.grade.criteria if turn.grade else []:
             criteria.setdefault(c.name, []).append(c.score)
     ranked = sorted(
-        (QuestionScore(question_id=t.question_id, question=t.question, overall=s) for t, s in zip(asked, scores)),
+        (
+            QuestionScore(question_id=t.question_id, question=t.question, overall=s, attempts=attempts[t.question_id])
+            for t, s in zip(asked, scores)
+        ),
         key=lambda q: q.overall,
     )
     n_weak = min(3, (len(ranked) + 1) // 2)
@@ -88,7 +106,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
         missed = turn.grade.missed if turn.grade else extract_key_points(turn.reference)
         study += [p for p in missed[:3] if p not in study]
     return Summary(
-        total=len(turns),
+        total=len({t.question_id for t in turns}),
         answered=sum(t.grade is not None for t in asked),
         skipped=sum(t.skipped for t in asked),
         overall=round(sum(scores) / len(scores), 1) if scores else None,
@@ -99,6 +117,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
         hints=sum(len(t.grade.penalties) for t in asked if t.grade),
         hint_points=sum(p.points for t in asked if t.grade for p in t.grade.penalties),
         recovered=sum(len(t.grade.recovered) for t in asked if t.grade),
+        retries=sum(t.attempt > 1 for t in turns if t.skipped or t.grade is not None),
     )
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
+from .presentation import counts, graded_by, overall_headline, render_template, turn_views
 from .presentation import escape_html as e
-from .presentation import graded_by, overall_headline, render_template, turn_view
 from .transcript import Summary, Transcript, TurnRecord
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -31,9 +32,11 @@ def progress_html(done: int, total: int, label: str) -> str:
     )
 
 
-def feedback_html(turn: TurnRecord, number: int | None = None, collapsed: bool = False, open_: bool = False) -> str:
-    """The feedback card for one graded (or skipped) turn; `collapsed` folds it under its title and score."""
-    return render_template("feedback.html.j2", t=turn_view(turn, number), collapsed=collapsed, open_=open_)
+def feedback_html(turns: Sequence[TurnRecord], turn: TurnRecord, collapsed: bool = False, open_: bool = False) -> str:
+    """The feedback card for one graded (or skipped) turn of `turns`; `collapsed` folds it under its title and
+    score. A further attempt says what changed against the one before."""
+    view = turn_views(turns)[list(turns).index(turn)]
+    return render_template("feedback.html.j2", t=view, collapsed=collapsed, open_=open_)
 
 
 def summary_html(summary: Summary, transcript: Transcript) -> str:
@@ -41,17 +44,22 @@ def summary_html(summary: Summary, transcript: Transcript) -> str:
         "summary.html.j2",
         summary=summary,
         overall=overall_headline(summary, transcript.turns),
+        counts=counts(summary),
         graded_by=graded_by(transcript),
-        weakest=[f"{q.question} ({q.overall:.0f}/100)" for q in summary.weakest],
-        strongest=[f"{q.question} ({q.overall:.0f}/100)" for q in summary.strongest],
+        weakest=[f"{q.question} ({q.overall:.0f}/100{_tries(q.attempts)})" for q in summary.weakest],
+        strongest=[f"{q.question} ({q.overall:.0f}/100{_tries(q.attempts)})" for q in summary.strongest],
         usage=transcript.usage,
     )
+
+
+def _tries(attempts: int) -> str:
+    return f", last of {attempts} attempts" if attempts > 1 else ""
 
 
 def summary_details_html(transcript: Transcript, all_open: bool) -> str:
     """Under the summary: the table of questions, then every feedback card, folded unless `all_open` (the last
     one is always open)."""
-    turns = [turn_view(t, i) for i, t in enumerate(transcript.turns, start=1)]
+    turns = turn_views(transcript.turns)
     return render_template("summary_details.html.j2", rows=question_table(transcript), turns=turns, all_open=all_open)
 
 

@@ -85,9 +85,13 @@ class Transaction:
     def _write_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
         self.conn.execute(
             "INSERT INTO turns (session_id, idx, question_id, question_hash, question, reference, kind, answer,"
-            " skipped, asked_at, answered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (session_id, idx) DO UPDATE SET answer = excluded.answer, skipped = excluded.skipped,"
-            " asked_at = excluded.asked_at, answered_at = excluded.answered_at",
+            " skipped, asked_at, answered_at, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            # every column: an asked, untouched question can give its place to a retry of the one before
+            " ON CONFLICT (session_id, idx) DO UPDATE SET question_id = excluded.question_id,"
+            " question_hash = excluded.question_hash, question = excluded.question,"
+            " reference = excluded.reference, kind = excluded.kind, answer = excluded.answer,"
+            " skipped = excluded.skipped, asked_at = excluded.asked_at, answered_at = excluded.answered_at,"
+            " attempt = excluded.attempt",
             (
                 session_id,
                 idx,
@@ -100,6 +104,7 @@ class Transaction:
                 int(turn.skipped),
                 _iso(turn.asked_at),
                 _iso(turn.answered_at),
+                turn.attempt,
             ),
         )
         key = (session_id, idx)

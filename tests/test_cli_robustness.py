@@ -24,7 +24,7 @@ from tests.support.cli import run_cli
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "bank" / "genai_misc.md"
 ETHICS = "Bias amplification, misinformation and privacy; I would add bias audits and human oversight."
-UNKNOWN = "Unknown command /hnt: use /hint, /skip, /repeat or /end"
+UNKNOWN = "Unknown command /hnt: use /hint, /skip, /repeat, /retry or /end"
 
 
 def answers(typed: str) -> tuple[list[str | None], str]:

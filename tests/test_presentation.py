@@ -114,7 +114,7 @@ def _every_rendering(grade: Grade) -> dict[str, str]:
         "text": render_grade(grade, "text"),
         "markdown": html.unescape(render_grade(grade, "markdown")),
         "html": Tags(render_grade(grade, "html")).all_text,
-        "web": Tags(webview.feedback_html(turn, 1)).all_text,
+        "web": Tags(webview.feedback_html([turn], turn)).all_text,
     }
 
 
@@ -162,8 +162,8 @@ def test_html_outputs_escape_candidate_and_grader_text():
     pages = {
         "export": render_transcript(tr, "html"),
         "grade": render_grade(tr.turns[0].grade, "html"),
-        "card": webview.feedback_html(tr.turns[0], 1),
-        "folded card": webview.feedback_html(tr.turns[0], 1, collapsed=True, open_=True),
+        "card": webview.feedback_html(tr.turns, tr.turns[0]),
+        "folded card": webview.feedback_html(tr.turns, tr.turns[0], collapsed=True, open_=True),
         "summary": webview.summary_html(tr.summary, tr),
         "details": webview.summary_details_html(tr, all_open=False),
     }
@@ -260,23 +260,23 @@ def test_web_writes_its_downloads_under_the_shared_name(tmp_path):
 
 def test_web_card_keeps_its_classes():
     tr = transcript()
-    card = webview.feedback_html(tr.turns[0], 1)
+    card = webview.feedback_html(tr.turns, tr.turns[0])
     for hook in ('class="iv-feedback"', 'class="iv-score"', 'class="iv-overall"', 'class="iv-measure"',
                  'class="iv-notice"', 'class="iv-flags"', 'class="iv-bars"', 'class="iv-bar-fill" style="width:60%"',
                  'table class="iv-rubric"', 'ul class="iv-kp"', 'li class="iv-kp-covered"', 'class="iv-list iv-errors"',
                  'pre class="iv-pre"'):
         assert hook in card, hook
     assert "<h3>Question 1: What is &lt;b&gt;bias&lt;/b&gt;?</h3>" in card and "<details" in card
-    folded = webview.feedback_html(tr.turns[0], 1, collapsed=True)
+    folded = webview.feedback_html(tr.turns, tr.turns[0], collapsed=True)
     assert "<details><summary><h3>" in folded and "<strong>42/100 coverage</strong></summary>" in folded
     assert "iv-band" not in card, "an offline score carries no verdict word"
     llm = transcript(grade=rich_grade(grader="llm:gpt-test"))
-    assert "iv-band iv-band-partial" in webview.feedback_html(llm.turns[0], 1)
-    assert "<strong>42/100</strong></summary>" in webview.feedback_html(llm.turns[0], 1, collapsed=True)
-    assert "<details open><summary>" in webview.feedback_html(tr.turns[0], 1, collapsed=True, open_=True)
-    skipped = webview.feedback_html(tr.turns[1], 2, collapsed=True)
+    assert "iv-band iv-band-partial" in webview.feedback_html(llm.turns, llm.turns[0])
+    assert "<strong>42/100</strong></summary>" in webview.feedback_html(llm.turns, llm.turns[0], collapsed=True)
+    assert "<details open><summary>" in webview.feedback_html(tr.turns, tr.turns[0], collapsed=True, open_=True)
+    skipped = webview.feedback_html(tr.turns, tr.turns[1], collapsed=True)
     assert "<strong>skipped</strong>" in skipped and "Skipped: no feedback." in skipped
-    assert "<h3>Second?</h3>" in webview.feedback_html(tr.turns[1])
+    assert "<h3>Question 2: Second?</h3>" in webview.feedback_html(tr.turns, tr.turns[1])
 
 
 def test_summary_details_fold_all_cards_but_the_last_unless_all_open():

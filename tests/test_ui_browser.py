@@ -430,3 +430,49 @@ def test_points_recovered_after_a_follow_up_are_said_on_the_feedback_card(page):
         )
         expect(card.locator(".iv-kp-recovered")).to_have_count(2)
         shot(page, "recovered-after-follow-up")
+
+
+def test_try_again_answers_the_question_once_more_and_shows_what_changed(page):
+    with served(offline()) as url:
+        open_app(page, url)
+        setup(page, count=2, mode="practice", followups=False)
+        start(page, 2)
+        retry = page.locator("#retry-btn")
+        expect(retry).to_be_hidden()  # nothing graded yet
+        answer(page, "Bias amplification.")
+        expect(page.locator("#chat")).to_contain_text("Question 2 of 2")
+        expect(retry).to_be_visible()
+        retry.click()
+        expect(bot_messages(page).last).to_contain_text("Question 1 of 2 (attempt 2)")
+        expect(retry).to_be_hidden()
+        answer(page, ANSWER_1)
+        change = page.locator("#feedback .iv-change")
+        expect(change).to_contain_text("Attempt 2: +")
+        expect(change).to_contain_text("on attempt 1")
+        expect(change.locator(".iv-kp-new mark").first).to_be_visible()  # newly covered points, highlighted
+        expect(page.locator("#feedback h3")).to_contain_text("(attempt 2)")
+        expect(bot_messages(page).last).to_contain_text("Question 2 of 2")  # the next question comes back
+        shot(page, "try-again-change")
+        answer(page, ANSWER_2)
+        expect(page.locator("#summary-box")).to_contain_text("1 retry")
+        _, raw = download(page, "dl-json")
+    turns = json.loads(raw)["turns"]
+    assert [(t["question_id"], t["attempt"]) for t in turns] == [
+        ("genai_misc#1", 1), ("genai_misc#1", 2), ("genai_misc#2", 1)
+    ]
+    assert turns[0]["answer"] == "Bias amplification." and turns[1]["answer"] == ANSWER_1
+
+
+def test_after_a_mock_interview_practise_my_weakest_starts_a_practice_session_on_them(page):
+    with served(offline()) as url:
+        open_app(page, url)
+        setup(page, count=2, mode="mock", followups=False)
+        start(page, 2)
+        expect(page.locator("#retry-btn")).to_be_hidden()  # mock mode: no retries until the end
+        answer(page, "Bias amplification.")
+        answer(page, ANSWER_2)
+        weakest = page.locator("#weakest-btn")
+        expect(weakest).to_be_visible()
+        weakest.click()
+        expect(page.locator("#chat")).to_contain_text("1-question interview (feedback after each answer)")
+        expect(page.locator("#chat")).to_contain_text(f"Question 1 of 1: {Q1}")

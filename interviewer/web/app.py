@@ -130,6 +130,12 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
     async def offline_now(ws):
         return render(await h.offline_now(ws), ui, within=interview)
 
+    async def retry(ws=None):
+        return render(await h.retry(ws), ui, within=interview)
+
+    async def weakest(ws, request: gr.Request | None = None):
+        return render(await h.practise_weakest(ws, request.session_hash if request else None), ui)
+
     async def hint(draft, ws):
         return render(await h.hint(draft, ws), ui, within=interview)
 
@@ -158,6 +164,8 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
     for action in actions:
         action.then(offer_here, [ui.browser_id, ui.state], [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
     ui.offline_btn.click(offline_now, [ui.state], interview, **private)
+    ui.retry_btn.click(retry, [ui.state], interview, api_name="retry")  # public: /retry, like /answer
+    ui.weakest_btn.click(weakest, [ui.state], page, **private)
     ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
     ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
     ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)

@@ -172,6 +172,32 @@ class Handlers:
         ws.core.grade_offline_now(ws.session)
         return NOT_WAITING
 
+    async def retry(self, ws: WebSession | None) -> Any:
+        """Try again: answer the question just graded once more (practice mode)."""
+        if (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
+            return refusal
+        async with ws.busy:
+            if not ws.session.can_retry():
+                return NoticeView(ws.core.retry(ws.session))  # says why not
+            ws.say(html.e(ws.core.retry(ws.session)))
+        return PageView(ws, clear_answer=True)
+
+    async def practise_weakest(self, ws: WebSession | None, browser_session: str | None) -> PageView:
+        """After a mock interview: a practice session on its weakest questions (at most 3), same grader."""
+        if ws is None or not ws.session.finished:
+            return PageView(ws)
+        weakest = [q.question_id for q in ws.session.summary().weakest][:3]
+        questions = [q for qid in weakest for q in ws.session.questions if q.id == qid]
+        s = ws.session
+        settings = s.settings.model_copy(update={"mode": "practice", "order": "in-order", "count": len(questions)})
+        choice = GraderChoice(s.grader, s.followup_writer, ws.grader_label)
+        free_files(ws)
+        new = WebSession(ws.core, ws.core.start(questions, settings, choice), ws.grader_label,
+                         notice=ws.notice, browser_session=browser_session)  # fmt: skip
+        new.greet()
+        self._run_here(new)
+        return PageView(new, clear_answer=True)
+
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
         if (refusal := self._refusal(ws)) or ws is None:
             return refusal
@@ -315,7 +341,7 @@ class Handlers:
         # One folder per past session, rewritten on each opening: nothing piles up.
         folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
         files = write_transcript_files(tr, folder, ("markdown", "json", "html"))
-        cards = "".join(html.feedback_html(t, i) for i, t in enumerate(tr.turns, start=1))
+        cards = "".join(html.feedback_html(tr.turns, t) for t in tr.turns)
         return PastView(files, cards)
 
     def delete_history(self, owner: str | None) -> HistoryView:

@@ -45,6 +45,8 @@ class Layout:
     chat: Any
     notice: Any
     offline_btn: Any
+    retry_btn: Any
+    weakest_btn: Any
     resume_here_btn: Any
     answer_area: Any
     answer_box: Any
@@ -90,7 +92,8 @@ class Layout:
         """What an event in the interview can change."""
         return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
                 self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
-                self.dl_md, self.dl_json, self.dl_html, self.offline_btn, self.hint_btn]  # fmt: skip
+                self.dl_md, self.dl_json, self.dl_html, self.offline_btn, self.hint_btn, self.retry_btn,
+                self.weakest_btn]  # fmt: skip
 
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""
@@ -224,6 +227,8 @@ def _interview(c: dict[str, Any]) -> None:
                 c["end_btn"] = gr.Button("End interview", variant="stop", elem_id="end-btn")
         with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:
             c["feedback"] = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
+        # Practice mode, after an answer's feedback (the last one's too): answer that question again.
+        c["retry_btn"] = gr.Button("Try again", visible=False, elem_id="retry-btn")
 
 
 def _summary(c: dict[str, Any]) -> None:
@@ -241,7 +246,10 @@ def _summary(c: dict[str, Any]) -> None:
         # The question table and the feedback cards are HTML in the one component: every output of an
         # event costs Gradio a config rebuild when it is skipped, so the answer event keeps few outputs.
         c["summary_details"] = gr.HTML(elem_id="summary-details")
-        c["again_btn"] = gr.Button("New interview", elem_id="again-btn")
+        with gr.Row():
+            c["again_btn"] = gr.Button("New interview", elem_id="again-btn")
+            # Mock mode has no retries until the end: then a practice session on the weakest questions.
+            c["weakest_btn"] = gr.Button("Practise my weakest", visible=False, elem_id="weakest-btn")
     with gr.Row(visible=False, elem_id="downloads") as c["downloads"]:
         c["dl_md"] = gr.DownloadButton("Download Markdown", elem_id="dl-md")
         c["dl_json"] = gr.DownloadButton("Download JSON", elem_id="dl-json")

@@ -122,7 +122,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         }
     s = ws.session
     finished = s.finished
-    done = sum(1 for t in s.turns if t.skipped or t.grade is not None)
+    done = len({t.question_id for t in s.turns if t.skipped or t.grade is not None})  # a retry is no new question
     last = next((t for t in reversed(s.turns) if t.grade is not None or t.skipped), None)
     show_feedback = s.settings.mode == "practice" and last is not None and not finished
     out[ui.state] = ws
@@ -133,6 +133,8 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         "feedback_col": show_feedback,
         "summary_col": finished,
         "downloads": bool(s.turns),  # an interview ended before any answer left nothing to download
+        "retry_btn": s.can_retry(),
+        "weakest_btn": finished and s.settings.mode == "mock" and bool(s.summary().weakest),
     }
     for part, shown in visible.items():
         if ws.changes(part, visible=shown):
@@ -149,7 +151,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         ui.setup_error: vm.error,
         ui.offline_btn: gr.update(visible=False),  # offered only while an answer waits for the LLM
         ui.hint_btn: gr.update(value=_hint_label(s.next_hint_cost()), interactive=s.next_hint_cost() is not None),
-        ui.feedback: html.feedback_html(last, s.turns.index(last) + 1) if show_feedback and last else "",
+        ui.feedback: html.feedback_html(s.turns, last) if show_feedback and last else "",
         ui.summary_box: "",
         ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]),
         ui.summary_details: "",
