@@ -6,6 +6,7 @@ practice in the terminal (`terminal.py`), banks, batch grading and evaluation (`
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -17,10 +18,11 @@ from pydantic import ValidationError
 
 from . import bank_report, batch, terminal
 from .config import Settings, configure_logging, load_settings
-from .errors import BankError, InterviewerError
+from .errors import BankError, ConfigError, InterviewerError
 from .grading.factory import choose_grader
 from .owner import ALL_OWNERS, Owner
 from .presentation import render_transcript
+from .regrade import report_lines as regrade_lines
 from .service import Interviewer
 from .store import HistoryUnavailable, Store
 from .transcript import Transcript
@@ -172,6 +174,14 @@ def _history_parser(sub: Any) -> None:
 
 
 def _bank_parser(sub: Any) -> None:
+    rg = sub.add_parser("regrade", help="grade a saved session again with another grader or model")
+    rg.add_argument("source", help="a saved session's id (or a unique prefix of it), or a transcript JSON file")
+    rg.add_argument("--grader", choices=["offline", "llm"], required=True)
+    rg.add_argument("--model", help="the LLM to grade with (default: INTERVIEWER_MODEL)")
+    rg.add_argument("--output", type=Path, help="where to write the new transcript (default: regrade-<id>.json)")
+    rg.add_argument("--json", action="store_true", help="the comparison as one JSON object")
+    rg.set_defaults(func=_regrade)
+
     bank = sub.add_parser("bank", help="check or export question banks")
     bank_sub = bank.add_subparsers(metavar="ACTION")
     check = bank_sub.add_parser("check", help="validate banks; exit 1 on any error")
@@ -289,13 +299,13 @@ def _history_list(args: argparse.Namespace) -> int:
     if not rows:
         print("No saved sessions yet.")
         return 0
-    print(f"{'id':<10} {'started (UTC)':<17} {'status':<10} {'answered':>8} {'score':>6}  bank")
+    print(f"{'id':<10} {'started (UTC)':<17} {'status':<17} {'answered':>8} {'score':>6}  bank")
     for r in rows:
-        status = "finished" if r.finished_at else "unfinished"
+        status = f"regrade:{r.regrade_of[:8]}" if r.regrade_of else "finished" if r.finished_at else "unfinished"
         score = "-" if r.overall is None else f"{r.overall:.0f}"
         banks = ", ".join(Path(b).name for b in r.banks)
         started = f"{r.started_at.astimezone(UTC) if r.started_at.tzinfo else r.started_at:%Y-%m-%d %H:%M}"
-        print(f"{r.id[:8]:<10} {started:<17} {status:<10} {r.answered:>4}/{r.total:<3} {score:>6}  {banks}")
+        print(f"{r.id[:8]:<10} {started:<17} {status:<17} {r.answered:>4}/{r.total:<3} {score:>6}  {banks}")
     return 0
 
 
@@ -310,14 +320,19 @@ def _history_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _history_import(args: argparse.Namespace) -> int:
+def _read_transcript(path: Path) -> Transcript:
     try:
-        data, replaced = scrub_json(json.loads(args.transcript.read_text(encoding="utf-8")))
+        data, replaced = scrub_json(json.loads(path.read_text(encoding="utf-8")))
         tr = Transcript.model_validate(data)
         if replaced:
             print(f"warning: {replaced_notice(replaced)}", file=sys.stderr)
     except (OSError, ValueError) as exc:
-        raise InterviewerError(f"{args.transcript}: not a transcript JSON ({batch.short_error(exc)})") from exc
+        raise InterviewerError(f"{path}: not a transcript JSON ({batch.short_error(exc)})") from exc
+    return tr
+
+
+def _history_import(args: argparse.Namespace) -> int:
+    tr = _read_transcript(args.transcript)
     _core().import_transcript(tr)
     print(f"Imported session {tr.session_id} ({len(tr.turns)} questions).")
     return 0
@@ -342,4 +357,29 @@ def _history_delete(args: argparse.Namespace) -> int:
     else:
         core.delete(args.session_id, scope)
         print(f"Deleted {what}.")
+    return 0
+
+
+# -- regrade --------------------------------------------------------------------------------------
+
+
+def _regrade(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(grader=args.grader, **({"model": args.model} if args.model else {}))
+        choice = choose_grader(settings)
+    except ConfigError as exc:  # e.g. --grader llm with no LLM configured: nothing is written
+        print(f"error: --grader {args.grader}: {exc}", file=sys.stderr)
+        return 2
+    from_file = Path(args.source).is_file()
+    core = _core(settings, history_required=not from_file)
+    original = _read_transcript(Path(args.source)) if from_file else core.saved_transcript(args.source)
+    new, report = asyncio.run(core.regrade(original, choice))
+    output = args.output or Path(f"regrade-{new.session_id[:8]}-of-{original.session_id[:8]}.json")
+    output.write_text(new.to_json(), encoding="utf-8")
+    if args.json:
+        print(json.dumps({**report.model_dump(mode="json"), "output": str(output)}, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(regrade_lines(report)))
+        saved = f" and saved in the history as {new.session_id[:8]}" if core.store is not None else ""
+        print(f"New transcript written to {output}{saved}; the original is unchanged.")
     return 0

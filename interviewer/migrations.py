@@ -92,9 +92,11 @@ MIGRATIONS: list[str] = [
     """,
     # 5: deliberate practice. The hint ladder: each hint's level (1 nudge, 2 concept, 3 partial answer), its
     #    cost and the point it aims at (the hints saved before were key points revealed in full, for free);
-    #    and attempts: a retried question is a further turn with the same question and attempt 2, 3, ...
+    #    attempts: a retried question is a further turn with the same question and attempt 2, 3, ...; and
+    #    re-grades: a session graded again by another grader names the one it re-grades.
     """
     ALTER TABLE turns ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE sessions ADD COLUMN regrade_of TEXT;
     ALTER TABLE hints ADD COLUMN level INTEGER NOT NULL DEFAULT 3;
     ALTER TABLE hints ADD COLUMN cost REAL NOT NULL DEFAULT 0;
     ALTER TABLE hints ADD COLUMN point TEXT;

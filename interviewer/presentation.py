@@ -26,6 +26,7 @@ from .grading.models import (
     EMPTY_ANSWER,
     INJECTION,
     NO_ANSWER,
+    NOT_REGRADED,
     OFF_TOPIC,
     OFFLINE_LABEL,
     TRUNCATED,
@@ -44,6 +45,7 @@ FLAG_WORDS = {
     INJECTION: "the answer seems to address the grader; such text earns nothing",
     CORRECTNESS_NOT_ASSESSED: "correctness not assessed (offline grader)",
     OFF_TOPIC: "the reply seems to answer a different question",
+    NOT_REGRADED: "not re-graded: the new grader failed on this answer, so its earlier grade is kept",
 }
 
 KEY_POINT_ICONS = {"covered": "✓", "partial": "◐", "missed": "✗", "contradicted": "⚠", "hinted": "💡", "recovered": "↻"}

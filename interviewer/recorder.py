@@ -97,8 +97,8 @@ def import_transcript(store: Store, tr: Transcript, owner: Owner) -> None:
         tx.insert_session(tr, owner, [_question_of(t) for t in tr.turns])
         for idx, turn in enumerate(tr.turns):
             tx.save_turn(tr.session_id, idx, turn)
-            if (turn.skipped or turn.grade is not None) and turn.attempt == 1:
-                record_review(tx, owner, turn)
+            if (turn.skipped or turn.grade is not None) and turn.attempt == 1 and tr.regrade_of is None:
+                record_review(tx, owner, turn)  # a re-grade is the same practice graded again: no new review
         tx.update_session(tr.session_id, tr.finished_at, tr.summary or summarise(tr.turns), tr.usage, len(tr.turns))
 
 

@@ -16,6 +16,8 @@ class SessionRow(BaseModel):
     answered: int
     overall: float | None
     grader: str
+    regrade_of: str | None = None
+    """The session this one re-grades with another grader (None: a session the candidate practised)."""
 
 
 class QuestionStat(BaseModel):

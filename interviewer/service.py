@@ -26,6 +26,7 @@ from .llm import check_base_url
 from .owner import ALL_OWNERS, Owner, Scope
 from .planning import plan_questions
 from .recorder import Recorder, import_transcript
+from .regrade import RegradeReport, regrade
 from .rows import ProgressPoint, QuestionStat, SessionRow
 from .session import AnswerEvent, Session, SessionSettings, Step
 from .store import Store
@@ -215,6 +216,14 @@ class Interviewer:
 
     def import_transcript(self, transcript: Transcript) -> None:
         import_transcript(self._require_store(), transcript, self.owner)
+
+    async def regrade(self, original: Transcript, choice: GraderChoice) -> tuple[Transcript, RegradeReport]:
+        """A saved session graded again by another grader: a new transcript (`regrade_of` the original, which is
+        left untouched), saved in the history as its own session when there is one; it never changes reviews."""
+        transcript, report = await regrade(original, choice.grader)
+        if self.store is not None:
+            import_transcript(self.store, transcript, self.owner)
+        return transcript, report
 
     def delete(self, session_id: str, scope: Scope | None = None) -> str:
         """Delete one session of the owner's (or of the scope's); its full id."""

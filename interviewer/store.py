@@ -139,6 +139,7 @@ class Store:
                 answered=r["answered"],
                 overall=r["overall"],
                 grader=r["grader"],
+                regrade_of=r["regrade_of"],
             )
             for r in rows
         ]
@@ -162,6 +163,7 @@ class Store:
             turns=self._turns(conn, session_id),
             summary=Summary.model_validate_json(row["summary"]) if row["summary"] else None,
             usage=usage,
+            regrade_of=row["regrade_of"],
         )
 
     def owner_of(self, session_id: str) -> Owner:
@@ -219,7 +221,8 @@ class Store:
             .execute(
                 "SELECT t.question_id, t.question, g.overall, t.skipped FROM turns t JOIN sessions s ON s.id ="
                 " t.session_id LEFT JOIN grades g ON g.session_id = t.session_id AND g.idx = t.idx"
-                f" WHERE (g.overall IS NOT NULL OR t.skipped) {clause} ORDER BY t.answered_at",
+                # a re-grade grades the same answers again: not more attempts
+                f" WHERE (g.overall IS NOT NULL OR t.skipped) AND s.regrade_of IS NULL {clause} ORDER BY t.answered_at",
                 args,
             )
             .fetchall()
@@ -248,7 +251,8 @@ class Store:
         rows = (
             self._connection()
             .execute(
-                f"SELECT id, started_at, overall, summary, grader FROM sessions WHERE overall IS NOT NULL {clause}"
+                "SELECT id, started_at, overall, summary, grader FROM sessions"
+                f" WHERE overall IS NOT NULL AND regrade_of IS NULL {clause}"
                 " ORDER BY started_at",
                 args,
             )

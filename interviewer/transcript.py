@@ -134,6 +134,8 @@ class Transcript(BaseModel):
     turns: list[TurnRecord] = []
     summary: Summary | None = None
     usage: Usage = Usage()
+    regrade_of: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{7,63}$")
+    """The session this transcript re-grades with another grader (`interviewer regrade`), if it is one."""
 
     def to_json(self) -> str:
         return json.dumps(self.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2)

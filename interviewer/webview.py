@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from .presentation import counts, graded_by, overall_headline, render_template, turn_views
 from .presentation import escape_html as e
+from .regrade import RegradeReport
 from .transcript import Summary, Transcript, TurnRecord
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
@@ -95,7 +96,7 @@ def sessions_rows(rows: list) -> list[list[object]]:
         [
             r.id[:8],
             f"{r.started_at:%Y-%m-%d %H:%M}",
-            "finished" if r.finished_at else "unfinished",
+            f"re-grade of {r.regrade_of[:8]}" if r.regrade_of else "finished" if r.finished_at else "unfinished",
             f"{r.answered}/{r.total}",
             "-" if r.overall is None else f"{r.overall:.0f}",
             _score_kind(r.grader),
@@ -127,3 +128,8 @@ def question_stats_rows(stats: list) -> list[list[object]]:
         return "-" if v is None else (f"{v:+.0f}" if signed else f"{v:.0f}")
 
     return [[s.question, s.attempts, fmt(s.last_score), fmt(s.best_score), fmt(s.trend, True)] for s in stats]
+
+
+def regrade_html(report: RegradeReport) -> str:
+    """A re-grade's side-by-side comparison for the History tab."""
+    return render_template("regrade.html.j2", r=report)

@@ -35,7 +35,8 @@ class Transaction:
 
     def insert_session(self, tr: Transcript, owner: Owner, questions: list[Question]) -> None:
         self.conn.execute(
-            "INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total) VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total, regrade_of)"
+            " VALUES (?,?,?,?,?,?,?,?)",
             (
                 tr.session_id,
                 owner.key,
@@ -44,6 +45,7 @@ class Transaction:
                 tr.grader,
                 json.dumps([q.model_dump() for q in questions]),
                 len(questions),
+                tr.regrade_of,
             ),
         )
 

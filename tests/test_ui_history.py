@@ -88,6 +88,15 @@ def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
         assert json.loads(raw)["turns"][0]["answer"] == FIRST
         shot(page, "history-tab")
 
+        page.locator("#regrade-btn").click()  # re-grade the open session (offline, the only grader here)
+        view = page.locator("#regrade-view")
+        expect(view).to_contain_text("Re-graded")
+        expect(view).to_contain_text("Spearman between the two gradings")
+        expect(view.locator("table tbody tr")).to_have_count(1)
+        page.locator("#history-refresh").click()
+        expect(page.locator("#sessions-table")).to_contain_text("re-grade of")
+        shot(page, "history-regrade")
+
         page.locator("#history-delete").click()
         expect(page.locator("#delete-confirm")).to_be_visible()
         page.locator("#delete-yes").click()

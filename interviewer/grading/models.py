@@ -20,6 +20,7 @@ TRUNCATED = "truncated_answer"
 INJECTION = "possible_prompt_injection"
 CORRECTNESS_NOT_ASSESSED = "correctness_not_assessed"
 OFF_TOPIC = "off_topic"
+NOT_REGRADED = "not_regraded"
 OFFLINE_LABEL = "Offline grader: key-point coverage, correctness not assessed"
 
 

@@ -94,10 +94,20 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             store_problem,
             browser_secret(store),
             on_expire=lambda ws: _expire(demo, ws),
+            regrade_choices=_regrade_choices(core),
         )
         _wire(demo, ui, handlers, settings.concurrency)
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo
+
+
+def _regrade_choices(core: Interviewer) -> list[tuple[str, str]]:
+    """Graders a past session can be re-graded with: offline, and the server's own LLM when it has one."""
+    choices = [("Offline grader (key-point coverage)", "offline")]
+    default = core.default_grader()
+    if default.grader.name != "offline":
+        choices.append((default.label, "server"))
+    return choices
 
 
 def _expire(demo: gr.Blocks, ws: WebSession | None) -> None:
@@ -195,6 +205,11 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
     past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view]
     open_past = lambda sid, owner: render(h.open_past(sid, owner), ui)  # noqa: E731
     ui.past_pick.change(open_past, [ui.past_pick, ui.browser_id], past, **private)
+
+    async def regrade(session_id, which, owner):
+        return await h.regrade_past(session_id, which, owner)
+
+    ui.regrade_btn.click(regrade, [ui.past_pick, ui.regrade_with, ui.browser_id], [ui.regrade_view], **private)
     ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], **private)
     ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], **private)
     ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history, **private)

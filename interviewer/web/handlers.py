@@ -344,6 +344,22 @@ class Handlers:
         cards = "".join(html.feedback_html(tr.turns, t) for t in tr.turns)
         return PastView(files, cards)
 
+    async def regrade_past(self, session_id: str | None, which: str | None, owner: str | None) -> str:
+        """The opened past session graded again (offline, or with the server's LLM): the comparison, as HTML.
+        The re-grade is saved as its own session; the original is untouched."""
+        if self.core.store is None or not owner:
+            return html.e(self.store_problem or "History is off.")
+        if not session_id:
+            return "Open a past session first, then re-grade it."
+        core = self._core_of(owner)
+        choice = core.default_grader() if which == "server" else offline_choice()
+        try:
+            original = core.saved_transcript(session_id)  # only this browser's own sessions
+            _, report = await core.regrade(original, choice)
+        except InterviewerError as exc:
+            return f"Cannot re-grade: {html.e(str(exc))}"
+        return html.regrade_html(report)
+
     def delete_history(self, owner: str | None) -> HistoryView:
         if self.core.store is not None and owner:
             self._core_of(owner).delete_all()

@@ -77,6 +77,9 @@ class Layout:
     past_json: Any
     past_html: Any
     past_view: Any
+    regrade_with: Any
+    regrade_btn: Any
+    regrade_view: Any
     stats_table: Any
     refresh_btn: Any
     delete_btn: Any
@@ -118,6 +121,7 @@ def build_layout(
     history_note: str,
     browser_secret: str | None,
     on_expire: Any,
+    regrade_choices: list[tuple[str, str]] | None = None,
 ) -> Layout:
     """Every component of the page, in page order (call inside `with gr.Blocks()`)."""
     c: dict[str, Any] = {}
@@ -139,7 +143,7 @@ def build_layout(
         _interview(c)
         _summary(c)
     with gr.Tab("History", elem_id="tab-history") as c["history_tab"]:
-        _history(c, history_note)
+        _history(c, history_note, regrade_choices or [("Offline grader (key-point coverage)", "offline")])
     c["transcript_format"] = gr.Radio(list(FORMATS), value="json", visible=False)
     c["transcript_file"] = gr.File(visible=False)
     c["transcript_btn"] = gr.Button(visible=False)
@@ -256,7 +260,7 @@ def _summary(c: dict[str, Any]) -> None:
         c["dl_html"] = gr.DownloadButton("Download printable HTML", elem_id="dl-html")
 
 
-def _history(c: dict[str, Any], history_note: str) -> None:
+def _history(c: dict[str, Any], history_note: str, regrade_choices: list[tuple[str, str]]) -> None:
     c["history_note"] = gr.Markdown(history_note, elem_id="history-note")
     c["due_md"] = gr.Markdown(elem_id="due")
     c["progress_plot"] = gr.LinePlot(
@@ -280,6 +284,11 @@ def _history(c: dict[str, Any], history_note: str) -> None:
         c["past_md"] = gr.DownloadButton("Markdown", elem_id="past-md", visible=False)
         c["past_json"] = gr.DownloadButton("JSON", elem_id="past-json", visible=False)
         c["past_html"] = gr.DownloadButton("HTML", elem_id="past-html", visible=False)
+    with gr.Row():
+        c["regrade_with"] = gr.Dropdown(label="Re-grade the open session with", choices=regrade_choices,
+                                        value=regrade_choices[0][1], elem_id="regrade-with", scale=2)  # fmt: skip
+        c["regrade_btn"] = gr.Button("Re-grade with…", elem_id="regrade-btn", scale=0)
+    c["regrade_view"] = gr.HTML(elem_id="regrade-view")
     c["past_view"] = gr.HTML(elem_id="past-view")
     c["stats_table"] = gr.Dataframe(
         headers=["Question", "Attempts", "Last", "Best", "Trend"],
