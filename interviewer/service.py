@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from . import anki, review
 from . import bank as bank_mod
-from . import review
+from .anki import CardNote
 from .bank import Question
 from .config import Settings
 from .errors import ConfigError, InterviewerError
@@ -216,6 +217,13 @@ class Interviewer:
 
     def import_transcript(self, transcript: Transcript) -> None:
         import_transcript(self._require_store(), transcript, self.owner)
+
+    def anki_notes(self, weakest: int) -> list[CardNote]:
+        """Notes for the key points missed in the owner's `weakest` questions (by their last score), from each
+        question's latest session."""
+        ids = [s.question_id for s in self.question_stats()[:weakest]]  # weakest first
+        notes = anki.notes_for(self.saved_transcript(row.id) for row in self.sessions() if row.regrade_of is None)
+        return sorted((n for n in notes if n.question_id in ids), key=lambda n: ids.index(n.question_id))
 
     async def regrade(self, original: Transcript, choice: GraderChoice) -> tuple[Transcript, RegradeReport]:
         """A saved session graded again by another grader: a new transcript (`regrade_of` the original, which is

@@ -6,6 +6,7 @@ Each scenario saves a full-page screenshot under test-artifacts/screenshots/ (lo
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -123,6 +124,8 @@ def test_practice_session_offline_from_setup_to_summary_and_downloads(page):
 
         answer(page, ANSWER_2, shortcut=True)  # Ctrl+Enter in the answer box
         expect(page.locator("#summary")).to_be_visible()
+        # no event of the session failed (a failing event shows Gradio's "Error" toast)
+        expect(page.get_by_role("button", name=re.compile(r"^Error"))).to_have_count(0)
         expect(page.locator("#summary-box")).to_contain_text("Overall key-point coverage")
         expect(page.locator("#summary-table")).to_contain_text("key-point coverage")
         expect(page.locator("#summary-box")).to_contain_text("2 answered")

@@ -202,7 +202,7 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
     ui.dismiss_btn.click(dismiss, [ui.resume_id, ui.dismissed], [ui.resume_row, ui.dismissed], **private)
     for event in (ui.history_tab.select, ui.refresh_btn.click):
         event(lambda owner: render(h.history(owner), ui), [ui.browser_id], history, **private)
-    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view]
+    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view, ui.past_anki]
     open_past = lambda sid, owner: render(h.open_past(sid, owner), ui)  # noqa: E731
     ui.past_pick.change(open_past, [ui.past_pick, ui.browser_id], past, **private)
 

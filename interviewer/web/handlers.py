@@ -21,7 +21,7 @@ from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
 from .setup import questions_or_none
-from .state import FORMATS, WebSession, free_files, write_transcript_files
+from .state import FORMATS, WebSession, free_files, write_deck_file, write_transcript_files
 from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeHere, ResumeOffer
 
 
@@ -342,7 +342,7 @@ class Handlers:
         folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
         files = write_transcript_files(tr, folder, ("markdown", "json", "html"))
         cards = "".join(html.feedback_html(tr.turns, t) for t in tr.turns)
-        return PastView(files, cards)
+        return PastView(files, cards=cards, deck=write_deck_file(tr, folder))
 
     async def regrade_past(self, session_id: str | None, which: str | None, owner: str | None) -> str:
         """The opened past session graded again (offline, or with the server's LLM): the comparison, as HTML.

@@ -47,6 +47,8 @@ class Layout:
     offline_btn: Any
     retry_btn: Any
     weakest_btn: Any
+    dl_anki: Any
+    past_anki: Any
     resume_here_btn: Any
     answer_area: Any
     answer_box: Any
@@ -96,7 +98,7 @@ class Layout:
         return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
                 self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
                 self.dl_md, self.dl_json, self.dl_html, self.offline_btn, self.hint_btn, self.retry_btn,
-                self.weakest_btn]  # fmt: skip
+                self.weakest_btn, self.dl_anki]  # fmt: skip
 
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""
@@ -254,6 +256,7 @@ def _summary(c: dict[str, Any]) -> None:
             c["again_btn"] = gr.Button("New interview", elem_id="again-btn")
             # Mock mode has no retries until the end: then a practice session on the weakest questions.
             c["weakest_btn"] = gr.Button("Practise my weakest", visible=False, elem_id="weakest-btn")
+            c["dl_anki"] = gr.DownloadButton("Download Anki deck", visible=False, elem_id="dl-anki")
     with gr.Row(visible=False, elem_id="downloads") as c["downloads"]:
         c["dl_md"] = gr.DownloadButton("Download Markdown", elem_id="dl-md")
         c["dl_json"] = gr.DownloadButton("Download JSON", elem_id="dl-json")
@@ -284,6 +287,7 @@ def _history(c: dict[str, Any], history_note: str, regrade_choices: list[tuple[s
         c["past_md"] = gr.DownloadButton("Markdown", elem_id="past-md", visible=False)
         c["past_json"] = gr.DownloadButton("JSON", elem_id="past-json", visible=False)
         c["past_html"] = gr.DownloadButton("HTML", elem_id="past-html", visible=False)
+        c["past_anki"] = gr.DownloadButton("Anki deck", elem_id="past-anki", visible=False)
     with gr.Row():
         c["regrade_with"] = gr.Dropdown(label="Re-grade the open session with", choices=regrade_choices,
                                         value=regrade_choices[0][1], elem_id="regrade-with", scale=2)  # fmt: skip

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import anki
 from .. import webview as view
 from ..presentation import (
     fallback_notice,
@@ -125,6 +126,14 @@ def write_transcript_files(transcript: Transcript, folder: Path, formats: Sequen
         path.write_text(render_transcript(transcript, fmt), encoding="utf-8")
         paths.append(str(path))
     return paths
+
+
+def write_deck_file(transcript: Transcript, folder: Path) -> str | None:
+    """The transcript's Anki deck of what was missed (None: nothing was, and no file is written)."""
+    notes = anki.notes_for([transcript])
+    if not notes:
+        return None
+    return str(anki.write_deck(notes, folder / f"interviewer-{transcript.session_id[:8]}.apkg"))
 
 
 def free_files(ws: WebSession | None) -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import webview as html
 from .layout import Layout
-from .state import WebSession
+from .state import WebSession, write_deck_file
 
 SESSION_COLUMNS = ["Session", "Started", "Status", "Answered", "Score", "Scored as", "Banks"]
 STATS_COLUMNS = ["Question", "Attempts", "Last", "Best", "Trend"]
@@ -79,6 +79,8 @@ class HistoryView:
 class PastView:
     files: list[str] | None = None
     """Markdown, JSON and HTML downloads of the session opened (None: nothing open)."""
+    deck: str | None = None
+    """Its Anki deck of what was missed (None: nothing was)."""
     cards: str = ""
 
 
@@ -95,8 +97,8 @@ def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
     if isinstance(vm, ResumeOffer):
         return vm.owner, gr.update(visible=vm.session_id is not None), vm.text, vm.session_id
     if isinstance(vm, ResumeHere):
-        if vm.text is None:
-            return {}
+        if vm.text is None:  # nothing to offer: a no-op update (Gradio reads an empty dict as one value)
+            return {ui.resume_here_btn: gr.update()}
         return {ui.notice: vm.text, ui.resume_here_btn: gr.update(visible=True), ui.resume_id: vm.session_id}
     if isinstance(vm, HistoryView):
         return _history(vm, ui)
@@ -175,6 +177,9 @@ def _summary(ws: WebSession, ui: Layout) -> dict[Any, Any]:
         ui.summary_plot: gr.update(
             value=pd.DataFrame(rows, columns=["criterion", "score"]), sort=[r["criterion"] for r in rows]
         ),
+        ui.dl_anki: gr.update(value=deck, visible=True)
+        if (deck := write_deck_file(transcript, ws.folder))
+        else gr.update(visible=False),
         # Mock mode: every card open (this is the first feedback). Practice: the cards seen already are folded,
         # the last one (not shown before the summary replaced it) is open.
         ui.summary_details: html.summary_details_html(transcript, all_open=s.settings.mode == "mock"),
@@ -196,9 +201,11 @@ def _history(vm: HistoryView, ui: Layout) -> dict[Any, Any]:
 
 def _past(vm: PastView, ui: Layout) -> dict[Any, Any]:
     buttons = (ui.past_md, ui.past_json, ui.past_html)
+    deck = gr.update(value=vm.deck, visible=True) if vm.deck else gr.update(visible=False)
     if vm.files is None:
-        return {**{b: gr.update(visible=False) for b in buttons}, ui.past_view: ""}
-    return {**{b: gr.update(value=f, visible=True) for b, f in zip(buttons, vm.files)}, ui.past_view: vm.cards}
+        return {**{b: gr.update(visible=False) for b in buttons}, ui.past_view: "", ui.past_anki: deck}
+    shown = {b: gr.update(value=f, visible=True) for b, f in zip(buttons, vm.files)}
+    return {**shown, ui.past_view: vm.cards, ui.past_anki: deck}
 
 
 def _hint_label(cost: float | None) -> str:
