@@ -190,3 +190,18 @@ def test_transcripts_show_each_hint_and_what_it_cost():
         if fmt != "json":
             assert "Hint 1 of 3 (nudge, −5 points)" in text and "Hint 2 of 3 (concept, −10 points)" in text, fmt
             assert "Overall key-point coverage" in text and "−15 for 2 hints)" in text, fmt
+
+
+def test_the_terminal_climbs_the_ladder_and_says_each_cost_first(tmp_path):
+    from tests.support.cli import run_cli
+
+    typed = "/hint\n/hint\n/hint\n/hint\nBias amplification and misinformation; I audit for bias.\n\n/end\n"
+    result = run_cli("practice", "-n", "1", "--followups", "0", "--out", "tr", stdin=typed,
+                     env={"INTERVIEWER_DATA_DIR": str(tmp_path / "data")})  # fmt: skip
+    assert result.code == 0, result.err
+    out = result.out
+    assert "costing 5, then 10, then 20 points" in out  # said before any hint is taken
+    for line in ("Hint 1 of 3 (nudge, −5 points)", "Hint 2 of 3 (concept, −10 points)",
+                 "Hint 3 of 3 (partial answer, −20 points)", NO_MORE, "−35 for 3 hints"):  # fmt: skip
+        assert line in out, line
+    assert out.index("The next hint costs 10 points.") < out.index("Hint 2 of 3")
