@@ -28,12 +28,12 @@ def checks(report) -> dict[str, tuple[int, int]]:
 
 
 def test_validation_figures_the_grader_was_never_tuned_on(reports):
-    v = reports["validation"]  # measured: 0.825 / 0.921 without wrong, 0.540 all, off-topic < partial 36/48
+    v = reports["validation"]  # measured: 0.850 / 0.932 without wrong, 0.560 all, off-topic < partial 38/48
     assert v.without_wrong.n == 288 and v.all.n == 336
-    assert v.without_wrong.spearman >= 0.80 and v.without_wrong.pairwise_accuracy >= 0.90
-    assert v.all.spearman >= 0.52
+    assert v.without_wrong.spearman >= 0.83 and v.without_wrong.pairwise_accuracy >= 0.91
+    assert v.all.spearman >= 0.54
     passed, questions = checks(v)["off-topic < partial"]
-    assert questions == 48 and passed >= 34
+    assert questions == 48 and passed >= 36
     assert checks(v)["good > partial"][0] >= 46
 
 
@@ -43,11 +43,11 @@ def test_no_excellent_or_good_reply_is_flagged_off_topic(reports):
 
 
 def test_dev_figures(reports):
-    seed, dev = reports["seed"], reports["dev"]  # measured: 0.912 / 0.955 and 0.866 / 0.928 without wrong
+    seed, dev = reports["seed"], reports["dev"]  # measured: 0.912 / 0.955 and 0.876 / 0.933 without wrong
     assert dev.all.n == 436
     assert seed.without_wrong.spearman >= 0.89 and seed.without_wrong.pairwise_accuracy >= 0.93
-    assert dev.without_wrong.spearman >= 0.85 and dev.without_wrong.pairwise_accuracy >= 0.91
-    assert checks(dev)["off-topic < partial"][0] >= 51
+    assert dev.without_wrong.spearman >= 0.86 and dev.without_wrong.pairwise_accuracy >= 0.92
+    assert checks(dev)["off-topic < partial"][0] >= 54
 
 
 def test_a_live_session_tells_apart_the_subjects_of_the_candidates_own_bank(tmp_path):

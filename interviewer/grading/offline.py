@@ -58,12 +58,12 @@ _OUTCOME = re.compile(
     r"in hindsight|next time|would (do|have done) differently)\b",
     re.IGNORECASE,
 )
-# Off-topic: another question fits the reply better than this one by more than -OFF_TOPIC_MARGIN (cosine over
-# TF-IDF terms), or the reply covers under OFF_TOPIC_COVERAGE of the key points and fits this question below
-# OFF_TOPIC_FIT. Tuned on the dev sets only (tests/data/labelled_genai_misc.jsonl, tests/data/dev/).
+# Off-topic (see _grade_technical), tuned on the dev sets only (tests/data/labelled_genai_misc.jsonl, dev/):
+# margins are of cosines over TF-IDF terms; QUESTION_TERMS is a share of the question's rarity-weighted terms.
 OFF_TOPIC_COVERAGE = 0.2
 OFF_TOPIC_FIT = 0.10
 OFF_TOPIC_MARGIN = -0.10
+OFF_TOPIC_QUESTION_TERMS = 0.25
 EXPERIENCE_OFF_TOPIC_MARGIN = -0.12
 """Stories share more words across questions (team, project, I decided): a wider margin before calling one a
 story for another question. (-0.10 did better on the dev sets but flagged a good validation story: kept.)"""
@@ -167,9 +167,15 @@ class OfflineGrader:
         credited = covered + rubric.recovery_credit * recovered + 0.5 * partial
         ratio = credited / max(1, len(judged))
         own_fit, other_fit = self.corpus.fit(reply.text, request.question, request.reference)
-        # Another question fits the reply's words clearly better, or it covers few key points and barely fits
-        # this one: an answer to a neighbouring question (tuned on the dev sets only; tests/test_grader_quality.py).
-        off_topic = own_fit - other_fit < OFF_TOPIC_MARGIN or (ratio < OFF_TOPIC_COVERAGE and own_fit < OFF_TOPIC_FIT)
+        # An answer to a neighbouring question (tuned on the dev sets only; tests/test_grader_quality.py): another
+        # question fits the reply's words clearly better; or it covers few key points and barely fits this one;
+        # or another fits at least as well and the reply says little of this question's own terms.
+        lead = own_fit - other_fit
+        off_topic = (
+            lead < OFF_TOPIC_MARGIN
+            or (ratio < OFF_TOPIC_COVERAGE and own_fit < OFF_TOPIC_FIT)
+            or (lead < 0 and self._says_of_question(question_stems, reply) < OFF_TOPIC_QUESTION_TERMS)
+        )
         if off_topic:
             flags.append(OFF_TOPIC)
             ratio *= OFF_TOPIC_RELEVANCE
@@ -195,6 +201,11 @@ class OfflineGrader:
         if depth < 3:
             suggestions.append("Explain why and how, not only what: add a mechanism, a trade-off or an example.")
         return self._grade(rubric, scores, justification, judged, flags, suggestions)
+
+    def _says_of_question(self, question_stems: frozenset[str], reply: _Reply) -> float:
+        """The share of the question's own terms the reply uses, each weighed by how rare it is in the banks."""
+        weights = {x: self.corpus.idf(x) for x in question_stems}
+        return sum(weights[x] for x in question_stems & reply.stems) / (sum(weights.values()) or 1.0)
 
     # -- experience ------------------------------------------------------------------------------
 
