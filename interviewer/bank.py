@@ -40,6 +40,10 @@ _EXPERIENCE_MARKER = re.compile(
     r"^\s*[*_]\s*\([^)]*\b(experience|customi[sz]e|adapt|your own)\b[^)]*\)\s*[*_]\s*$",
     re.IGNORECASE,
 )
+_DRAFT_LINE = re.compile(r"^\s*[*_]\s*Draft\b.*\bnot yet reviewed\b", re.IGNORECASE)
+"""Under a drafted bank's title until the user reviews it (`interviewer bank draft`)."""
+_DRAFTED_MARKER = re.compile(r"^\s*[*_]\s*\(\s*drafted\b[^)]*\)\s*[*_]\s*$", re.IGNORECASE)
+"""Under `**Answer:**` of a reference the LLM wrote (`interviewer bank fill`): not part of the reference."""
 _LABEL = re.compile(r"^(?:\*\*|__)([^*_]{1,80}?):?(?:\*\*|__):?\s*(.*)$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
@@ -64,6 +68,8 @@ class Question(BaseModel):
     key_points: list[str]
     source: str
     line: int
+    drafted: bool = False
+    """Its reference was written by an LLM (`interviewer bank fill`) and carries the drafted marker."""
     """Line of the question's heading in `source` (1-based)."""
 
 
@@ -75,6 +81,8 @@ class Bank(BaseModel):
     note: str | None = None
     """The closing note after the last question, if any."""
     questions: list[Question]
+    draft: bool = False
+    """Drafted by `interviewer bank draft` and not yet reviewed (its draft line is still under the title)."""
 
     @property
     def experience_count(self) -> int:
@@ -110,6 +118,7 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     stem = Path(path).stem
     title = ""
+    draft = False
     raw: list[tuple[int, int, list[str], list[str], bool]] = []  # number, line, question, body, saw_answer
     current: tuple[int, int, list[str], list[str], bool] | None = None
     in_fence = 0  # the line where the open code fence opened (0: none open)
@@ -127,6 +136,8 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
             if not title and (m := _TITLE.match(line)):
                 title = m.group(1)
                 continue
+            if not raw and _DRAFT_LINE.match(line):
+                draft = True
             if current is not None and not current[4] and (m := _ANSWER.match(line)):
                 current = (*current[:4], True)
                 raw[-1] = current
@@ -162,6 +173,8 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
         if any(_EXPERIENCE_MARKER.match(b) for b in body):
             kind = "experience"
             body = [b for b in body if not _EXPERIENCE_MARKER.match(b)]
+        drafted = any(_DRAFTED_MARKER.match(b) for b in body)
+        body = [b for b in body if not _DRAFTED_MARKER.match(b)]
         reference = "\n".join(body).strip("\n")
         reference = _dedent_blank(reference)
         if not reference.strip():
@@ -176,9 +189,10 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
                 key_points=extract_key_points(reference),
                 source=path,
                 line=at,
+                drafted=drafted,
             )
         )
-    return Bank(path=path, title=title or stem, note=note, questions=questions)
+    return Bank(path=path, title=title or stem, note=note, questions=questions, draft=draft)
 
 
 def _closing_note(body: list[str]) -> list[str] | None:

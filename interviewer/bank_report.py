@@ -32,6 +32,7 @@ def check(paths: list[Path], as_json: bool) -> int:
                 "title": bank.title if bank else None,
                 "questions": len(bank.questions) if bank else 0,
                 "experience": bank.experience_count if bank else 0,
+                "draft": bank.draft if bank else False,
                 "errors": errors,
                 "warnings": warnings,
             }
@@ -59,9 +60,10 @@ def check(paths: list[Path], as_json: bool) -> int:
                     where = f"{r['path']}:{e['line']}" if e["line"] else r["path"]  # line 0: the whole file
                     print(f"{where}: error: {e['message']}")
             else:
+                draft = ", draft: not yet reviewed" if r["draft"] else ""
                 print(
                     f"{r['path']}: ok: {r['title']!r}, {plural(r['questions'], 'question')} "
-                    f"({r['experience']} experience)"
+                    f"({r['experience']} experience{draft})"
                 )
         total = sum(r["questions"] for r in reports)
         failed = sum(bool(r["errors"]) for r in reports)

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import bank_report, batch, terminal
+from . import bank_report, batch, cli_bank, terminal
 from .cli_history import history_commands, terminal_core
 from .config import Settings, configure_logging, load_settings
 from .errors import BankError, InterviewerError
@@ -140,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _bank_parser(sub: Any) -> None:
-    bank = sub.add_parser("bank", help="check or export question banks")
+    bank = sub.add_parser("bank", help="check, export, draft, fill or import question banks")
     bank_sub = bank.add_subparsers(metavar="ACTION")
     check = bank_sub.add_parser("check", help="validate banks; exit 1 on any error")
     check.add_argument("paths", nargs="+", type=Path)
@@ -150,6 +150,7 @@ def _bank_parser(sub: Any) -> None:
     export.add_argument("paths", nargs="+", type=Path)
     export.add_argument("--format", choices=["json", "jsonl"], default="json")
     export.set_defaults(func=_bank_export)
+    cli_bank.add_commands(bank_sub)
 
 
 # -- serve ----------------------------------------------------------------------------------------

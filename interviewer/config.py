@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     """Graded example replies per rubric the LLM grader reads before grading (0: none)."""
     followup_budget: float = Field(20.0, gt=0, validation_alias=_env("INTERVIEWER_FOLLOWUP_BUDGET"))
     """Seconds an LLM follow-up question may take in all before the offline one is asked."""
+    draft_duplicate: float = Field(0.5, gt=0, le=1, validation_alias=_env("INTERVIEWER_DRAFT_DUPLICATE"))
+    """Word-shingle Jaccard similarity at which a drafted question counts as a near duplicate and is dropped."""
     offline_offer_after: float = Field(5.0, ge=0, validation_alias=_env("INTERVIEWER_OFFLINE_OFFER_AFTER"))
     """Seconds of waiting for an LLM grade before the web app offers "Grade offline now"."""
     prices: Path | None = Field(None, validation_alias=_env("INTERVIEWER_PRICES"))

@@ -33,7 +33,7 @@ def test_bank_check_json_contract(tmp_path):
     reports = json.loads(r.out)
     assert isinstance(reports, list) and len(reports) == 1
     report = reports[0]
-    assert set(report) == {"path", "title", "questions", "experience", "errors", "warnings"}
+    assert set(report) == {"path", "title", "questions", "experience", "draft", "errors", "warnings"}
     assert Path(report["path"]).resolve() == DEFAULT
     assert report["title"] == "Some Miscellaneous Questions"
     assert report["questions"] == 11
@@ -51,7 +51,7 @@ def test_bank_check_bad_bank_exits_1_with_file_and_line(tmp_path):
     rj = run_cli("bank", "check", "bad.md", "--json")
     assert rj.code == 1
     [report] = json.loads(rj.out)
-    assert set(report) == {"path", "title", "questions", "experience", "errors", "warnings"}
+    assert set(report) == {"path", "title", "questions", "experience", "draft", "errors", "warnings"}
     assert report["path"] == "bad.md"
     assert len(report["errors"]) == 1
     assert set(report["errors"][0]) == {"line", "message"}

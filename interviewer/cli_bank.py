@@ -1,0 +1,164 @@
+"""`interviewer bank draft | fill | import`: bring your own questions. Parsing and printing; the drafting is
+`drafting.py`'s, the reading of other formats `bank_import.py`'s."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import bank as bank_mod
+from . import drafting
+from .bank_import import import_markdown, read_rows, read_to_fill
+from .config import Settings, load_settings
+from .errors import ConfigError, InterviewerError
+from .llm import LLMClient, LLMError
+from .presentation import plural
+from .tokens import Usage, count_tokens, load_prices
+
+NO_LLM = (
+    "drafting needs an LLM: set INTERVIEWER_MODEL and OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server "
+    "such as Ollama), e.g. in .env"
+)
+COMPLETION_TOKENS_PER_QUESTION = 350
+"""A rough guess, for the estimate before a draft (the usage after it is the real figure)."""
+
+
+def add_commands(bank_sub: Any) -> None:
+    d = bank_sub.add_parser("draft", help="draft questions with reference answers (needs an LLM)")
+    source = d.add_mutually_exclusive_group(required=True)
+    source.add_argument("--topic", help='e.g. "Kubernetes networking"')
+    source.add_argument("--from-jd", type=Path, metavar="FILE", help="a job description (text file)")
+    d.add_argument("-n", "--count", type=int, default=10, help="how many questions (default 10)")
+    d.add_argument("--level", choices=["junior", "mid", "senior"], default="mid")
+    d.add_argument("--experience", type=int, default=0, metavar="K", help="how many of them are experience questions")
+    d.add_argument("--against", type=Path, action="append", default=[], help="drop near duplicates of these banks")
+    d.add_argument("--out", type=Path, required=True, help="the Markdown file to write")
+    d.add_argument("--yes", action="store_true", help="do not ask before spending tokens")
+    d.set_defaults(func=_draft)
+
+    f = bank_sub.add_parser("fill", help="write reference answers for questions that have none (needs an LLM)")
+    f.add_argument("questions", type=Path, help="a bank without (some) answers, or one question per line")
+    f.add_argument("--out", type=Path, required=True)
+    f.add_argument("--yes", action="store_true", help="do not ask before spending tokens")
+    f.set_defaults(func=_fill)
+
+    i = bank_sub.add_parser("import", help="a bank from CSV, JSON or JSONL (question, answer[, kind])")
+    i.add_argument("source", type=Path)
+    i.add_argument("--out", type=Path, required=True)
+    i.add_argument("--title", help="the bank's title (default: the file's name)")
+    i.set_defaults(func=_import)
+
+
+def _client(settings: Settings) -> LLMClient | None:
+    if not settings.model or not (settings.api_key or settings.base_url):
+        return None
+    return LLMClient.from_settings(settings)
+
+
+def _go_ahead(client: LLMClient, messages_text: str, questions: int, yes: bool, settings: Settings) -> bool:
+    """Say what it will cost (roughly) and, unless --yes, ask."""
+    prompt = count_tokens(messages_text).tokens
+    completion = questions * COMPLETION_TOKENS_PER_QUESTION
+    cost = load_prices(str(settings.prices) if settings.prices else None).cost(client.model, prompt, completion)
+    price = f"about ${cost:.4f}" if cost is not None else f"no price known for {client.model}"
+    print(f"Estimated: about {prompt} prompt + {completion} completion tokens ({price}).", file=sys.stderr)
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise InterviewerError("refusing to spend tokens without confirmation: run in a terminal or pass --yes")
+    return input("Go on? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _usage_line(client: LLMClient, usage: Usage) -> str:
+    cost = f", about ${usage.estimated_cost_usd:.4f}" if usage.estimated_cost_usd is not None else ""
+    return f"Used {usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens on {client.model}{cost}."
+
+
+def _draft(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    client = _client(settings)
+    if client is None:
+        print(f"error: {NO_LLM}", file=sys.stderr)
+        return 2
+    jd = args.from_jd.read_text(encoding="utf-8-sig") if args.from_jd else None
+    request = drafting.DraftRequest(topic=args.topic, job_description=jd, count=args.count, level=args.level,
+                                    experience=args.experience)  # fmt: skip
+    prepared = drafting.prepare_draft(request)
+    for notice in prepared.notices:
+        print(f"! {notice}", file=sys.stderr)
+    text = "\n".join(m["content"] for m in prepared.messages)
+    if not _go_ahead(client, text, args.count, args.yes, settings):
+        print("Nothing drafted.")
+        return 1
+    usage = Usage()
+    try:
+        drafted = asyncio.run(drafting.draft(client, prepared, usage))
+    except LLMError as exc:
+        raise InterviewerError(f"the draft failed: {exc}") from exc
+    against = [q.text for b in bank_mod.load_banks(args.against) for q in b.questions] if args.against else []
+    kept, dropped = drafting.drop_near_duplicates(drafted, against, settings.draft_duplicate)
+    for question, twin in dropped:
+        print(f"! dropped as a near duplicate: {question!r} (of {twin!r})", file=sys.stderr)
+    if not kept:
+        raise InterviewerError("every drafted question repeats one already there: nothing written")
+    title = args.topic or f"Questions for {args.from_jd.stem}"
+    source = f'the topic "{args.topic}"' if args.topic else f"the job description {args.from_jd.name}"
+    markdown, bank = drafting.drafted_bank(title, client.model, source, kept, str(args.out))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(markdown, encoding="utf-8")
+    print(f"Wrote {args.out}: {plural(len(bank.questions), 'question')} (draft: not yet reviewed).")
+    print(_usage_line(client, usage), file=sys.stderr)
+    return 0
+
+
+def _fill(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    client = _client(settings)
+    if client is None:
+        print(f"error: {NO_LLM}", file=sys.stderr)
+        return 2
+    title, items = read_to_fill(args.questions)
+    todo = [item for item in items if item.answer is None]
+    if not _go_ahead(client, "\n".join(item.question for item in todo), len(todo), args.yes, settings):
+        print("Nothing filled.")
+        return 1
+    usage, failed = Usage(), 0
+    marker = drafting.DRAFTED_MARKER.format(model=client.model)
+    pairs = []
+    for item in items:  # an existing answer is never changed
+        if item.answer is not None:
+            pairs.append((item.question, item.answer))
+            continue
+        try:
+            out = asyncio.run(drafting.fill_one(client, item.question, usage))
+            pairs.append(
+                (item.question, drafting.render_answer(out.kind, out.key_points, out.reference_answer, marker))
+            )
+        except LLMError as exc:
+            failed += 1
+            print(f"! not filled: {item.question!r}: {exc}", file=sys.stderr)
+            pairs.append((item.question, f"*(Not drafted: the LLM failed ({exc}). Write the answer here.)*"))
+    markdown = drafting.render_bank(title, None, pairs)
+    if not failed:
+        bank_mod.parse_bank(markdown, str(args.out))  # a complete fill must pass `bank check`
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(markdown, encoding="utf-8")
+    left = f", {failed} left unanswered" if failed else ""
+    kept = len(items) - len(todo)
+    print(f"Wrote {args.out}: {len(todo) - failed} of {plural(len(todo), 'answer')} drafted, {kept} kept{left}.")
+    print(_usage_line(client, usage), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    rows = read_rows(args.source)
+    if not rows:
+        raise ConfigError(f"{args.source}: no questions to import")
+    markdown = import_markdown(rows, args.title or args.source.stem.replace("_", " ").title(), str(args.out))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(markdown, encoding="utf-8")
+    print(f"Wrote {args.out}: {plural(len(rows), 'question')} from {args.source}.")
+    return 0
