@@ -13,15 +13,12 @@ from . import bank as bank_mod
 from . import drafting
 from .bank_import import import_markdown, read_rows, read_to_fill
 from .config import Settings, load_settings
+from .drafting import NO_LLM
 from .errors import ConfigError, InterviewerError
 from .llm import LLMClient, LLMError
 from .presentation import plural
 from .tokens import Usage, count_tokens, load_prices
 
-NO_LLM = (
-    "drafting needs an LLM: set INTERVIEWER_MODEL and OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server "
-    "such as Ollama), e.g. in .env"
-)
 COMPLETION_TOKENS_PER_QUESTION = 350
 """A rough guess, for the estimate before a draft (the usage after it is the real figure)."""
 

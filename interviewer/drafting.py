@@ -26,6 +26,10 @@ from .tokens import Usage, truncate_to_tokens
 
 _ANY_TAG = re.compile(r"<\s*/?\s*[A-Za-z_][\w.:|-]*\s*/?\s*>")
 """A job description is data: none of its tags may pass for the one it is put in."""
+NO_LLM = (
+    "drafting needs an LLM: set INTERVIEWER_MODEL and OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local server "
+    "such as Ollama), e.g. in .env"
+)
 EXPERIENCE_MARKER = "*(Customize with your actual experience)*"
 DRAFTED_MARKER = "*(Drafted by {model}: review before use)*"
 Level = Literal["junior", "mid", "senior"]

@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Sequence
 
+from .bank import Bank
 from .presentation import counts, graded_by, overall_headline, render_template, turn_views
 from .presentation import escape_html as e
 from .regrade import RegradeReport
@@ -133,3 +134,8 @@ def question_stats_rows(stats: list) -> list[list[object]]:
 def regrade_html(report: RegradeReport) -> str:
     """A re-grade's side-by-side comparison for the History tab."""
     return render_template("regrade.html.j2", r=report)
+
+
+def draft_preview_html(bank: Bank) -> str:
+    """A drafted bank's questions and reference answers, for review before using it."""
+    return render_template("draft_preview.html.j2", bank=bank)

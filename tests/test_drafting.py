@@ -9,6 +9,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from interviewer.bank import load_bank
 from tests.support.cli import run_cli
 from tests.support.fake_openai import FakeOpenAI
@@ -180,3 +182,40 @@ def test_a_malformed_row_is_named(tmp_path):
     result = run_cli("bank", "import", "bad.json", "--out", "b.md", cwd=tmp_path)
     assert result.code == 1 and "item 1: kind" in result.err
     assert not (tmp_path / "b.md").exists()
+
+
+@pytest.mark.browser
+def test_the_web_app_drafts_previews_and_practises_with_a_draft(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from interviewer.config import Settings
+    from tests.support.browser import TIMEOUT_MS, answer, download, launch_chromium, open_app, served
+
+    with FakeOpenAI(responder=Drafter()) as fake, sync_playwright() as p:
+        browser = launch_chromium(p)
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        with served(Settings(grader="offline", base_url=fake.base_url, model="fake-model", data_dir=tmp_path)) as url:
+            open_app(page, url)
+            page.locator("#draft-section").get_by_text("Draft a bank with the LLM").click()
+            page.locator("#draft-topic textarea").fill("Kubernetes networking")
+            page.locator("#draft-btn").click()
+            preview = page.locator("#draft-preview")
+            expect(preview).to_contain_text("How does a Kubernetes Service route traffic to pods?")
+            expect(preview).to_contain_text("kube-proxy programs iptables rules")
+            expect(page.locator("#draft-note")).to_contain_text("3 questions (draft: not yet reviewed)")
+            _, markdown = download(page, "draft-download")
+            (tmp_path / "d.md").write_text(markdown, encoding="utf-8")
+            assert load_bank(tmp_path / "d.md").draft
+            page.locator("#draft-use").click()
+            expect(page.locator("#chat")).to_contain_text("Question 1 of 3: How does a Kubernetes Service route")
+            expect(page.locator("#notice")).to_contain_text("drafted bank, not yet reviewed")
+            answer(page, "kube-proxy programs iptables rules for each Service.")
+            _, raw = download(page, "dl-json")
+        with served(Settings(grader="offline", data_dir=tmp_path)) as url:  # no LLM: shown, but disabled
+            open_app(page, url)
+            page.locator("#draft-section").get_by_text("Draft a bank with the LLM").click()
+            expect(page.locator("#draft-note")).to_contain_text("Drafting is off")
+            expect(page.locator("#draft-btn")).to_be_disabled()
+        browser.close()
+    assert json.loads(raw)["settings"]["banks"] == ["kubernetes-networking.md (draft, not yet reviewed)"]

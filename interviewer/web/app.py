@@ -16,12 +16,14 @@ from typing import Any
 import gradio as gr
 
 from ..config import Settings, configure_logging, load_settings
+from ..drafting import NO_LLM
 from ..errors import InterviewerError
 from ..owner import Owner
 from ..service import Interviewer
+from .draft_events import draft_bank
 from .handlers import Handlers, StartForm
 from .internals import forget_browser_session
-from .layout import Layout, build_layout
+from .layout import Layout, build_layout, draft_inputs, draft_outputs
 from .setup import (
     MAX_UPLOAD_BYTES,
     bank_problems,
@@ -63,6 +65,8 @@ border-radius:3px;overflow:hidden}.iv-bar-fill{display:block;height:100%;backgro
 #chat button[aria-label="Clear"]{display:none}
 """
 
+DRAFTING_OFF = f"**Drafting is off:** {NO_LLM} and restart the app."
+
 # Ctrl/Cmd+Enter submits the answer; plain Enter is a new line.
 SUBMIT_SHORTCUT_JS = """
 () => {
@@ -95,6 +99,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             browser_secret(store),
             on_expire=lambda ws: _expire(demo, ws),
             regrade_choices=_regrade_choices(core),
+            drafting_off="" if settings.model and (settings.api_key or settings.base_url) else DRAFTING_OFF,
         )
         _wire(demo, ui, handlers, settings.concurrency)
     demo.queue(default_concurrency_limit=settings.concurrency)
@@ -179,6 +184,19 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
     ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
     ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
     ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
+
+    async def draft(topic, jd, count, level, experience):
+        return render(await draft_bank(h.core, h.banks, topic, jd, count, level, experience), ui)
+
+    async def start_with_draft(count, order, mode, followups, base_url, model, api_key, drafted, owner, ws,
+                               request: gr.Request | None = None):  # fmt: skip
+        form = StartForm([], count, order, mode, followups, base_url, model, api_key, drafted)  # the draft alone
+        return render(await h.start(form, owner, ws, request.session_hash if request else None), ui)
+
+    ui.draft_btn.click(draft, draft_inputs(ui), draft_outputs(ui), **private)
+    with_draft = [ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key, ui.drafted_bank,
+                  ui.browser_id, ui.state]  # fmt: skip
+    ui.draft_use_btn.click(start_with_draft, with_draft, page, **private)
 
 
 def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:

@@ -102,7 +102,14 @@ class Handlers:
                 return PageView(None, error="Choose at least one question bank (or upload one).")
         except (InterviewerError, OSError) as exc:
             return PageView(None, error=f"**Cannot start:** {html.literal_markdown(str(exc))}")
-        banks = [Path(p).name for p in paths] + ([upload.path] if isinstance(upload, bank_mod.Bank) else [])
+        banks = [Path(p).name for p in paths]
+        draft_notice = ""
+        if isinstance(upload, bank_mod.Bank):
+            banks.append(Path(upload.path).name + (" (draft, not yet reviewed)" if upload.draft else ""))
+            if upload.draft:
+                draft_notice = (
+                    "This interview uses a drafted bank, not yet reviewed: its reference answers may be wrong."
+                )
         settings = core.session_settings(
             count=int(form.count or 5),
             order=form.order or "in-order",
@@ -112,7 +119,7 @@ class Handlers:
         )
         free_files(ws)
         session = core.start(questions, settings, choice)
-        notice = " ".join(filter(None, [choice.notice, self.store_problem]))  # said where the interview is
+        notice = " ".join(filter(None, [choice.notice, self.store_problem, draft_notice]))  # said where it happens
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.greet()
         new.check_history()

@@ -82,6 +82,18 @@ class Layout:
     regrade_with: Any
     regrade_btn: Any
     regrade_view: Any
+    # drafting a bank
+    draft_note: Any
+    draft_topic: Any
+    draft_jd: Any
+    draft_count: Any
+    draft_level: Any
+    draft_experience: Any
+    draft_btn: Any
+    draft_preview: Any
+    draft_file: Any
+    draft_use_btn: Any
+    drafted_bank: Any
     stats_table: Any
     refresh_btn: Any
     delete_btn: Any
@@ -124,6 +136,7 @@ def build_layout(
     browser_secret: str | None,
     on_expire: Any,
     regrade_choices: list[tuple[str, str]] | None = None,
+    drafting_off: str = "",
 ) -> Layout:
     """Every component of the page, in page order (call inside `with gr.Blocks()`)."""
     c: dict[str, Any] = {}
@@ -141,7 +154,7 @@ def build_layout(
         c["dismiss_btn"] = gr.Button("Not now", elem_id="dismiss-btn", scale=0)
     c["resume_id"] = gr.State(None)
     with gr.Tab("Interview", elem_id="tab-interview"):
-        _setup(c, settings, bank_labels, default_bank)
+        _setup(c, settings, bank_labels, default_bank, drafting_off)
         _interview(c)
         _summary(c)
     with gr.Tab("History", elem_id="tab-history") as c["history_tab"]:
@@ -152,7 +165,36 @@ def build_layout(
     return Layout(**c)
 
 
-def _setup(c: dict[str, Any], settings: Settings, bank_labels: list[str], default_bank: str | None) -> None:
+def _draft_section(c: dict[str, Any], drafting_off: str) -> None:
+    """Draft a bank (questions with reference answers) from a topic or a job description, preview it, then
+    download it or practise with it. Shown disabled, saying what to set, when no LLM is configured."""
+    on = not drafting_off
+    with gr.Accordion("Draft a bank with the LLM", open=False, elem_id="draft-section"):
+        c["draft_note"] = gr.Markdown(drafting_off or "Questions with reference answers, drafted for you to review.",
+                                      elem_id="draft-note")  # fmt: skip
+        with gr.Row():
+            c["draft_topic"] = gr.Textbox(label="Topic", placeholder="Kubernetes networking", elem_id="draft-topic",
+                                          interactive=on)  # fmt: skip
+            c["draft_jd"] = gr.Textbox(label="Or paste a job description", lines=4, elem_id="draft-jd", interactive=on)
+        with gr.Row():
+            c["draft_count"] = gr.Slider(1, 20, value=6, step=1, label="Questions", elem_id="draft-count",
+                                         interactive=on)  # fmt: skip
+            c["draft_level"] = gr.Radio(["junior", "mid", "senior"], value="mid", label="Level", elem_id="draft-level",
+                                        interactive=on)  # fmt: skip
+            c["draft_experience"] = gr.Slider(0, 20, value=1, step=1, label="Of which experience questions",
+                                              elem_id="draft-experience", interactive=on)  # fmt: skip
+        c["draft_btn"] = gr.Button("Draft", elem_id="draft-btn", interactive=on)
+        c["draft_preview"] = gr.HTML(elem_id="draft-preview")
+        with gr.Row():
+            c["draft_file"] = gr.DownloadButton("Download .md", visible=False, elem_id="draft-download")
+            c["draft_use_btn"] = gr.Button("Practise with this draft now", visible=False, elem_id="draft-use",
+                                           variant="primary")  # fmt: skip
+    c["drafted_bank"] = gr.State(None)
+
+
+def _setup(
+    c: dict[str, Any], settings: Settings, bank_labels: list[str], default_bank: str | None, drafting_off: str
+) -> None:
     with gr.Column(visible=True, elem_id="setup") as c["setup_col"]:
         with gr.Row():
             c["banks"] = gr.CheckboxGroup(
@@ -196,6 +238,7 @@ def _setup(c: dict[str, Any], settings: Settings, bank_labels: list[str], defaul
                 )
                 c["model"] = gr.Textbox("", label="Model", placeholder="gpt-4o-mini or llama3.1", elem_id="llm-model")
                 c["api_key"] = gr.Textbox("", label="API key", type="password", elem_id="llm-key")
+        _draft_section(c, drafting_off)
         c["start_btn"] = gr.Button("Start interview", variant="primary", elem_id="start-btn")
         c["setup_error"] = gr.Markdown(elem_id="setup-error")
 
@@ -309,3 +352,11 @@ def _history(c: dict[str, Any], history_note: str, regrade_choices: list[tuple[s
         gr.Markdown("Delete every saved session of this browser? This cannot be undone.")
         c["confirm_btn"] = gr.Button("Yes, delete", variant="stop", elem_id="delete-yes", scale=0)
         c["cancel_btn"] = gr.Button("Cancel", elem_id="delete-no", scale=0)
+
+
+def draft_inputs(ui: Layout) -> list[Any]:
+    return [ui.draft_topic, ui.draft_jd, ui.draft_count, ui.draft_level, ui.draft_experience]
+
+
+def draft_outputs(ui: Layout) -> list[Any]:
+    return [ui.draft_note, ui.draft_preview, ui.draft_file, ui.draft_use_btn, ui.drafted_bank]

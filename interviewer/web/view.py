@@ -65,6 +65,16 @@ class ResumeHere:
 
 
 @dataclass
+class DraftView:
+    note: str
+    preview: str = ""
+    path: str | None = None
+    """The drafted bank's Markdown file, to download (None: no draft)."""
+    bank: object | None = None
+    """The drafted bank, to practise with."""
+
+
+@dataclass
 class HistoryView:
     note: str | None = None
     """Set alone when there is nothing else to show (history off, browser id not known yet)."""
@@ -100,6 +110,11 @@ def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
         if vm.text is None:  # nothing to offer: a no-op update (Gradio reads an empty dict as one value)
             return {ui.resume_here_btn: gr.update()}
         return {ui.notice: vm.text, ui.resume_here_btn: gr.update(visible=True), ui.resume_id: vm.session_id}
+    if isinstance(vm, DraftView):
+        shown = vm.path is not None
+        file = gr.update(value=vm.path, visible=True) if shown else gr.update(visible=False)
+        return {ui.draft_note: vm.note, ui.draft_preview: vm.preview, ui.draft_file: file,
+                ui.draft_use_btn: gr.update(visible=shown), ui.drafted_bank: vm.bank}  # fmt: skip
     if isinstance(vm, HistoryView):
         return _history(vm, ui)
     if isinstance(vm, PastView):
