@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from . import bank as bank_mod
 from . import bank_report, batch, cli_bank, terminal
 from .cli_history import history_commands, terminal_core
 from .config import Settings, configure_logging, load_settings
@@ -177,15 +178,19 @@ def _practice(args: argparse.Namespace) -> int:
         session = core.resume(wanted, choice, any_owner=wanted is not None)  # an id may name a browser's session
     else:
         paths = args.bank or [str(p) for p in settings.bank_paths]
+        banks = bank_mod.load_banks(paths)
+        for b in banks:
+            if b.draft:
+                print(f"! {b.path} is a draft, not yet reviewed: its reference answers may be wrong.", file=sys.stderr)
         session_settings = core.session_settings(
             count=args.count,
             order=args.order,
             seed=args.seed,
             mode=args.mode,
             followups=args.followups,
-            banks=[str(p) for p in paths],
+            banks=[b.path + (" (draft, not yet reviewed)" if b.draft else "") for b in banks],
         )
-        session = core.start(core.load_questions(paths), session_settings, choice)
+        session = core.start(list(bank_mod.all_questions(banks)), session_settings, choice)
     reconfigure = getattr(sys.stdin, "reconfigure", None)
     if reconfigure is not None:  # bytes that are not UTF-8 reach the answer as lone surrogates, then U+FFFD
         reconfigure(errors="surrogateescape")

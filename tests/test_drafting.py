@@ -219,3 +219,17 @@ def test_the_web_app_drafts_previews_and_practises_with_a_draft(tmp_path):
             expect(page.locator("#draft-btn")).to_be_disabled()
         browser.close()
     assert json.loads(raw)["settings"]["banks"] == ["kubernetes-networking.md (draft, not yet reviewed)"]
+
+
+def test_practising_a_drafted_bank_in_the_terminal_says_it_is_a_draft(tmp_path):
+    with FakeOpenAI(responder=Drafter()) as fake:
+        assert run_cli("bank", "draft", "--topic", "k8s", "-n", "3", "--out", "d.md", "--yes",
+                       env=env(tmp_path, fake), cwd=tmp_path).code == 0  # fmt: skip
+    result = run_cli("practice", "--bank", "d.md", "-n", "1", "--followups", "0", "--out", "tr",
+                     stdin="kube-proxy programs iptables rules.\n\n", env=env(tmp_path, None), cwd=tmp_path)  # fmt: skip
+    assert result.code == 0, result.err
+    assert "d.md is a draft, not yet reviewed" in result.err
+    [saved] = (tmp_path / "tr").glob("*.json")
+    assert json.loads(saved.read_text(encoding="utf-8"))["settings"]["banks"] == ["d.md (draft, not yet reviewed)"]
+    markdown = next((tmp_path / "tr").glob("*.md")).read_text(encoding="utf-8")
+    assert "- Banks: d.md (draft, not yet reviewed)" in markdown
