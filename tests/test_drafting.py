@@ -225,8 +225,9 @@ def test_practising_a_drafted_bank_in_the_terminal_says_it_is_a_draft(tmp_path):
     with FakeOpenAI(responder=Drafter()) as fake:
         assert run_cli("bank", "draft", "--topic", "k8s", "-n", "3", "--out", "d.md", "--yes",
                        env=env(tmp_path, fake), cwd=tmp_path).code == 0  # fmt: skip
-    result = run_cli("practice", "--bank", "d.md", "-n", "1", "--followups", "0", "--out", "tr",
-                     stdin="kube-proxy programs iptables rules.\n\n", env=env(tmp_path, None), cwd=tmp_path)  # fmt: skip
+    typed = "kube-proxy programs iptables rules.\n\n"
+    result = run_cli("practice", "--bank", "d.md", "-n", "1", "--followups", "0", "--out", "tr", stdin=typed,
+                     env=env(tmp_path, None), cwd=tmp_path)  # fmt: skip
     assert result.code == 0, result.err
     assert "d.md is a draft, not yet reviewed" in result.err
     [saved] = (tmp_path / "tr").glob("*.json")
