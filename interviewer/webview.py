@@ -28,8 +28,8 @@ def literal_markdown(text: str) -> str:
 def progress_html(done: int, total: int, label: str) -> str:
     pct = 0 if total == 0 else round(100 * done / total)
     return (
-        f'<div class="iv-progress" role="progressbar" aria-valuemin="0" aria-valuemax="{total}" '
-        f'aria-valuenow="{done}"><div class="iv-progress-label">{e(label)}</div>'
+        f'<div class="iv-progress" role="progressbar" aria-label="{e(label)}" aria-valuemin="0" '
+        f'aria-valuemax="{total}" aria-valuenow="{done}"><div class="iv-progress-label">{e(label)}</div>'
         f'<div class="iv-progress-track"><div class="iv-progress-fill" style="width:{pct}%"></div></div></div>'
     )
 

@@ -35,6 +35,7 @@ from .setup import (
     take_upload,
 )
 from .state import WebSession, free_files
+from .theme import interviewer_theme
 from .view import render
 
 CSS = """
@@ -63,22 +64,15 @@ border-radius:3px;overflow:hidden}.iv-bar-fill{display:block;height:100%;backgro
 .iv-notice-box{color:#9a3412;font-weight:600}
 .iv-table td,.iv-table th,.iv-table span{font-family:var(--font,system-ui,sans-serif)!important}
 #chat button[aria-label="Clear"]{display:none}
+button:focus-visible,textarea:focus-visible,input:focus-visible,select:focus-visible,[role=tab]:focus-visible,
+summary:focus-visible{outline:3px solid #1d4ed8!important;outline-offset:2px}
+.dark button:focus-visible,.dark textarea:focus-visible,.dark input:focus-visible{outline-color:#93c5fd!important}
 """
 
 DRAFTING_OFF = f"**Drafting is off:** {NO_LLM} and restart the app."
 
-# Ctrl/Cmd+Enter submits the answer; plain Enter is a new line.
-SUBMIT_SHORTCUT_JS = """
-() => {
-  document.addEventListener('keydown', (ev) => {
-    if ((ev.ctrlKey || ev.metaKey) && ev.key === 'Enter' && ev.target.closest && ev.target.closest('#answer-box')) {
-      ev.preventDefault();
-      const button = document.querySelector('#submit-btn');
-      if (button) button.click();
-    }
-  });
-}
-"""
+PAGE_JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
+"""Run once in the page: keyboard and screen-reader help (see the file)."""
 
 
 def build_app(settings: Settings | None = None) -> gr.Blocks:
@@ -231,7 +225,7 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
     ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], **private)
     ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], **private)
     ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history, **private)
-    demo.load(None, None, None, js=SUBMIT_SHORTCUT_JS)
+    demo.load(None, None, None, js=PAGE_JS)
     offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
     load_inputs = [ui.browser_id, ui.state, ui.dismissed]
     demo.load(lambda owner, ws, dismissed: render(h.on_load(owner, ws, dismissed), ui), load_inputs, offer, **private)
@@ -242,5 +236,6 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     configure_logging()
     options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
     demo = demo or build_app()
-    demo.launch(css=CSS, max_file_size=MAX_UPLOAD_BYTES, show_error=True, **options)
+    demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,
+                footer_links=["api"], **options)  # fmt: skip
     return demo
