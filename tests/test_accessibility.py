@@ -38,7 +38,9 @@ def browser():
 
 def violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now: 'rule: target' strings."""
-    page.wait_for_timeout(400)  # let Gradio's update settle (a pending component is drawn faded)
+    # Let Gradio's update settle: a component waiting for an event's result is drawn faded on purpose.
+    page.wait_for_function("() => !document.querySelector('.pending, .generating, .translucent:not(.hide)')", timeout=10_000)
+    page.wait_for_timeout(300)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE)
     found = page.evaluate(
