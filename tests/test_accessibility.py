@@ -39,7 +39,8 @@ def browser():
 def violations(page) -> list[str]:
     """axe-core's serious and critical violations on the page as it is now: 'rule: target' strings."""
     # Let Gradio's update settle: a component waiting for an event's result is drawn faded on purpose.
-    page.wait_for_function("() => !document.querySelector('.pending, .generating, .translucent:not(.hide)')", timeout=10_000)
+    settled = "() => !document.querySelector('.pending, .generating, .translucent:not(.hide)')"
+    page.wait_for_function(settled, timeout=10_000)
     page.wait_for_timeout(300)
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE)
