@@ -49,6 +49,11 @@ def add_commands(bank_sub: Any) -> None:
     i.set_defaults(func=_import)
 
 
+def _no_llm() -> int:
+    print(f"error: {NO_LLM}", file=sys.stderr)
+    return 2  # a configuration problem, as `regrade --grader llm` without an LLM
+
+
 def _client(settings: Settings) -> LLMClient | None:
     if not settings.model or not (settings.api_key or settings.base_url):
         return None
@@ -76,10 +81,8 @@ def _usage_line(client: LLMClient, usage: Usage) -> str:
 
 def _draft(args: argparse.Namespace) -> int:
     settings = load_settings()
-    client = _client(settings)
-    if client is None:
-        print(f"error: {NO_LLM}", file=sys.stderr)
-        return 2
+    if (client := _client(settings)) is None:
+        return _no_llm()
     jd = args.from_jd.read_text(encoding="utf-8-sig") if args.from_jd else None
     request = drafting.DraftRequest(topic=args.topic, job_description=jd, count=args.count, level=args.level,
                                     experience=args.experience)  # fmt: skip
@@ -113,10 +116,8 @@ def _draft(args: argparse.Namespace) -> int:
 
 def _fill(args: argparse.Namespace) -> int:
     settings = load_settings()
-    client = _client(settings)
-    if client is None:
-        print(f"error: {NO_LLM}", file=sys.stderr)
-        return 2
+    if (client := _client(settings)) is None:
+        return _no_llm()
     title, items = read_to_fill(args.questions)
     todo = [item for item in items if item.answer is None]
     if not _go_ahead(client, "\n".join(item.question for item in todo), len(todo), args.yes, settings):

@@ -5,14 +5,13 @@ and JSONL. Code renders the Markdown, so every draft passes `bank check`."""
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from interviewer.bank import load_bank
-from tests.support.cli import run_cli
+from tests.support.cli import isolated_env, run_cli
 from tests.support.fake_openai import FakeOpenAI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,12 +55,7 @@ class Drafter:
 
 
 def env(tmp_path: Path, fake: FakeOpenAI | None) -> dict[str, str | None]:
-    values: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "INTERVIEWER_"))}
-    values["INTERVIEWER_DATA_DIR"] = str(tmp_path / "data")
-    if fake is not None:
-        values.update({"OPENAI_BASE_URL": fake.base_url, "INTERVIEWER_MODEL": "fake-model",
-                       "INTERVIEWER_LLM_RETRIES": "0", "INTERVIEWER_LLM_TIMEOUT": "5"})  # fmt: skip
-    return values
+    return isolated_env(tmp_path / "data", fake.base_url if fake else None)
 
 
 def test_a_topic_draft_is_rendered_by_code_and_passes_bank_check(tmp_path):

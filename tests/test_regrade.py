@@ -6,11 +6,10 @@ failure keeps the old grade and says so; no LLM configured is exit 2 with nothin
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from pathlib import Path
 
-from tests.support.cli import run_cli
+from tests.support.cli import isolated_env, run_cli
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import GradingResponder
 
@@ -23,12 +22,7 @@ ANSWERS = [
 
 
 def env_for(tmp_path: Path, fake: FakeOpenAI | None = None) -> dict[str, str | None]:
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "INTERVIEWER_"))}
-    env["INTERVIEWER_DATA_DIR"] = str(tmp_path / "data")
-    if fake is not None:
-        env.update({"OPENAI_BASE_URL": fake.base_url, "INTERVIEWER_MODEL": "fake-model",
-                    "INTERVIEWER_LLM_TIMEOUT": "2", "INTERVIEWER_LLM_RETRIES": "0"})  # fmt: skip
-    return env
+    return isolated_env(tmp_path / "data", fake.base_url if fake else None)
 
 
 def practised(tmp_path: Path) -> str:

@@ -129,3 +129,14 @@ def _fresh_root_logger() -> Iterator[None]:
     finally:
         root.handlers = handlers
         root.setLevel(level)
+
+
+def isolated_env(data_dir: Path, llm_base_url: str | None = None) -> dict[str, str | None]:
+    """Only the settings a test names: none of the machine's OPENAI_ or INTERVIEWER_ variables, the history in
+    `data_dir`, and, given a base URL, a fake LLM there called fake-model (quick to give up)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "INTERVIEWER_"))}
+    env["INTERVIEWER_DATA_DIR"] = str(data_dir)
+    if llm_base_url is not None:
+        env.update({"OPENAI_BASE_URL": llm_base_url, "INTERVIEWER_MODEL": "fake-model",
+                    "INTERVIEWER_LLM_TIMEOUT": "5", "INTERVIEWER_LLM_RETRIES": "0"})  # fmt: skip
+    return env
