@@ -6,6 +6,7 @@ practice in the terminal (`terminal.py`), banks, batch grading and evaluation (`
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from .cli_history import history_commands, terminal_core
 from .config import Settings, configure_logging, load_settings
 from .errors import BankError, InterviewerError
 from .grading.factory import choose_grader
+from .users import Users
 
 MAX_QUESTIONS = 500
 """The most questions one session takes (SessionSettings.count)."""
@@ -118,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     practice.set_defaults(func=_practice)
 
     history_commands(sub)
+
+    users = sub.add_parser("users", help="people who log in to the web app (INTERVIEWER_USERS)")
+    users_sub = users.add_subparsers(metavar="ACTION")
+    add = users_sub.add_parser("add", help="add a person, or set their password (read from the terminal or stdin)")
+    add.add_argument("name")
+    add.set_defaults(func=_users_add)
     _bank_parser(sub)
 
     grade = sub.add_parser("grade", help="grade a JSONL file of answers")
@@ -233,3 +241,21 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     return batch.eval_files(choose_grader(_grading_settings(args)), args.input, args.json)
+
+
+# -- users ----------------------------------------------------------------------------------------
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.users is None:
+        raise InterviewerError("set INTERVIEWER_USERS to the users file first (e.g. data/users.txt)")
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("Again: ") != password:
+            raise InterviewerError("the passwords differ: nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    Users(settings.users).add(args.name, password)
+    print(f"{args.name} can log in (users file: {settings.users}).")
+    return 0

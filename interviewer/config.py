@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     """`user:password` for the web app's login."""
     allow_open: bool = Field(False, validation_alias=_env("INTERVIEWER_ALLOW_OPEN"))
     """Serve on a non-loopback address without a login."""
+    users: Path | None = Field(None, validation_alias=_env("INTERVIEWER_USERS"))
+    """A users file (interviewer users add NAME): with it the web app asks people to log in, and their history
+    follows them across browsers and replicas."""
     browser_llm_settings: bool = Field(True, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"))
     """Let web users type their own LLM base URL, model and key (for their browser session only)."""
     """Requests the web app serves at once per event (grading, chat)."""

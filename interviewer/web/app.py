@@ -10,6 +10,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..drafting import NO_LLM
 from ..errors import InterviewerError
 from ..owner import Owner
 from ..service import Interviewer
+from ..users import Users, user_owner
 from .draft_events import draft_bank
 from .handlers import Handlers, StartForm
 from .internals import forget_browser_session
@@ -82,6 +84,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     banks = bundled_banks(settings)
     core = Interviewer(store, settings, Owner.terminal())  # each event takes its browser's owner
     handlers = Handlers(core, banks, store_problem)
+    users = Users(settings.users) if settings.users else None
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         ui = build_layout(
@@ -95,8 +98,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             regrade_choices=_regrade_choices(core),
             drafting_off="" if settings.model and (settings.api_key or settings.base_url) else DRAFTING_OFF,
         )
-        _wire(demo, ui, handlers, settings.concurrency)
+        _wire(demo, ui, handlers, settings.concurrency, _who(users))
     demo.queue(default_concurrency_limit=settings.concurrency)
+    demo.interviewer_users = users  # launch() asks them to log in with it
     return demo
 
 
@@ -116,13 +120,28 @@ def _expire(demo: gr.Blocks, ws: WebSession | None) -> None:
         forget_browser_session(demo, ws.browser_session)
 
 
-def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int) -> None:
+Who = Callable[[str | None, "gr.Request | None"], str | None]
+"""The owner of an event: the browser's id, or, when people log in, the logged-in person (never the id the page
+sent, which anyone could forge)."""
+
+
+def _who(users: Users | None) -> Who:
+    def who(browser_id: str | None, request: gr.Request | None) -> str | None:
+        if users is None:
+            return browser_id
+        name = getattr(request, "username", None)
+        return user_owner(name).key if name else None
+
+    return who
+
+
+def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     """Every event: inputs, handler, outputs. `start`, `answer` and `transcript` are the public API."""
-    _wire_interview(ui, h, limit)
-    _wire_resume_and_history(demo, ui, h)
+    _wire_interview(ui, h, limit, who)
+    _wire_resume_and_history(demo, ui, h, who)
 
 
-def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
+def _wire_interview(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     interview, page = ui.interview_outputs(), ui.page_outputs()
 
     # Parameter names are the public API's (gradio_client keywords); every input has a default.
@@ -130,7 +149,7 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
                     api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):  # fmt: skip
         browser_session = request.session_hash if request else None
         form = StartForm(banks, count, order, mode, followups, base_url, model, api_key, upload)
-        return render(await h.start(form, owner, ws, browser_session), ui)
+        return render(await h.start(form, who(owner, request), ws, browser_session), ui)
 
     async def answer(text="", ws=None):
         async for vm in h.answer(text, ws):
@@ -168,8 +187,11 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
         ui.skip_btn.click(skip, [ui.state], interview, **private),
         ui.end_btn.click(end, [ui.state], interview, **private),
     ]
+
     # An action that found this page's interview closed (idle too long, a restart): offer Resume right there.
-    offer_here = lambda owner, ws: render(h.resume_here(owner, ws), ui)  # noqa: E731
+    def offer_here(owner, ws, request: gr.Request | None = None):
+        return render(h.resume_here(who(owner, request), ws), ui)
+
     for action in actions:
         action.then(offer_here, [ui.browser_id, ui.state], [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
     ui.offline_btn.click(offline_now, [ui.state], interview, **private)
@@ -185,7 +207,7 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
     async def start_with_draft(count, order, mode, followups, base_url, model, api_key, drafted, owner, ws,
                                request: gr.Request | None = None):  # fmt: skip
         form = StartForm([], count, order, mode, followups, base_url, model, api_key, drafted)  # the draft alone
-        return render(await h.start(form, owner, ws, request.session_hash if request else None), ui)
+        return render(await h.start(form, who(owner, request), ws, request.session_hash if request else None), ui)
 
     ui.draft_btn.click(draft, draft_inputs(ui), draft_outputs(ui), **private)
     with_draft = [ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key, ui.drafted_bank,
@@ -193,12 +215,12 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int) -> None:
     ui.draft_use_btn.click(start_with_draft, with_draft, page, **private)
 
 
-def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
+def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
     history = ui.history_outputs()
     private: dict[str, Any] = {"api_visibility": "private"}
 
     async def resume(session_id, owner, ws, request: gr.Request | None = None, keep_answer=False):
-        vm = await h.resume(session_id, owner, ws, request.session_hash if request else None, keep_answer)
+        vm = await h.resume(session_id, who(owner, request), ws, request.session_hash if request else None, keep_answer)
         return render(vm, ui)
 
     async def resume_here(session_id, owner, ws, request: gr.Request | None = None):
@@ -212,23 +234,35 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers) -> None:
         return gr.update(visible=False), [*(dismissed or []), session_id][-50:]
 
     ui.dismiss_btn.click(dismiss, [ui.resume_id, ui.dismissed], [ui.resume_row, ui.dismissed], **private)
-    for event in (ui.history_tab.select, ui.refresh_btn.click):
-        event(lambda owner: render(h.history(owner), ui), [ui.browser_id], history, **private)
-    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view, ui.past_anki]
-    open_past = lambda sid, owner: render(h.open_past(sid, owner), ui)  # noqa: E731
-    ui.past_pick.change(open_past, [ui.past_pick, ui.browser_id], past, **private)
 
-    async def regrade(session_id, which, owner):
-        return await h.regrade_past(session_id, which, owner)
+    def show_history(owner, request: gr.Request | None = None):
+        return render(h.history(who(owner, request)), ui)
+
+    def open_past(session_id, owner, request: gr.Request | None = None):
+        return render(h.open_past(session_id, who(owner, request)), ui)
+
+    async def regrade(session_id, which, owner, request: gr.Request | None = None):
+        return await h.regrade_past(session_id, which, who(owner, request))
+
+    def delete_all(owner, request: gr.Request | None = None):
+        return render(h.delete_history(who(owner, request)), ui)
+
+    def on_load(owner, ws, dismissed, request: gr.Request | None = None):
+        return render(h.on_load(who(owner, request), ws, dismissed), ui)
+
+    for event in (ui.history_tab.select, ui.refresh_btn.click):
+        event(show_history, [ui.browser_id], history, **private)
+    past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view, ui.past_anki]
+    ui.past_pick.change(open_past, [ui.past_pick, ui.browser_id], past, **private)
 
     ui.regrade_btn.click(regrade, [ui.past_pick, ui.regrade_with, ui.browser_id], [ui.regrade_view], **private)
     ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], **private)
     ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], **private)
-    ui.confirm_btn.click(lambda owner: render(h.delete_history(owner), ui), [ui.browser_id], history, **private)
+    ui.confirm_btn.click(delete_all, [ui.browser_id], history, **private)
     demo.load(None, None, None, js=PAGE_JS)
     offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
     load_inputs = [ui.browser_id, ui.state, ui.dismissed]
-    demo.load(lambda owner, ws, dismissed: render(h.on_load(owner, ws, dismissed), ui), load_inputs, offer, **private)
+    demo.load(on_load, load_inputs, offer, **private)
 
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
@@ -236,6 +270,8 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     configure_logging()
     options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
     demo = demo or build_app()
+    users = getattr(demo, "interviewer_users", None)
+    auth = {"auth": users.check, "auth_message": "Log in to practise: your history follows you."} if users else {}
     demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,
-                footer_links=["api"], **options)  # fmt: skip
+                footer_links=["api"], **auth, **options)  # fmt: skip
     return demo

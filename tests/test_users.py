@@ -1,0 +1,93 @@
+"""People who log in (issue 16, part 2): with a users file, a session's owner is the person, so their history
+and resume offer follow them to another browser and another replica (two app processes on one history), and
+one person never sees another's sessions. Passwords are stored only as salted scrypt hashes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from interviewer.config import Settings
+from interviewer.errors import ConfigError
+from interviewer.users import Users
+from interviewer.web.app import _who
+from tests.support.browser import TIMEOUT_MS, answer, launch_chromium, served, setup, start
+from tests.support.cli import isolated_env, run_cli
+
+
+def test_passwords_are_hashed_checked_and_never_stored(tmp_path):
+    users = Users(tmp_path / "users.txt")
+    users.add("alice", "correct horse battery")
+    text = (tmp_path / "users.txt").read_text(encoding="utf-8")
+    assert "correct horse" not in text and "alice:scrypt$" in text
+    again = Users(tmp_path / "users.txt")
+    assert again.check("alice", "correct horse battery")
+    assert not again.check("alice", "wrong password") and not again.check("bob", "correct horse battery")
+    with pytest.raises(ConfigError, match="at least 8"):
+        users.add("bob", "short")
+    (tmp_path / "bad.txt").write_text("alice:plaintext\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bad.txt:1"):
+        Users(tmp_path / "bad.txt")
+
+
+def test_users_add_reads_the_password_from_stdin(tmp_path):
+    env = isolated_env(tmp_path / "data") | {"INTERVIEWER_USERS": str(tmp_path / "users.txt")}
+    result = run_cli("users", "add", "alice", stdin="a long enough password\n", env=env)
+    assert result.code == 0, result.err
+    assert Users(tmp_path / "users.txt").check("alice", "a long enough password")
+
+
+def test_a_logged_in_persons_owner_never_comes_from_the_page(tmp_path):
+    class Request:
+        username = "alice"
+
+    users = Users(tmp_path / "u.txt")
+    assert _who(users)("some-browser-id", Request()) == "user:alice"
+    assert _who(users)("user:bob", None) is None  # not logged in: no owner, whatever the page sends
+    assert _who(None)("some-browser-id", None) == "some-browser-id"  # no users file: the browser's id
+
+
+def log_in(page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("username").fill(name)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    expect(page.locator("#start-btn")).to_be_visible(timeout=30_000)
+
+
+@pytest.mark.browser
+def test_history_follows_the_person_across_browsers_and_replicas(tmp_path):
+    users = Users(tmp_path / "users.txt")
+    users.add("alice", "alice password")
+    users.add("bob", "bob password")
+    settings = Settings(grader="offline", followups=0, data_dir=tmp_path / "data", users=tmp_path / "users.txt")
+    with served(settings) as replica_a, served(settings) as replica_b, sync_playwright() as p:
+        browser = launch_chromium(p)
+
+        def new_page():
+            page = browser.new_context().new_page()  # another browser: its own storage
+            page.set_default_timeout(TIMEOUT_MS)
+            return page
+
+        alice = new_page()
+        log_in(alice, replica_a, "alice", "alice password")
+        setup(alice, count=2, followups=False)
+        start(alice, 2)
+        answer(alice, "Alice's answer: bias amplification and human oversight.")
+        bob = new_page()
+        log_in(bob, replica_b, "bob", "bob password")
+        setup(bob, count=2, followups=False)
+        start(bob, 2)
+        answer(bob, "Bob's answer: misinformation and content filtering.")
+
+        elsewhere = new_page()  # Alice, in another browser, on the other replica
+        log_in(elsewhere, replica_b, "alice", "alice password")
+        expect(elsewhere.locator("#resume-text")).to_contain_text("1 of 2 questions answered")
+        elsewhere.locator("#resume-btn").click()
+        expect(elsewhere.locator("#chat")).to_contain_text("Alice's answer")
+        expect(elsewhere.locator("#chat")).not_to_contain_text("Bob's answer")
+        elsewhere.get_by_role("tab", name="History").click()
+        expect(elsewhere.locator("#sessions-table")).to_contain_text("unfinished")
+        rows = elsewhere.locator("#sessions-table tbody tr")
+        expect(rows).to_have_count(1)  # hers only, not Bob's
+        browser.close()
