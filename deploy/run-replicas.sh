@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Start N interviewer replicas on one machine, all on one history, on consecutive ports from BASE_PORT
+# (default 7861), for nginx in front (deploy/nginx.conf). Each logs to LOG_DIR/replica-<port>.log;
+# Ctrl+C stops them all.
+#
+#   INTERVIEWER_DATA_DIR=/srv/interviewer deploy/run-replicas.sh 2
+#
+# They share the history in INTERVIEWER_DATA_DIR (SQLite in WAL mode, safe for processes on one machine).
+# Set INTERVIEWER_USERS too, so that people log in and their history follows them across replicas.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${1:-2}"
+base="${BASE_PORT:-7861}"
+logs="${LOG_DIR:-${INTERVIEWER_DATA_DIR:-.}/logs}"
+python="${PYTHON:-.venv/bin/python}"
+mkdir -p "$logs"
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
+for ((i = 0; i < count; i++)); do
+  port=$((base + i))
+  GRADIO_SERVER_PORT="$port" "$python" app.py >"$logs/replica-$port.log" 2>&1 &
+  pids+=("$!")
+  echo "replica $((i + 1)) of $count on 127.0.0.1:$port (log: $logs/replica-$port.log)"
+done
+wait

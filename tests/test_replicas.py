@@ -1,0 +1,119 @@
+"""Replicas behind nginx (issue 16, part 3), for real: two `python app.py` processes on one history, nginx
+with the shipped deploy/nginx.conf in front (sticky by cookie, streaming unbuffered). The replica serving an
+interview is killed mid-session; the browser's reload lands on the other replica, which offers to resume,
+and every answer is intact."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.support.browser import TIMEOUT_MS, answer, download, launch_chromium, open_app, setup, start
+from tests.support.net import free_port
+from tests.support.processes import stop_process
+
+ROOT = Path(__file__).resolve().parents[1]
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def wait_http(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read(1)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def replica(port: int, data: Path, logs: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_", "GRADIO_"))}
+    env |= {"GRADIO_SERVER_PORT": str(port), "INTERVIEWER_DATA_DIR": str(data), "INTERVIEWER_GRADER": "offline",
+            "INTERVIEWER_FOLLOWUPS": "0"}  # fmt: skip
+    log = (logs / f"replica-{port}.log").open("w")
+    return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def nginx_conf(tmp: Path, listen: int, ports: list[int]) -> Path:
+    """The shipped config with this test's ports, inside a main config that keeps every file in `tmp`."""
+    site = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    site = re.sub(r"listen \d+;", f"listen 127.0.0.1:{listen};", site)
+    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=15s;\n" for p in ports)
+    site = re.sub(r"(    server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers, site)
+    (tmp / "interviewer.conf").write_text(site, encoding="utf-8")
+    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp / folder).mkdir(exist_ok=True)
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    main = f"""{user}worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
+events {{ worker_connections 256; }}
+http {{
+    log_format upstream '$request_uri $upstream_addr $status';
+    access_log {tmp}/access.log upstream;
+    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+    include {tmp}/interviewer.conf;
+}}
+"""
+    (tmp / "nginx.conf").write_text(main, encoding="utf-8")
+    return tmp / "nginx.conf"
+
+
+def serving_port(access_log: Path) -> int:
+    """The replica that served the last queued event (from nginx's log of upstream addresses)."""
+    lines = [x for x in access_log.read_text(encoding="utf-8").splitlines() if "/gradio_api/queue/join" in x]
+    return int(lines[-1].split()[1].rsplit(":", 1)[1])
+
+
+def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(tmp_path):
+    data, logs = tmp_path / "data", tmp_path / "logs"
+    logs.mkdir()
+    ports = [free_port(), free_port()]
+    replicas = {port: replica(port, data, logs) for port in ports}
+    listen = free_port()
+    proxy = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(nginx_conf(tmp_path, listen, ports))],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        for port in ports:
+            wait_http(f"http://127.0.0.1:{port}/")
+        url = f"http://127.0.0.1:{listen}/"
+        wait_http(url)
+        with sync_playwright() as p:
+            browser = launch_chromium(p)
+            page = browser.new_context(accept_downloads=True).new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            open_app(page, url)
+            setup(page, count=2, followups=False)
+            start(page, 2)
+            answer(page, "Bias amplification and misinformation; I keep human oversight in the loop.")
+            expect(page.locator("#chat")).to_contain_text("Question 2 of 2")  # streamed through nginx
+            served_by = serving_port(tmp_path / "access.log")
+            stop_process(replicas.pop(served_by))  # the replica holding this interview dies
+            page.reload()
+            expect(page.locator("#resume")).to_be_visible(timeout=30_000)
+            page.locator("#resume-btn").click()
+            expect(page.locator("#chat")).to_contain_text("human oversight in the loop")
+            answer(page, "I built a legal drafting system with RAG; drafting time fell by 60%.")
+            expect(page.locator("#summary-box")).to_contain_text("2 answered")
+            _, raw = download(page, "dl-json")
+            browser.close()
+        assert serving_port(tmp_path / "access.log") != served_by  # the other replica took over
+        answers = [t["answer"] for t in json.loads(raw)["turns"]]
+        assert answers == ["Bias amplification and misinformation; I keep human oversight in the loop.",
+                           "I built a legal drafting system with RAG; drafting time fell by 60%."]  # fmt: skip
+    finally:
+        stop_process(proxy)
+        for process in replicas.values():
+            stop_process(process)
