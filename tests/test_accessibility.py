@@ -65,7 +65,7 @@ def test_no_serious_violation_on_any_view(browser, scheme, tmp_path):
         expect(page.locator("#feedback .iv-overall")).to_be_visible()
         seen["feedback card"] = violations(page)
         page.reload()  # an unfinished interview with an answer: the resume offer
-        expect(page.locator("#resume")).to_be_visible()
+        expect(page.locator("#resume")).to_be_visible(timeout=15_000)
         seen["resume offer"] = violations(page)
         page.locator("#resume-btn").click()
         expect(page.locator("#chat")).to_contain_text("Welcome back")
