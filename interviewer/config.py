@@ -60,7 +60,11 @@ class Settings(BaseSettings):
     users: Path | None = Field(None, validation_alias=_env("INTERVIEWER_USERS"))
     """A users file (interviewer users add NAME): with it the web app asks people to log in, and their history
     follows them across browsers and replicas."""
-    browser_llm_settings: bool = Field(True, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"))
+    browser_llm_settings: bool | None = Field(None, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"))
+    """LLM settings typed in the browser: on by default only when the app listens on loopback (see
+    `browser_llm_allowed`); a hosted app must turn them on explicitly."""
+    llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"))
+    """Comma-separated hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
     """Let web users type their own LLM base URL, model and key (for their browser session only)."""
     """Requests the web app serves at once per event (grading, chat)."""
 
@@ -108,3 +112,12 @@ def configure_logging(verbose: int = 0) -> None:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+
+
+def browser_llm_allowed(settings: Settings) -> bool:
+    """Whether the web app takes LLM settings from the browser: as set, else only on a loopback-only app."""
+    from .netguard import is_loopback_host
+
+    if settings.browser_llm_settings is not None:
+        return settings.browser_llm_settings
+    return is_loopback_host(settings.server_name)

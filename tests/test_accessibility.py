@@ -102,6 +102,7 @@ def test_a_phone_sized_screen_has_no_sideways_scroll_and_the_buttons_are_reachab
     page.set_default_timeout(TIMEOUT_MS)
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path)) as url:
         open_app(page, url)
+        expect(page.locator("#intro")).to_contain_text("No time limit")  # nothing in the app is timed
         setup(page, count=1, followups=False)
         start(page, 1)
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")

@@ -1,106 +1,59 @@
-"""The guard in conftest: no test can open a connection beyond loopback (tests/support/netguard.py)."""
+"""A hosted app (not on loopback) never sends requests to internal hosts a visitor types as an LLM base URL
+(issue 16, security): browser LLM settings are off there by default, and when the host turns them on a
+typed URL must resolve to public addresses or to what INTERVIEWER_LLM_URL_ALLOW lets through."""
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
 
-from tests.support import netguard
-from tests.support.netguard import NonLoopbackConnection
+from interviewer.config import Settings, browser_llm_allowed
+from interviewer.errors import ConfigError
+from interviewer.netguard import refusal
+from interviewer.owner import Owner
+from interviewer.service import Interviewer
 
-REMOTE = [("10.255.255.1", 9), ("192.0.2.1", 80), ("::ffff:192.0.2.1", 80), ("example.com", 443)]
-
-
-@pytest.fixture
-def spy(monkeypatch):
-    """The real connect calls the guard lets through (none may happen for a refused address)."""
-    calls = []
-    monkeypatch.setattr(netguard, "_real_connect", lambda sock, address: calls.append(("connect", address)))
-    monkeypatch.setattr(netguard, "_real_connect_ex", lambda sock, address: calls.append(("connect_ex", address)))
-    yield calls
-    netguard.attempts.clear()  # this test's refusals were on purpose
+NAMES = {"internal.corp": ["10.0.0.5"], "api.example.com": ["93.184.216.34"], "mixed.example": ["93.184.216.34",
+         "192.168.0.9"], "ollama.internal": ["10.9.9.9"]}  # fmt: skip
 
 
-@pytest.mark.parametrize("address", REMOTE, ids=[a[0] for a in REMOTE])
-def test_a_connect_beyond_loopback_is_refused_before_it_is_made(spy, address):
-    family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-    for method in ("connect", "connect_ex"):
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            with pytest.raises(NonLoopbackConnection, match=f"refused a connection to {address[0]}:{address[1]}"):
-                getattr(sock, method)(address)
-            with pytest.raises(OSError):  # never connected
-                sock.getpeername()
-    assert spy == []
-    assert netguard.attempts == [f"{address[0]}:{address[1]}"] * 2
+def fake_resolver(host: str) -> list[str]:
+    if host in NAMES:
+        return NAMES[host]
+    return [host]  # an address given as such
 
 
-def test_create_connection_and_asyncio_go_through_the_guard(spy):
-    with pytest.raises(NonLoopbackConnection, match="192.0.2.1:80"):
-        socket.create_connection(("192.0.2.1", 80), timeout=5)
-
-    import asyncio
-
-    async def open_remote():
-        await asyncio.open_connection("192.0.2.1", 80)
-
-    with pytest.raises(NonLoopbackConnection, match="192.0.2.1:80"):
-        asyncio.run(open_remote())
-    assert spy == []
-
-
-def test_a_swallowed_refusal_still_fails_the_test(spy):
-    def quietly():
-        try:
-            socket.create_connection(("192.0.2.1", 80), timeout=5)
-        except Exception:  # the way an SDK's retry loop or a background thread would hide it
-            pass
-
-    worker = threading.Thread(target=quietly)
-    worker.start()
-    worker.join()
-    with pytest.raises(pytest.fail.Exception, match=r"reach the network \(refused: 192\.0\.2\.1:80\)"):
-        netguard.fail_if_attempted()
-    assert netguard.attempts == []
+@pytest.mark.parametrize("url, kind", [
+    ("http://127.0.0.1:11434/v1", "loopback"),
+    ("http://[::1]:8000/v1", "loopback"),
+    ("http://10.1.2.3/v1", "private"),
+    ("http://172.16.0.1/v1", "private"),
+    ("http://192.168.1.5/v1", "private"),
+    ("http://[fd00::1]/v1", "private"),
+    ("http://169.254.169.254/latest/meta-data", "link-local"),
+    ("http://[fe80::1]/v1", "link-local"),
+    ("http://internal.corp/v1", "private"),  # a name that resolves to a private address
+    ("http://mixed.example/v1", "private"),  # one private address among public ones is enough
+])  # fmt: skip
+def test_internal_targets_are_refused_by_address_class(url, kind):
+    problem = refusal(url, resolver=fake_resolver)
+    assert problem is not None and f"is a {kind} address" in problem
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.3.2.1", "localhost"])
-def test_loopback_still_works(host):
-    with socket.socket() as server:
-        server.bind(("127.0.0.1" if host == "localhost" else host, 0))
-        server.listen()
-        with socket.create_connection((host, server.getsockname()[1]), timeout=5) as client:
-            peer, _ = server.accept()
-            with peer:
-                client.sendall(b"ping")
-                assert peer.recv(4) == b"ping"
-    assert netguard.attempts == []
+def test_public_targets_and_what_the_host_allows_pass():
+    assert refusal("https://api.example.com/v1", resolver=fake_resolver) is None
+    assert refusal("http://ollama.internal:11434/v1", ["ollama.internal"], resolver=fake_resolver) is None
+    assert refusal("http://10.1.2.3/v1", ["10.0.0.0/8"], resolver=fake_resolver) is None
+    assert refusal("http://192.168.1.5/v1", ["10.0.0.0/8"], resolver=fake_resolver) is not None
 
 
-def test_unix_sockets_are_allowed(tmp_path):
-    path = str(tmp_path / "s.sock")
-    with socket.socket(socket.AF_UNIX) as server, socket.socket(socket.AF_UNIX) as client:
-        server.bind(path)
-        server.listen()
-        client.connect(path)
-        peer, _ = server.accept()
-        with peer:
-            client.sendall(b"ping")
-            assert peer.recv(4) == b"ping"
-
-
-@pytest.mark.parametrize(("family", "address", "loopback"), [
-    (socket.AF_INET, ("127.0.0.1", 1), True),
-    (socket.AF_INET, ("127.255.255.254", 1), True),
-    (socket.AF_INET6, ("::1", 1, 0, 0), True),
-    (socket.AF_INET6, ("::ffff:127.0.0.1", 1, 0, 0), True),
-    (socket.AF_INET, ("LOCALHOST", 1), True),
-    (socket.AF_INET, ("128.0.0.1", 1), False),
-    (socket.AF_INET, ("0.0.0.0", 1), False),
-    (socket.AF_INET6, ("fe80::1%lo", 1, 0, 0), False),
-    (socket.AF_INET, ("localhost.example.com", 1), False),
-    (socket.AF_INET, ("", 1), False),
-])
-def test_what_counts_as_loopback(family, address, loopback):
-    assert netguard.is_loopback(family, address) is loopback
+def test_a_hosted_app_takes_no_browser_llm_settings_unless_turned_on_and_then_refuses_internal_urls():
+    local, hosted = Settings(), Settings(server_name="0.0.0.0")
+    assert browser_llm_allowed(local) and not browser_llm_allowed(hosted)
+    with pytest.raises(ConfigError, match="does not take LLM settings from the browser"):
+        Interviewer(None, hosted, Owner.terminal()).grader_for("https://api.example.com/v1", "m", "k")
+    opened = Interviewer(None, hosted.model_copy(update={"browser_llm_settings": True}), Owner.terminal())
+    for url in ("http://169.254.169.254/v1", "http://localhost:11434/v1", "http://127.0.0.1:8080/v1"):
+        with pytest.raises(ConfigError, match="the base URL is refused"):
+            opened.grader_for(url, "m", "k")
+    # A local app keeps its use: a model server on the same machine (Ollama, llama.cpp).
+    assert Interviewer(None, local, Owner.terminal()).grader_for("http://localhost:11434/v1", "m", "").label

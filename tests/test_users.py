@@ -91,3 +91,14 @@ def test_history_follows_the_person_across_browsers_and_replicas(tmp_path):
         rows = elsewhere.locator("#sessions-table tbody tr")
         expect(rows).to_have_count(1)  # hers only, not Bob's
         browser.close()
+
+
+def test_a_users_file_is_a_login_for_serving_beyond_loopback(tmp_path):
+    from interviewer.web.setup import server_settings
+
+    with pytest.raises(ConfigError, match="refusing to serve on 0.0.0.0 without a login"):
+        server_settings(Settings(server_name="0.0.0.0"))
+    hosted = Settings(server_name="0.0.0.0", users=tmp_path / "users.txt")
+    assert server_settings(hosted)["server_name"] == "0.0.0.0"
+    shared = server_settings(Settings(server_name="0.0.0.0", auth="class:secret-words"))
+    assert shared["auth"] == ("class", "secret-words")

@@ -271,7 +271,8 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
     demo = demo or build_app()
     users = getattr(demo, "interviewer_users", None)
-    auth = {"auth": users.check, "auth_message": "Log in to practise: your history follows you."} if users else {}
+    if users is not None:  # people log in with their own names (a shared INTERVIEWER_AUTH login gives way)
+        options |= {"auth": users.check, "auth_message": "Log in to practise: your history follows you."}
     demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,
-                footer_links=["api"], **auth, **options)  # fmt: skip
+                footer_links=["api"], **options)  # fmt: skip
     return demo

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import Settings
+from ..config import Settings, browser_llm_allowed
 from .state import FORMATS
 
 
@@ -146,7 +146,11 @@ def build_layout(
     c["browser_id"] = gr.BrowserState(None, storage_key="interviewer-browser", secret=browser_secret)
     # The sessions this browser put off with "Not now": not offered again.
     c["dismissed"] = gr.BrowserState([], storage_key="interviewer-dismissed")
-    gr.Markdown("# Mock technical interview\nAnswer questions in writing and get feedback against a rubric.")
+    gr.Markdown(
+        "# Mock technical interview\nAnswer questions in writing and get feedback against a rubric. "
+        "**No time limit:** take as long as you need; an unfinished interview can be resumed later.",
+        elem_id="intro",
+    )
     c["grader_md"] = gr.Markdown(grader_line, elem_id="grader-label")
     with gr.Row(visible=False, elem_id="resume") as c["resume_row"]:
         c["resume_md"] = gr.Markdown(elem_id="resume-text")
@@ -226,7 +230,7 @@ def _setup(
             )
             c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
         with gr.Accordion(
-            "LLM settings for this browser session (optional)", open=False, visible=settings.browser_llm_settings
+            "LLM settings for this browser session (optional)", open=False, visible=browser_llm_allowed(settings)
         ):
             gr.Markdown(
                 "Used only in this browser session: never stored, logged or exported. "

@@ -3,7 +3,6 @@ where to listen."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from .. import webview as view
 from ..config import Settings, load_settings
 from ..errors import BankError, ConfigError, InterviewerError
 from ..grading.factory import GraderChoice
+from ..netguard import is_loopback_host
 from ..presentation import plural
 from ..resources import bank_dir
 from ..store import Store, default_data_dir
@@ -130,18 +130,9 @@ def server_settings(settings: Settings | None = None) -> dict[str, Any]:
         if not user or not password:
             raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
         options["auth"] = (user, password)
-    elif not _is_loopback(host) and not settings.allow_open:
+    elif not is_loopback_host(host) and not settings.allow_open and not settings.users:
         raise ConfigError(
-            f"refusing to serve on {host} without a login: set INTERVIEWER_AUTH=user:password "
-            "(or INTERVIEWER_ALLOW_OPEN=1 to serve without one)"
+            f"refusing to serve on {host} without a login: set INTERVIEWER_USERS (people who log in), or "
+            "INTERVIEWER_AUTH=user:password (one shared login), or INTERVIEWER_ALLOW_OPEN=1 to serve without one"
         )
     return options
-
-
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
