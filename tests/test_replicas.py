@@ -100,7 +100,9 @@ def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(t
             answer(page, "Bias amplification and misinformation; I keep human oversight in the loop.")
             expect(page.locator("#chat")).to_contain_text("Question 2 of 2")  # streamed through nginx
             served_by = serving_port(tmp_path / "access.log")
-            stop_process(replicas.pop(served_by))  # the replica holding this interview dies
+            dead = replicas.pop(served_by)
+            dead.kill()  # the replica holding this interview dies at once (SIGKILL: no graceful goodbye)
+            dead.wait()
             page.reload()
             expect(page.locator("#resume")).to_be_visible(timeout=30_000)
             page.locator("#resume-btn").click()
@@ -117,3 +119,4 @@ def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(t
         stop_process(proxy)
         for process in replicas.values():
             stop_process(process)
+

@@ -93,13 +93,22 @@ def open_store(settings: Settings) -> tuple[Store | None, str]:
 
 
 def browser_secret(store: Store | None) -> str | None:
-    """A key kept in the data folder, so this browser's id survives an app restart."""
+    """A key kept in the data folder, so this browser's id survives an app restart and is read by every
+    replica on the same history. Made once, atomically: replicas starting together must not each make their
+    own (a browser's id would then be unreadable on the other replica, and its resume offer lost)."""
     if store is None:
         return None
     path = store.folder / "browser-secret"
     if not path.exists():
-        path.write_text(os.urandom(24).hex(), encoding="utf-8")
-        path.chmod(0o600)
+        draft = store.folder / f".browser-secret-{os.getpid()}-{os.urandom(4).hex()}"
+        draft.write_text(os.urandom(24).hex(), encoding="utf-8")
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)  # complete before it is visible; fails if another process won
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text(encoding="utf-8").strip()
 
 
