@@ -279,6 +279,7 @@ def _interview(c: dict[str, Any]) -> None:
                 c["skip_btn"] = gr.Button("Skip", elem_id="skip-btn")
                 c["end_btn"] = gr.Button("End interview", variant="stop", elem_id="end-btn")
         with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:
+            gr.Markdown("## Feedback")  # the card's question is an h3: headings go down one level at a time
             c["feedback"] = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
         # Practice mode, after an answer's feedback (the last one's too): answer that question again.
         c["retry_btn"] = gr.Button("Try again", visible=False, elem_id="retry-btn")
