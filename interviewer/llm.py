@@ -97,6 +97,9 @@ class LLMClient:
                     base_url=self.base_url,
                     timeout=self.timeout,
                     max_retries=self.retries,
+                    # An API answers where it is asked: a redirect could lead a hosted app's request to an
+                    # internal address the typed URL was checked against (server-side request forgery).
+                    http_client=openai.DefaultAsyncHttpxClient(follow_redirects=False),
                 )
             }
         return self._clients[loop]

@@ -57,3 +57,38 @@ def test_a_hosted_app_takes_no_browser_llm_settings_unless_turned_on_and_then_re
             opened.grader_for(url, "m", "k")
     # A local app keeps its use: a model server on the same machine (Ollama, llama.cpp).
     assert Interviewer(None, local, Owner.terminal()).grader_for("http://localhost:11434/v1", "m", "").label
+
+
+def test_redirects_from_an_llm_server_are_not_followed():
+    """A server that answers with a redirect (to where an internal service could be) gets no second request:
+    the grading falls back offline and says why."""
+    import asyncio
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from interviewer.grading.factory import choose_grader
+    from interviewer.grading.models import GradeRequest
+    from tests.support.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as target:
+        class Redirect(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.send_response(307)
+                self.send_header("Location", f"{target.base_url}/chat/completions")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+            grader = choose_grader(Settings(grader="llm", base_url=url, model="m", llm_retries=0)).grader
+            grade = asyncio.run(grader.grade(GradeRequest(question="What is bias?", reference="Skewed data.",
+                                                          answer="Data that is skewed.")))  # fmt: skip
+        finally:
+            server.shutdown()
+        assert target.requests == []  # the redirect was not followed
+    assert grade.grader == "offline" and grade.fallback_reason

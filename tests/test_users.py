@@ -102,3 +102,33 @@ def test_a_users_file_is_a_login_for_serving_beyond_loopback(tmp_path):
     assert server_settings(hosted)["server_name"] == "0.0.0.0"
     shared = server_settings(Settings(server_name="0.0.0.0", auth="class:secret-words"))
     assert shared["auth"] == ("class", "secret-words")
+
+
+def test_failed_logins_are_rate_limited_per_client_and_say_nothing_of_who_exists(tmp_path):
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from interviewer.web.login_limit import TOO_MANY
+
+    Users(tmp_path / "users.txt").add("alice", "alice password")
+    settings = Settings(grader="offline", data_dir=tmp_path / "data", users=tmp_path / "users.txt")
+
+    def log_in(url: str, name: str, password: str, client: str) -> tuple[int, str]:
+        data = urllib.parse.urlencode({"username": name, "password": password}).encode()
+        request = urllib.request.Request(f"{url}login", data=data, headers={"X-Forwarded-For": client})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    with served(settings) as url:
+        unknown = log_in(url, "nobody", "whatever pass", "203.0.113.7")
+        wrong = log_in(url, "alice", "wrong password", "203.0.113.7")
+        assert unknown == wrong  # the same answer whether the name exists or not
+        for _ in range(3):
+            assert log_in(url, "alice", "wrong password", "203.0.113.7")[0] == 400
+        refused = log_in(url, "alice", "alice password", "203.0.113.7")  # even the right one, for a while
+        assert refused[0] == 429 and TOO_MANY in refused[1] and "alice" not in refused[1]
+        assert log_in(url, "alice", "alice password", "198.51.100.4")[0] == 200  # another client is not locked out

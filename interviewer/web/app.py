@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ..config import Settings, configure_logging, load_settings
 from ..drafting import NO_LLM
@@ -26,6 +27,7 @@ from .draft_events import draft_bank
 from .handlers import Handlers, StartForm
 from .internals import forget_browser_session
 from .layout import Layout, build_layout, draft_inputs, draft_outputs
+from .login_limit import LoginLimiter
 from .setup import (
     MAX_UPLOAD_BYTES,
     bank_problems,
@@ -273,6 +275,8 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     users = getattr(demo, "interviewer_users", None)
     if users is not None:  # people log in with their own names (a shared INTERVIEWER_AUTH login gives way)
         options |= {"auth": users.check, "auth_message": "Log in to practise: your history follows you."}
+    if "auth" in options:  # failed logins are rate-limited per client
+        options["app_kwargs"] = {"middleware": [Middleware(LoginLimiter)]}
     demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,
                 footer_links=["api"], **options)  # fmt: skip
     return demo
