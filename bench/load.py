@@ -40,8 +40,8 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def run_all(url: str, names: list[str], answers: int) -> tuple[float, list[Run]]:
-    runs = [Run(url, name, answers) for name in names]
+def run_all(url: str, names: list[str], answers: int, make: type[Run] = Run) -> tuple[float, list[Run]]:
+    runs = [make(url, name, answers) for name in names]
     threads = [threading.Thread(target=r) for r in runs]
     t0 = time.perf_counter()
     for t in threads:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import time
@@ -20,10 +18,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.support.browser import TIMEOUT_MS, answer, download, launch_chromium, open_app, setup, start
 from tests.support.net import free_port
+from tests.support.nginx import NGINX, nginx_conf
 from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -45,30 +43,6 @@ def replica(port: int, data: Path, logs: Path) -> subprocess.Popen:
             "INTERVIEWER_FOLLOWUPS": "0"}  # fmt: skip
     log = (logs / f"replica-{port}.log").open("w")
     return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def nginx_conf(tmp: Path, listen: int, ports: list[int]) -> Path:
-    """The shipped config with this test's ports, inside a main config that keeps every file in `tmp`."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
-    site = re.sub(r"listen \d+;", f"listen 127.0.0.1:{listen};", site)
-    servers = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=15s;\n" for p in ports)
-    site = re.sub(r"(    server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers, site)
-    (tmp / "interviewer.conf").write_text(site, encoding="utf-8")
-    for folder in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (tmp / folder).mkdir(exist_ok=True)
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    main = f"""{user}worker_processes 1; daemon off; pid {tmp}/nginx.pid; error_log {tmp}/error.log;
-events {{ worker_connections 256; }}
-http {{
-    log_format upstream '$request_uri $upstream_addr $status';
-    access_log {tmp}/access.log upstream;
-    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy; fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
-    include {tmp}/interviewer.conf;
-}}
-"""
-    (tmp / "nginx.conf").write_text(main, encoding="utf-8")
-    return tmp / "nginx.conf"
 
 
 def serving_port(access_log: Path) -> int:
@@ -120,3 +94,14 @@ def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(t
         for process in replicas.values():
             stop_process(process)
 
+
+
+def test_a_short_replicas_run_loses_nothing(capsys):
+    """bench/replicas.py at its short setting: 10 sessions x 2 answers through nginx on one replica and on two."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import replicas as bench
+
+    assert bench.main(["--sessions", "10", "--answers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("completed 10 of 10, errors 0") == 2 and out.count("rows saved 20, lost 0") == 2, out
+    assert "isolation problems 0" in out
