@@ -13,6 +13,9 @@ count="${1:-2}"
 base="${BASE_PORT:-7861}"
 logs="${LOG_DIR:-${INTERVIEWER_DATA_DIR:-.}/logs}"
 python="${PYTHON:-.venv/bin/python}"
+# Behind a proxy the replicas listen on 127.0.0.1 but serve others: a login is required, browsers' LLM
+# settings are off, and a typed base URL may not reach internal hosts (see README, Security).
+export INTERVIEWER_HOSTED="${INTERVIEWER_HOSTED:-1}"
 mkdir -p "$logs"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM

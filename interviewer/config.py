@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     browser_llm_settings: bool | None = Field(None, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"))
     """LLM settings typed in the browser: on by default only when the app listens on loopback (see
     `browser_llm_allowed`); a hosted app must turn them on explicitly."""
+    hosted: bool | None = Field(None, validation_alias=_env("INTERVIEWER_HOSTED"))
+    """Serving others (see `hosted()`): browser LLM settings off by default, typed URLs checked, a login needed."""
     llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"))
     """Comma-separated hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
     """Let web users type their own LLM base URL, model and key (for their browser session only)."""
@@ -114,10 +116,18 @@ def configure_logging(verbose: int = 0) -> None:
     )
 
 
-def browser_llm_allowed(settings: Settings) -> bool:
-    """Whether the web app takes LLM settings from the browser: as set, else only on a loopback-only app."""
+def hosted(settings: Settings) -> bool:
+    """Whether the web app serves others: as set (INTERVIEWER_HOSTED, e.g. replicas on 127.0.0.1 behind a
+    proxy), else when it listens beyond loopback or people log in."""
     from .netguard import is_loopback_host
 
+    if settings.hosted is not None:
+        return settings.hosted
+    return not is_loopback_host(settings.server_name) or settings.users is not None
+
+
+def browser_llm_allowed(settings: Settings) -> bool:
+    """Whether the web app takes LLM settings from the browser: as set, else only when it is not hosted."""
     if settings.browser_llm_settings is not None:
         return settings.browser_llm_settings
-    return is_loopback_host(settings.server_name)
+    return not hosted(settings)

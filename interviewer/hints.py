@@ -21,6 +21,10 @@ from .grading.relevance import bundled_corpus
 
 LEVELS = ("nudge", "concept", "partial answer")
 NO_MORE = "No more hints for this question: three is the most."
+NOTHING_TO_REVEAL = (
+    "Your draft already touches every key point: make each one concrete, with a mechanism or an example. "
+    "(No hint taken, nothing charged.)"
+)
 
 # The STAR parts a story needs: the experience rubric's criterion, the nudge, what the part needs, and the
 # bold label of the bank's example that shows it.
@@ -40,8 +44,9 @@ _STAR = (
 )  # fmt: skip
 
 
-def next_hint(question: Question, draft: str, taken: list[Hint], costs: list[float]) -> Hint | None:
-    """The next rung of the ladder for what `draft` still misses (None after the third)."""
+def next_hint(question: Question, draft: str, taken: list[Hint], costs: list[float]) -> Hint | str | None:
+    """The next rung of the ladder for what `draft` still misses (None after the third; a message, free and
+    not recorded, when the draft already touches every key point)."""
     level = len(taken) + 1
     if level > len(LEVELS):
         return None
@@ -53,6 +58,8 @@ def next_hint(question: Question, draft: str, taken: list[Hint], costs: list[flo
         return Hint(level=level, text=text, cost=cost, point=part[0])
     missing = _missing_points(question, draft)
     point = aim if aim in missing else next(iter(missing), None)  # keep climbing toward the same point
+    if point is None:  # nothing left to reveal: said, not charged, not counted as a rung
+        return NOTHING_TO_REVEAL
     return Hint(level=level, text=_technical_hint(question, point, level), cost=cost, point=point)
 
 
@@ -84,6 +91,7 @@ def apply_hints(grade: Grade, hints: list[Hint]) -> Grade:
             "overall": overall,
             "key_points": key_points,
             "covered": [p for p in grade.covered if p not in hinted],
+            "recovered": [p for p in grade.recovered if p not in hinted],
             "missed": missed,
             "penalties": penalties,
         }
@@ -143,8 +151,8 @@ def _story_hint(question: Question, part: tuple[str, str, str, tuple[str, ...]],
 
 def _story_part(question: Question, draft: str, aim: str | None) -> tuple[str, str, str, tuple[str, ...]]:
     """The STAR part the ladder aims at: the one aimed at before, else the draft's thinnest."""
-    if aim is not None:
-        return next(part for part in _STAR if part[0] == aim)
+    if aim is not None and (aimed := next((part for part in _STAR if part[0] == aim), None)) is not None:
+        return aimed  # (an old transcript's hint aims at a key point, not a STAR part: start afresh)
     if not draft.strip():
         return _STAR[0]
     probe = OfflineGrader().assess(

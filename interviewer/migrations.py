@@ -100,6 +100,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE hints ADD COLUMN level INTEGER NOT NULL DEFAULT 3;
     ALTER TABLE hints ADD COLUMN cost REAL NOT NULL DEFAULT 0;
     ALTER TABLE hints ADD COLUMN point TEXT;
+    UPDATE hints SET point = hint;
     """,
 ]
 

@@ -18,13 +18,13 @@ from . import anki, review
 from . import bank as bank_mod
 from .anki import CardNote
 from .bank import Question
-from .config import Settings, browser_llm_allowed
+from .config import Settings, browser_llm_allowed, hosted
 from .errors import ConfigError, InterviewerError
 from .grading.base import CoveragePolicy
 from .grading.factory import GraderChoice, choose_grader, knowing
 from .grading.offline import OfflineGrader
 from .llm import check_base_url
-from .netguard import is_loopback_host, refusal
+from .netguard import refusal
 from .owner import ALL_OWNERS, Owner, Scope
 from .planning import plan_questions
 from .recorder import Recorder, import_transcript
@@ -65,7 +65,7 @@ class Interviewer:
             raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
         if url and (problem := check_base_url(url)):
             raise ConfigError(f"the base URL is not usable: {problem}")
-        if url and not is_loopback_host(self.settings.server_name):  # hosted: no requests to internal hosts
+        if url and hosted(self.settings):  # serving others: no requests to internal hosts
             if problem := refusal(url, self.settings.llm_url_allow.split(",")):
                 raise ConfigError(f"the base URL is refused: {problem}")
         if not model and not self.settings.model:

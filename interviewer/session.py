@@ -181,8 +181,8 @@ class Session:
         transcript and taken off this question's overall after grading)."""
         turn = self._require_turn()
         hint = next_hint(self.questions[self.index], draft, turn.hints, self.hint_costs())
-        if hint is None:
-            return NO_MORE
+        if hint is None or isinstance(hint, str):
+            return hint or NO_MORE
         turn.hints.append(hint)
         self._emit("hint", self.turn_index)
         return f"{describe(hint)}\n{cost_note(self.next_hint_cost())}"
@@ -203,8 +203,8 @@ class Session:
         graded answer was the last one (the session reopens for the new attempt)."""
         if self.settings.mode != "practice" or not self.turns:
             return False
-        if self.finished:
-            return self.turns[-1].grade is not None
+        if self.finished:  # only after the last question: an interview ended early stays ended
+            return self.turns[-1].grade is not None and self.index + 1 == self.total
         turn, before = self.turns[-1], self.turns[-2] if len(self.turns) >= 2 else None
         untouched = turn.answer is None and not turn.skipped and not turn.hints and not turn.followups
         return untouched and bool(before and before.grade) and before.question_id != turn.question_id  # type: ignore[union-attr]

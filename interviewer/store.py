@@ -122,7 +122,7 @@ class Store:
         rows = (
             self._connection()
             .execute(
-                "SELECT s.*, (SELECT COUNT(*) FROM turns t WHERE t.session_id = s.id"
+                "SELECT s.*, (SELECT COUNT(DISTINCT t.question_id) FROM turns t WHERE t.session_id = s.id"
                 f" AND (t.answer IS NOT NULL OR t.skipped)) AS answered FROM sessions s WHERE 1=1 {clause}"
                 " ORDER BY started_at DESC",
                 args,

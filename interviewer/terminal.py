@@ -154,7 +154,8 @@ def _change_lines(session: Session, step: Step) -> list[str]:
     views = turn_views(session.turns)
     change = next((v.change for v in views if v.turn.grade is step.feedback), None)
     lines = [f"  {change.text}"] if change is not None else []
-    return lines + (["  (/retry answers that question again.)"] if session.can_retry() else [])
+    again = session.can_retry() and not session.finished  # the last feedback ends a terminal session
+    return lines + (["  (/retry answers that question again.)"] if again else [])
 
 
 def _tell_history(problem: str | None, told: bool, out: TextIO) -> bool:

@@ -76,8 +76,9 @@ def last_attempts(turns: list[TurnRecord]) -> list[TurnRecord]:
     """Each question's last answered or skipped attempt, in the order the questions were first asked."""
     latest: dict[str, TurnRecord] = {}
     for turn in turns:
-        if turn.skipped or turn.grade is not None:
-            latest[turn.question_id] = turn
+        earlier = latest.get(turn.question_id)
+        if turn.grade is not None or (turn.skipped and (earlier is None or earlier.grade is None)):
+            latest[turn.question_id] = turn  # a skipped retry does not undo the answer before it
     return list(latest.values())
 
 

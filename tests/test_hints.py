@@ -14,7 +14,7 @@ import pytest
 from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.grading.factory import choose_grader
-from interviewer.grading.models import CriterionScore, Grade, GradeRequest, KeyPoint
+from interviewer.grading.models import CriterionScore, Grade, GradeRequest, Hint, KeyPoint
 from interviewer.hints import NO_MORE
 from interviewer.migrations import MIGRATIONS
 from interviewer.owner import Owner
@@ -158,7 +158,8 @@ def test_a_history_from_before_the_ladder_reads_its_hints_as_free_revealed_point
                      "VALUES ('old-session', 0, 'b#1', 'h', 'Q?', 'R.', 'technical')")  # fmt: skip
         conn.execute("INSERT INTO hints VALUES ('old-session', 0, 0, 'Bias amplification')")
     [turn] = Store(tmp_path).transcript("old-session").turns
-    assert [(h.level, h.text, h.cost) for h in turn.hints] == [(3, "Bias amplification", 0)]
+    old = "Bias amplification"
+    assert [(h.level, h.text, h.cost, h.point) for h in turn.hints] == [(3, old, 0, old)]  # point: what it revealed
 
 
 def test_an_old_transcript_with_hints_as_text_still_imports():
@@ -205,3 +206,18 @@ def test_the_terminal_climbs_the_ladder_and_says_each_cost_first(tmp_path):
                  "Hint 3 of 3 (partial answer, −20 points)", NO_MORE, "−35 for 3 hints"):  # fmt: skip
         assert line in out, line
     assert out.index("The next hint costs 10 points.") < out.index("Hint 2 of 3")
+
+
+def test_a_hint_with_nothing_left_to_reveal_is_free_and_a_hinted_point_is_not_recovered():
+    s = start(ETHICS)
+    everything = ". ".join(ETHICS.key_points)
+    said = s.hint(everything)
+    assert "nothing charged" in said and s.current.hints == [] and s.next_hint_cost() == 5
+
+    from interviewer.hints import apply_hints
+
+    point = ETHICS.key_points[0]
+    grade = Grade(overall=80, grader="llm:x", key_points=[KeyPoint(point=point, status="recovered", evidence="e")],
+                  covered=[point], recovered=[point])  # fmt: skip
+    hinted = apply_hints(grade, [Hint(level=3, text=point, cost=20, point=point)])
+    assert hinted.recovered == [] and hinted.covered == [] and hinted.key_points[0].status == "hinted"

@@ -92,3 +92,17 @@ def test_redirects_from_an_llm_server_are_not_followed():
             server.shutdown()
         assert target.requests == []  # the redirect was not followed
     assert grade.grader == "offline" and grade.fallback_reason
+
+
+def test_replicas_behind_a_proxy_are_hosted_though_they_listen_on_loopback():
+    from interviewer.config import hosted
+    from interviewer.web.setup import server_settings
+
+    behind = Settings(hosted=True)  # what deploy/run-replicas.sh sets
+    assert hosted(behind) and not browser_llm_allowed(behind)
+    with pytest.raises(ConfigError, match="refusing to serve others without a login"):
+        server_settings(behind)
+    opened = Interviewer(None, behind.model_copy(update={"browser_llm_settings": True}), Owner.terminal())
+    with pytest.raises(ConfigError, match="the base URL is refused"):
+        opened.grader_for("http://169.254.169.254/latest/meta-data", "m", "k")
+    assert hosted(Settings(users="users.txt")) and not hosted(Settings())

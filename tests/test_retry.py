@@ -130,3 +130,32 @@ def test_the_web_api_has_a_retry_endpoint(tmp_path):
         client.predict(STRONG, api_name="/answer")
         data = json.loads(Path(client.predict("json", api_name="/transcript")).read_text(encoding="utf-8"))
     assert [(t["question_id"], t["attempt"]) for t in data["turns"][:2]] == [(QS[0].id, 1), (QS[0].id, 2)]
+
+
+def test_a_skipped_retry_keeps_the_answer_before_it_and_an_ended_interview_stays_ended(tmp_path):
+    s = practice()
+    asyncio.run(s.answer(STRONG))
+    first = s.turns[0].grade.overall
+    s.retry()
+    s.skip()  # gave up on the second attempt
+    scored = {q.question_id: q.overall for q in [*s.summary().weakest, *s.summary().strongest]}
+    assert scored[QS[0].id] == first and s.summary().answered == 1 and s.summary().skipped == 0
+
+    early = practice(3)
+    asyncio.run(early.answer(WEAK))
+    early.end()  # ended at question 2 of 3
+    assert not early.can_retry() and early.finished
+
+    core = Interviewer(Store(tmp_path), Settings(), Owner.terminal())
+    saved = core.start(QS[:2], core.session_settings(count=2, followups=0))
+    asyncio.run(core.answer(saved, WEAK))
+    core.retry(saved)
+    asyncio.run(core.answer(saved, STRONG))
+    [row] = core.sessions()
+    assert row.answered == 1  # questions answered, not attempts
+
+
+def test_the_terminal_offers_retry_only_while_it_can_take_one(tmp_path):
+    result = run_cli("practice", "-n", "1", "--followups", "0", "--out", "tr", stdin=f"{WEAK}\n\n",
+                     env={"INTERVIEWER_DATA_DIR": str(tmp_path / "data")})  # fmt: skip
+    assert result.code == 0 and "/retry answers" not in result.out  # the last feedback ends the session

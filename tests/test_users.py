@@ -131,4 +131,11 @@ def test_failed_logins_are_rate_limited_per_client_and_say_nothing_of_who_exists
             assert log_in(url, "alice", "wrong password", "203.0.113.7")[0] == 400
         refused = log_in(url, "alice", "alice password", "203.0.113.7")  # even the right one, for a while
         assert refused[0] == 429 and TOO_MANY in refused[1] and "alice" not in refused[1]
+        # The proxy appends the real address: a client that writes its own first hop is still itself.
+        assert log_in(url, "alice", "alice password", "198.51.100.99, 203.0.113.7")[0] == 429
         assert log_in(url, "alice", "alice password", "198.51.100.4")[0] == 200  # another client is not locked out
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(10) as pool:  # a burst in parallel meets the limit too
+            codes = list(pool.map(lambda _: log_in(url, "alice", "nope nope", "192.0.2.1")[0], range(10)))
+        assert codes.count(400) == 5 and codes.count(429) == 5, codes

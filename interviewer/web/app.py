@@ -6,6 +6,7 @@ module level. Handlers are async so many sessions can grade at once.
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
@@ -274,7 +275,11 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     demo = demo or build_app()
     users = getattr(demo, "interviewer_users", None)
     if users is not None:  # people log in with their own names (a shared INTERVIEWER_AUTH login gives way)
-        options |= {"auth": users.check, "auth_message": "Log in to practise: your history follows you."}
+
+        async def check(name: str, password: str) -> bool:  # scrypt takes ~30 ms: not on the event loop
+            return await asyncio.to_thread(users.check, name, password)
+
+        options |= {"auth": check, "auth_message": "Log in to practise: your history follows you."}
     if "auth" in options:  # failed logins are rate-limited per client
         options["app_kwargs"] = {"middleware": [Middleware(LoginLimiter)]}
     demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,

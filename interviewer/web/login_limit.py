@@ -15,8 +15,10 @@ TOO_MANY = "Too many failed logins from here: try again in a few minutes."
 
 class LoginLimiter:
     """ASGI middleware: after `attempts` failed logins from one client within `window` seconds, its logins are
-    refused (429) until the oldest failure is `window` seconds old. The client is the connecting address, or,
-    behind a proxy on loopback (nginx on the same machine), the first X-Forwarded-For address."""
+    refused (429) until the oldest failure is `window` seconds old. Each attempt counts from its start, so
+    parallel attempts cannot slip past the limit; a success takes its own back. The client is the connecting
+    address, or, behind a proxy on loopback (nginx on the same machine), the last X-Forwarded-For address:
+    the one the proxy added (a client can write the earlier ones itself)."""
 
     def __init__(self, app: Any, attempts: int = 5, window: float = 300.0) -> None:
         self.app, self.attempts, self.window = app, attempts, window
@@ -37,6 +39,7 @@ class LoginLimiter:
             await send({"type": "http.response.start", "status": 429, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
+        recent.append(now)  # counted now: a burst of parallel attempts meets the limit too
         status: dict[str, int] = {}
 
         async def watch(message: Any) -> None:
@@ -45,8 +48,8 @@ class LoginLimiter:
             await send(message)
 
         await self.app(scope, receive, watch)
-        if status.get("code") != 200:
-            recent.append(now)
+        if status.get("code") == 200 and now in recent:
+            recent.remove(now)
 
     @staticmethod
     def _client(scope: Any) -> str:
@@ -54,5 +57,5 @@ class LoginLimiter:
         if is_loopback_host(host):
             forwarded = dict(scope.get("headers") or []).get(b"x-forwarded-for", b"").decode()
             if forwarded:
-                return forwarded.split(",")[0].strip()
+                return forwarded.split(",")[-1].strip()
         return host

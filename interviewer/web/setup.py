@@ -107,6 +107,13 @@ def browser_secret(store: Store | None) -> str | None:
             os.link(draft, path)  # complete before it is visible; fails if another process won
         except FileExistsError:
             pass
+        except OSError:  # a file system without hard links: create it exclusively instead
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w", encoding="utf-8") as out:
+                    out.write(draft.read_text(encoding="utf-8"))
+            except FileExistsError:
+                pass
         finally:
             draft.unlink()
     return path.read_text(encoding="utf-8").strip()
@@ -139,9 +146,10 @@ def server_settings(settings: Settings | None = None) -> dict[str, Any]:
         if not user or not password:
             raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
         options["auth"] = (user, password)
-    elif not is_loopback_host(host) and not settings.allow_open and not settings.users:
+    elif (not is_loopback_host(host) or settings.hosted) and not settings.allow_open and not settings.users:
         raise ConfigError(
-            f"refusing to serve on {host} without a login: set INTERVIEWER_USERS (people who log in), or "
-            "INTERVIEWER_AUTH=user:password (one shared login), or INTERVIEWER_ALLOW_OPEN=1 to serve without one"
+            f"refusing to serve {'others' if settings.hosted else 'on ' + host} without a login: set "
+            "INTERVIEWER_USERS (people who log in), or INTERVIEWER_AUTH=user:password (one shared login), or "
+            "INTERVIEWER_ALLOW_OPEN=1 to serve without one"
         )
     return options
