@@ -68,9 +68,9 @@ class Question(BaseModel):
     key_points: list[str]
     source: str
     line: int
+    """Line of the question's heading in `source` (1-based)."""
     drafted: bool = False
     """Its reference was written by an LLM (`interviewer bank fill`) and carries the drafted marker."""
-    """Line of the question's heading in `source` (1-based)."""
 
 
 class Bank(BaseModel):
@@ -258,14 +258,20 @@ def extract_key_points(reference: str) -> list[str]:
     return cleaned
 
 
+def labelled_lines(reference: str) -> list[tuple[str, str]]:
+    """The reference's `**Label:** text` lines (list items too), as (label, text) in order."""
+    found = []
+    for line in reference.split("\n"):
+        text = item.group(1) if (item := _LIST_ITEM.match(line)) else line.strip()
+        if m := _LABEL.match(text):
+            found.append((m.group(1).strip().rstrip(":"), m.group(2)))
+    return found
+
+
 def label_of(point: str, reference: str) -> str | None:
     """The bold label (`**Label:** ...`) of the reference line that holds a key point, if any."""
     needle = point.lower()[:40]
-    for line in reference.split("\n"):
-        text = item.group(1) if (item := _LIST_ITEM.match(line)) else line.strip()
-        if (m := _LABEL.match(text)) and needle in m.group(2).lower():
-            return m.group(1).strip().rstrip(":")
-    return None
+    return next((label for label, text in labelled_lines(reference) if needle in text.lower()), None)
 
 
 def _split_items(text: str) -> list[str]:

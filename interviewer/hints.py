@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .bank import Question, label_of
+from .bank import Question, label_of, labelled_lines
 from .grading import text as t
 from .grading.models import Grade, GradeRequest, Hint, Penalty
 from .grading.offline import OfflineGrader
@@ -101,9 +101,7 @@ def apply_hints(grade: Grade, hints: list[Hint]) -> Grade:
 # -- technical questions ---------------------------------------------------------------------------------
 
 
-def _technical_hint(question: Question, point: str | None, level: int) -> str:
-    if point is None:
-        return "Your draft already touches every key point: make each one concrete, with a mechanism or an example."
+def _technical_hint(question: Question, point: str, level: int) -> str:
     if level == 1:
         label = label_of(point, question.reference)
         if label:
@@ -165,8 +163,7 @@ def _story_part(question: Question, draft: str, aim: str | None) -> tuple[str, s
 def _example_part(reference: str, labels: tuple[str, ...]) -> str | None:
     """What the bank's example says under the first of the labels it has (its bold labels), else None."""
     found: dict[str, str] = {}
-    for line in reference.split("\n"):
-        match = re.match(r"\s*(?:[-*]\s+)?\*\*([^*]+?):?\*\*:?\s*(.+)", line)
-        if match:
-            found.setdefault(match.group(1).strip().rstrip(":").lower(), match.group(2).strip())
+    for label, text in labelled_lines(reference):
+        if text.strip():
+            found.setdefault(label.lower(), text.strip())
     return next((found[label] for label in labels if label in found), None)

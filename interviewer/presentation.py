@@ -31,6 +31,7 @@ from .grading.models import (
     OFFLINE_LABEL,
     TRUNCATED,
     Grade,
+    hint_cost_words,
 )
 from .hints import describe as describe_hint
 from .transcript import Summary, Transcript, TurnRecord
@@ -58,7 +59,7 @@ def counts(summary: Summary) -> str:
     """ "3 answered, 1 skipped, 2 retries, 2 key points recovered after follow-ups"."""
     parts = [f"{summary.answered} answered", f"{summary.skipped} skipped"]
     if summary.retries:
-        parts.append(plural(summary.retries, "retry").replace("retrys", "retries"))
+        parts.append(plural(summary.retries, "retry", "retries"))
     if summary.recovered:
         parts.append(f"{plural(summary.recovered, 'key point')} recovered after follow-ups")
     return ", ".join(parts)
@@ -71,9 +72,9 @@ def recovered_words(points: Sequence[str]) -> str:
     return f"Recovered after the follow-up: {plural(len(points), 'point')} ({', '.join(points)})"
 
 
-def plural(n: int, word: str) -> str:
-    """`1 question`, `2 questions`."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`1 question`, `2 questions` (`many`: the plural when it is not the word and an s)."""
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
 
 
 def grader_label(grade_or_name: Grade | str) -> str:
@@ -103,7 +104,7 @@ def overall_headline(summary: Summary | None, turns: Sequence[TurnRecord]) -> st
     grades = [t.grade for t in turns if t.grade is not None]
     offline = sum(g.is_offline for g in grades)
     value = f"{summary.overall:.0f}/100"
-    hints = f"−{summary.hint_points:g} for {plural(summary.hints, 'hint')}" if summary.hints else ""
+    hints = hint_cost_words(summary.hint_points, summary.hints)
     if grades and offline == len(grades):
         return f"Overall key-point coverage {value} (correctness not checked{', ' + hints if hints else ''})"
     if offline:
@@ -172,12 +173,12 @@ class GradeView:
     overall_text: str
     """`42/100`."""
     headline: str
+    """The score as named everywhere: "Key-point coverage 42/100 (correctness not checked)" offline,
+    "Score: 42/100 (partial)" from an LLM."""
     penalty: str
     """"−15 for 2 hints" ("" without hints): already taken off `overall`."""
     recovered_text: str
     """"Recovered after the follow-up: 2 points (a, b)" ("" when none was)."""
-    """The score as named everywhere: "Key-point coverage 42/100 (correctness not checked)" offline,
-    "Score: 42/100 (partial)" from an LLM."""
     coverage_only: bool
     """An offline grade: a measure of key-point coverage, shown without a verdict word."""
     band: str
@@ -268,14 +269,15 @@ def turn_view(turn: TurnRecord, number: int | None = None, previous: TurnRecord 
 def turn_views(turns: Sequence[TurnRecord]) -> list[TurnView]:
     """Every turn as shown, numbered by its question (a retry keeps its question's number) and compared with the
     attempt before it."""
-    numbers: dict[str, int] = {}
-    last: dict[str, TurnRecord] = {}
-    views = []
-    for turn in turns:
-        number = numbers.setdefault(turn.question_id, len(numbers) + 1)
-        views.append(turn_view(turn, number, last.get(turn.question_id)))
-        last[turn.question_id] = turn
-    return views
+    return [turn_view_in(turns, i) for i in range(len(turns))]
+
+
+def turn_view_in(turns: Sequence[TurnRecord], index: int) -> TurnView:
+    """The view of `turns[index]` among its session's turns: its question's number and the attempt before it."""
+    turn, before = turns[index], turns[:index]
+    asked = list(dict.fromkeys(t.question_id for t in turns[: index + 1]))  # questions in the order first asked
+    previous = next((t for t in reversed(before) if t.question_id == turn.question_id), None)
+    return turn_view(turn, asked.index(turn.question_id) + 1, previous)
 
 
 # -- literal text ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .presentation import (
     overall_headline,
     render_transcript,
     transcript_filename,
-    turn_views,
+    turn_view_in,
 )
 from .service import Interviewer
 from .session import FollowUpPiece, Session, Step, StepTaken
@@ -151,8 +151,8 @@ def _change_lines(session: Session, step: Step) -> list[str]:
     """Under an answer's feedback: what a further attempt changed, and that /retry is there."""
     if step.feedback is None:
         return []
-    views = turn_views(session.turns)
-    change = next((v.change for v in views if v.turn.grade is step.feedback), None)
+    graded = next((i for i, t in enumerate(session.turns) if t.grade is step.feedback), None)
+    change = turn_view_in(session.turns, graded).change if graded is not None else None
     lines = [f"  {change.text}"] if change is not None else []
     again = session.can_retry() and not session.finished  # the last feedback ends a terminal session
     return lines + (["  (/retry answers that question again.)"] if again else [])

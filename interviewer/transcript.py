@@ -85,7 +85,6 @@ def last_attempts(turns: list[TurnRecord]) -> list[TurnRecord]:
 def summarise(turns: list[TurnRecord]) -> Summary:
     """Overall and per-criterion averages, strongest and weakest questions, and what to study."""
     asked = last_attempts(turns)
-    attempts = {t.question_id: t.attempt for t in asked}
     scores = [0.0 if t.grade is None else t.grade.overall for t in asked]
     criteria: dict[str, list[float]] = {}
     for turn in asked:
@@ -93,7 +92,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
             criteria.setdefault(c.name, []).append(c.score)
     ranked = sorted(
         (
-            QuestionScore(question_id=t.question_id, question=t.question, overall=s, attempts=attempts[t.question_id])
+            QuestionScore(question_id=t.question_id, question=t.question, overall=s, attempts=t.attempt)
             for t, s in zip(asked, scores)
         ),
         key=lambda q: q.overall,

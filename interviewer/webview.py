@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from .bank import Bank
-from .presentation import counts, graded_by, overall_headline, render_template, turn_views
+from .presentation import counts, graded_by, overall_headline, render_template, turn_view_in, turn_views
 from .presentation import escape_html as e
 from .regrade import RegradeReport
 from .transcript import Summary, Transcript, TurnRecord
@@ -37,8 +37,15 @@ def progress_html(done: int, total: int, label: str) -> str:
 def feedback_html(turns: Sequence[TurnRecord], turn: TurnRecord, collapsed: bool = False, open_: bool = False) -> str:
     """The feedback card for one graded (or skipped) turn of `turns`; `collapsed` folds it under its title and
     score. A further attempt says what changed against the one before."""
-    view = turn_views(turns)[list(turns).index(turn)]
+    view = turn_view_in(turns, list(turns).index(turn))
     return render_template("feedback.html.j2", t=view, collapsed=collapsed, open_=open_)
+
+
+def feedback_cards_html(turns: Sequence[TurnRecord]) -> str:
+    """Every turn's feedback card, in order (a past session opened in the History tab)."""
+    return "".join(
+        render_template("feedback.html.j2", t=view, collapsed=False, open_=False) for view in turn_views(turns)
+    )
 
 
 def summary_html(summary: Summary, transcript: Transcript) -> str:

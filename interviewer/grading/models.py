@@ -128,12 +128,15 @@ class Grade(BaseModel):
     @property
     def penalty_words(self) -> str:
         """ "−15 for 2 hints" ("" when nothing was taken off)."""
-        points = sum(p.points for p in self.penalties)
-        n = len(self.penalties)
-        return f"−{points:g} for {n} hint{'s' if n != 1 else ''}" if n else ""
+        return hint_cost_words(sum(p.points for p in self.penalties), len(self.penalties))
 
     def criterion(self, name: str) -> CriterionScore | None:
         return next((c for c in self.criteria if c.name == name), None)
+
+
+def hint_cost_words(points: float, hints: int) -> str:
+    """ "−15 for 2 hints", as a grade and a session's summary say it ("" for no hint)."""
+    return f"−{points:g} for {hints} hint{'s' if hints != 1 else ''}" if hints else ""
 
 
 def score_band(overall: float) -> str:

@@ -348,7 +348,7 @@ class Handlers:
         # One folder per past session, rewritten on each opening: nothing piles up.
         folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
         files = write_transcript_files(tr, folder, ("markdown", "json", "html"))
-        cards = "".join(html.feedback_html(tr.turns, t) for t in tr.turns)
+        cards = html.feedback_cards_html(tr.turns)
         return PastView(files, cards=cards, deck=write_deck_file(tr, folder))
 
     async def regrade_past(self, session_id: str | None, which: str | None, owner: str | None) -> str:
