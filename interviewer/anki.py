@@ -96,6 +96,11 @@ def _reference_part(point: str, reference: str) -> str:
     return next((line.strip() for line in reference.splitlines() if needle in line.lower()), point)
 
 
+def deck_filename(session_id: str) -> str:
+    """The file a session's deck is written to when no name is given."""
+    return f"interviewer-{session_id[:8]}.apkg"
+
+
 def deck_name(notes: Sequence[CardNote]) -> str:
     return "interviewer: " + ", ".join(sorted({n.bank for n in notes}))
 

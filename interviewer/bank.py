@@ -84,6 +84,10 @@ class Bank(BaseModel):
     draft: bool = False
     """Drafted by `interviewer bank draft` and not yet reviewed (its draft line is still under the title)."""
 
+    def label(self, name: str) -> str:
+        """How a session names the bank (`name`: its path or file name), saying when it is an unreviewed draft."""
+        return name + (" (draft, not yet reviewed)" if self.draft else "")
+
     @property
     def experience_count(self) -> int:
         return sum(q.kind == "experience" for q in self.questions)

@@ -196,7 +196,7 @@ def _practice(args: argparse.Namespace) -> int:
             seed=args.seed,
             mode=args.mode,
             followups=args.followups,
-            banks=[b.path + (" (draft, not yet reviewed)" if b.draft else "") for b in banks],
+            banks=[b.label(b.path) for b in banks],
         )
         session = core.start(list(bank_mod.all_questions(banks)), session_settings, choice)
     reconfigure = getattr(sys.stdin, "reconfigure", None)

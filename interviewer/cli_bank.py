@@ -17,6 +17,7 @@ from .drafting import NO_LLM
 from .errors import ConfigError, InterviewerError
 from .llm import LLMClient, LLMError
 from .presentation import plural
+from .terminal import confirmed
 from .tokens import Usage, count_tokens, load_prices
 
 COMPLETION_TOKENS_PER_QUESTION = 350
@@ -55,9 +56,7 @@ def _no_llm() -> int:
 
 
 def _client(settings: Settings) -> LLMClient | None:
-    if not settings.model or not (settings.api_key or settings.base_url):
-        return None
-    return LLMClient.from_settings(settings)
+    return LLMClient.from_settings(settings) if settings.llm_configured else None
 
 
 def _go_ahead(client: LLMClient, messages_text: str, questions: int, yes: bool, settings: Settings) -> bool:
@@ -67,11 +66,7 @@ def _go_ahead(client: LLMClient, messages_text: str, questions: int, yes: bool, 
     cost = load_prices(str(settings.prices) if settings.prices else None).cost(client.model, prompt, completion)
     price = f"about ${cost:.4f}" if cost is not None else f"no price known for {client.model}"
     print(f"Estimated: about {prompt} prompt + {completion} completion tokens ({price}).", file=sys.stderr)
-    if yes:
-        return True
-    if not sys.stdin.isatty():
-        raise InterviewerError("refusing to spend tokens without confirmation: run in a terminal or pass --yes")
-    return input("Go on? [y/N] ").strip().lower() in ("y", "yes")
+    return yes or confirmed("Go on?", "spend tokens")
 
 
 def _usage_line(client: LLMClient, usage: Usage) -> str:
@@ -94,22 +89,21 @@ def _draft(args: argparse.Namespace) -> int:
         print("Nothing drafted.")
         return 1
     usage = Usage()
-    try:
-        drafted = asyncio.run(drafting.draft(client, prepared, usage))
-    except LLMError as exc:
-        raise InterviewerError(f"the draft failed: {exc}") from exc
     against = [q.text for b in bank_mod.load_banks(args.against) for q in b.questions] if args.against else []
-    kept, dropped = drafting.drop_near_duplicates(drafted, against, settings.draft_duplicate)
-    for question, twin in dropped:
-        print(f"! dropped as a near duplicate: {question!r} (of {twin!r})", file=sys.stderr)
-    if not kept:
-        raise InterviewerError("every drafted question repeats one already there: nothing written")
     title = args.topic or f"Questions for {args.from_jd.stem}"
     source = f'the topic "{args.topic}"' if args.topic else f"the job description {args.from_jd.name}"
-    markdown, bank = drafting.drafted_bank(title, client.model, source, kept, str(args.out))
+    try:
+        drafted = asyncio.run(drafting.draft_bank(client, prepared, usage, against, settings.draft_duplicate, title,
+                                                  source, str(args.out)))  # fmt: skip
+    except LLMError as exc:
+        raise InterviewerError(f"the draft failed: {exc}") from exc
+    for question, twin in drafted.dropped:
+        print(f"! dropped as a near duplicate: {question!r} (of {twin!r})", file=sys.stderr)
+    if drafted.bank is None:
+        raise InterviewerError("every drafted question repeats one already there: nothing written")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown, encoding="utf-8")
-    print(f"Wrote {args.out}: {plural(len(bank.questions), 'question')} (draft: not yet reviewed).")
+    args.out.write_text(drafted.markdown, encoding="utf-8")
+    print(f"Wrote {args.out}: {plural(len(drafted.bank.questions), 'question')} (draft: not yet reviewed).")
     print(_usage_line(client, usage), file=sys.stderr)
     return 0
 

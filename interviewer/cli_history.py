@@ -20,6 +20,7 @@ from .presentation import render_transcript
 from .regrade import report_lines as regrade_lines
 from .service import Interviewer
 from .store import HistoryUnavailable, Store
+from .terminal import confirmed
 from .transcript import Transcript
 from .unicode import replaced_notice, scrub_json
 
@@ -103,7 +104,7 @@ def _history_list(args: argparse.Namespace) -> int:
 def _history_export(args: argparse.Namespace) -> int:
     tr = terminal_core().saved_transcript(args.session_id, _scope(args))
     if args.format == "anki":
-        return _write_deck(anki.notes_for([tr]), args.output or Path(f"interviewer-{tr.session_id[:8]}.apkg"))
+        return _write_deck(anki.notes_for([tr]), args.output or Path(anki.deck_filename(tr.session_id)))
     text = render_transcript(tr, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -138,12 +139,9 @@ def _history_delete(args: argparse.Namespace) -> int:
         what = f"ALL saved sessions and review history {whose}"
     else:
         what = f"session {core.resolve(args.session_id, scope)}"  # the full id, without loading the session
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise InterviewerError("refusing to delete without confirmation: run in a terminal or pass --yes")
-        if input(f"Delete {what}? This cannot be undone. [y/N] ").strip().lower() not in ("y", "yes"):
-            print("Nothing deleted.")
-            return 1
+    if not args.yes and not confirmed(f"Delete {what}? This cannot be undone.", "delete"):
+        print("Nothing deleted.")
+        return 1
     if args.all:
         n = core.delete_all(scope)
         print(f"Deleted {n} session(s) and the review history.")

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         return [Path(p) for p in self.bank.split(os.pathsep) if p]
 
     @property
+    def llm_configured(self) -> bool:
+        """A model and a server (a key for OpenAI, or a base URL) are set: drafting can call an LLM."""
+        return bool(self.model) and bool(self.api_key or self.base_url)
+
+    @property
     def llm_requested(self) -> bool:
         """An LLM grader is asked for: explicitly, or in auto mode by a key or base URL with a model."""
         if self.grader == "llm":

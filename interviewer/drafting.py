@@ -93,9 +93,32 @@ def prepare_draft(request: DraftRequest, jd_token_budget: int = 3000) -> Prepare
                          notices=notices)  # fmt: skip
 
 
-async def draft(client: LLMClient, prepared: PreparedDraft, usage: Usage) -> list[DraftQuestion]:
+class Drafted(BaseModel):
+    """A draft, ready to write: its Markdown and that Markdown parsed (None when every question repeated one
+    already there), and the questions dropped as near duplicates with the question each repeats."""
+
+    markdown: str = ""
+    bank: Bank | None = None
+    dropped: list[tuple[str, str]] = []
+
+
+async def draft_bank(
+    client: LLMClient,
+    prepared: PreparedDraft,
+    usage: Usage,
+    against: Iterable[str],
+    threshold: float,
+    title: str,
+    source: str,
+    path: str,
+) -> Drafted:
+    """The drafted questions, without near duplicates, rendered as a bank (the CLI and the web app both)."""
     out = await client.structured(prepared.messages, DraftOutput, usage=usage)
-    return out.questions
+    kept, dropped = drop_near_duplicates(out.questions, against, threshold)
+    if not kept:
+        return Drafted(dropped=dropped)
+    markdown, bank = drafted_bank(title, client.model, source, kept, path)
+    return Drafted(markdown=markdown, bank=bank, dropped=dropped)
 
 
 async def fill_one(client: LLMClient, question: str, usage: Usage) -> FillOutput:

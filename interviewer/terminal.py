@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -231,3 +232,10 @@ def save_transcript(transcript: Transcript, folder: Path, out: TextIO) -> int:
         ) from exc
     print(f"\nTranscript written: {md} and {js}", file=out)
     return 0
+
+
+def confirmed(question: str, doing: str) -> bool:
+    """Ask a yes/no question in the terminal (no is the default); with no terminal to ask, refuse `doing`."""
+    if not sys.stdin.isatty():
+        raise InterviewerError(f"refusing to {doing} without confirmation: run in a terminal or pass --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

@@ -99,7 +99,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             browser_secret(store),
             on_expire=lambda ws: _expire(demo, ws),
             regrade_choices=_regrade_choices(core),
-            drafting_off="" if settings.model and (settings.api_key or settings.base_url) else DRAFTING_OFF,
+            drafting_off="" if settings.llm_configured else DRAFTING_OFF,
         )
         _wire(demo, ui, handlers, settings.concurrency, _who(users))
     demo.queue(default_concurrency_limit=settings.concurrency)

@@ -22,7 +22,7 @@ async def draft_bank(core: Interviewer, banks: dict[str, str], topic: str | None
                      count: float | None, level: str | None, experience: float | None) -> DraftView:  # fmt: skip
     """Draft a bank with the server's LLM: a preview, the Markdown to download, the bank to practise with."""
     settings = core.settings
-    if not settings.model or not (settings.api_key or settings.base_url):
+    if not settings.llm_configured:
         return DraftView(note=drafting.NO_LLM)
     topic, jd = scrub(topic or "")[0].strip(), scrub(jd or "")[0].strip()
     if not topic and not jd:
@@ -31,22 +31,20 @@ async def draft_bank(core: Interviewer, banks: dict[str, str], topic: str | None
                                     count=int(count or 6), level=level or "mid",
                                     experience=int(experience or 0))  # fmt: skip
     prepared = drafting.prepare_draft(request)
-    client = LLMClient.from_settings(settings)
+    against = [q.text for path in banks.values() for q in questions_or_none(path)]
+    name = re.sub(r"[^\w-]+", "-", (topic or "job-description").lower()).strip("-")[:40] or "draft"
+    path = Path(tempfile.mkdtemp(prefix="interviewer-draft-")) / f"{name}.md"
+    source = f'the topic "{topic}"' if topic else "a job description pasted in the web app"
+    title = topic or "Questions for a job description"
     try:
-        drafted = await drafting.draft(client, prepared, Usage())
+        drafted = await drafting.draft_bank(LLMClient.from_settings(settings), prepared, Usage(), against,
+                                            settings.draft_duplicate, title, source, str(path))  # fmt: skip
     except LLMError as exc:
         return DraftView(note=f"**The draft failed:** {html.literal_markdown(str(exc))}")
-    against = [q.text for path in banks.values() for q in questions_or_none(path)]
-    kept, dropped = drafting.drop_near_duplicates(drafted, against, settings.draft_duplicate)
-    if not kept:
+    if (bank := drafted.bank) is None:
         return DraftView(note="Every drafted question repeats one already in the banks: nothing to show.")
-    folder = Path(tempfile.mkdtemp(prefix="interviewer-draft-"))
-    name = re.sub(r"[^\w-]+", "-", (topic or "job-description").lower()).strip("-")[:40] or "draft"
-    source = f'the topic "{topic}"' if topic else "a job description pasted in the web app"
-    markdown, bank = drafting.drafted_bank(topic or "Questions for a job description", client.model, source,
-                                           kept, str(folder / f"{name}.md"))  # fmt: skip
-    Path(bank.path).write_text(markdown, encoding="utf-8")
-    notes = [*prepared.notices] + [f"Dropped as a near duplicate: {q}" for q, _ in dropped]
+    path.write_text(drafted.markdown, encoding="utf-8")
+    notes = [*prepared.notices] + [f"Dropped as a near duplicate: {q}" for q, _ in drafted.dropped]
     note = f"Drafted {plural(len(bank.questions), 'question')} (draft: not yet reviewed)." + "".join(
         f"\n\n- {html.literal_markdown(n)}" for n in notes
     )

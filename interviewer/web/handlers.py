@@ -17,6 +17,7 @@ from .. import webview as html
 from ..errors import InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
 from ..owner import Owner
+from ..rows import SessionRow
 from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
@@ -105,7 +106,7 @@ class Handlers:
         banks = [Path(p).name for p in paths]
         draft_notice = ""
         if isinstance(upload, bank_mod.Bank):
-            banks.append(Path(upload.path).name + (" (draft, not yet reviewed)" if upload.draft else ""))
+            banks.append(upload.label(Path(upload.path).name))
             if upload.draft:
                 draft_notice = (
                     "This interview uses a drafted bank, not yet reviewed: its reference answers may be wrong."
@@ -247,13 +248,16 @@ class Handlers:
 
     # -- resume ----------------------------------------------------------------------------------
 
+    def _newest_session(self, owner: str) -> SessionRow | None:
+        return next(iter(self._core_of(owner).sessions()), None)  # newest first
+
     def on_load(self, owner: str | None, ws: WebSession | None, dismissed: list[str] | None = None) -> ResumeOffer:
         """Give this browser an id, and offer to resume its latest interview if it is unfinished, has an answer
         and was not put off with "Not now" (`dismissed`, remembered in the browser)."""
         owner = owner or os.urandom(12).hex()
         offer = None
         if ws is None:
-            latest = next(iter(self._core_of(owner).sessions()), None)  # newest first
+            latest = self._newest_session(owner)
             if latest and latest.finished_at is None and latest.answered and latest.id not in (dismissed or []):
                 offer = latest
         if offer is None:
@@ -269,7 +273,7 @@ class Handlers:
         or the server restarted) but is saved, offer to resume it right there."""
         if ws is not None or self.core.store is None or not owner:
             return ResumeHere()
-        latest = next(iter(self._core_of(owner).sessions()), None)  # newest first
+        latest = self._newest_session(owner)
         if latest is None or latest.finished_at is not None:
             return ResumeHere()
         return ResumeHere(

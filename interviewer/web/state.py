@@ -133,7 +133,7 @@ def write_deck_file(transcript: Transcript, folder: Path) -> str | None:
     notes = anki.notes_for([transcript])
     if not notes:
         return None
-    return str(anki.write_deck(notes, folder / f"interviewer-{transcript.session_id[:8]}.apkg"))
+    return str(anki.write_deck(notes, folder / anki.deck_filename(transcript.session_id)))
 
 
 def free_files(ws: WebSession | None) -> None:
