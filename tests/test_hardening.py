@@ -336,3 +336,22 @@ def test_skip_or_end_while_a_slow_llm_grades_stops_waiting_and_grades_offline(tm
         assert "graded offline now" in said.text and not ws.session.finished
     else:
         assert ws.session.finished
+
+
+def test_a_start_before_the_pages_load_event_is_saved_under_the_id_the_load_event_gives(tmp_path):
+    """A fast Start (by keyboard, or a slow server) can run before the page's load event has given the browser
+    its id: both must use the same new id, else the interview is saved under one owner and the History tab,
+    reading the other, shows nothing."""
+    from interviewer.web.app import _who
+
+    class Page:
+        def __init__(self, session_hash):
+            self.session_hash = session_hash
+
+    who, h = _who(None), web_handlers(tmp_path)
+    ws = asyncio.run(h.start(start_form(banks=[next(iter(h.banks))]), who(None, Page("p1")), None, "p1")).ws
+    asyncio.run(answer(h, ANSWER, ws))
+    offer = h.on_load(who(None, Page("p1")), None)  # the load event comes after and stores this id
+    assert offer.session_id == ws.session.session_id
+    assert [r[0] for r in h.history(offer.owner).sessions] == [ws.session.session_id[:8]]
+    assert who(None, Page("p2")) != offer.owner and who("stored-id", Page("p1")) == "stored-id"

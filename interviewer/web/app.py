@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported: no phoning home
 
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -128,12 +129,28 @@ Who = Callable[[str | None, "gr.Request | None"], str | None]
 sent, which anyone could forge)."""
 
 
+PAGE_IDS_KEPT = 10_000
+"""Page sessions whose browser id is remembered until their load event has stored it in the browser."""
+
+
 def _who(users: Users | None) -> Who:
+    # A page acted on before its load event gave the browser its id (a fast Start) must get the id the load
+    # event will store, or its interview is saved under one owner and its history read under another: both
+    # take the same new id, kept per page session.
+    page_ids: OrderedDict[str, str] = OrderedDict()
+
     def who(browser_id: str | None, request: gr.Request | None) -> str | None:
-        if users is None:
+        if users is not None:
+            name = getattr(request, "username", None)
+            return user_owner(name).key if name else None
+        page = getattr(request, "session_hash", None)
+        if browser_id or not page:
             return browser_id
-        name = getattr(request, "username", None)
-        return user_owner(name).key if name else None
+        if page not in page_ids:
+            page_ids[page] = os.urandom(12).hex()
+            while len(page_ids) > PAGE_IDS_KEPT:
+                page_ids.popitem(last=False)
+        return page_ids[page]
 
     return who
 
