@@ -69,7 +69,7 @@ def terminal_core(settings: Settings | None = None, history_required: bool = Tru
     try:
         store: Store | None = Store.open(settings)
     except HistoryUnavailable as exc:
-        if history_required:
+        if history_required or settings.database_url:  # a database the host set up is never silently skipped
             raise
         print(f"! History is off: {exc}. The transcript is still written at the end.", file=sys.stderr)
         store = None

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))
     """Seconds a browser session's interview is kept in memory after its last use (history keeps it anyway)."""
     concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"))
+    """Requests the web app serves at once per event (grading, chat)."""
     server_name: str = Field("127.0.0.1", validation_alias=_env("GRADIO_SERVER_NAME"))
     server_port: int = Field(7860, ge=0, le=65535, validation_alias=_env("GRADIO_SERVER_PORT"))
     auth: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_AUTH"))
@@ -67,8 +68,9 @@ class Settings(BaseSettings):
     """Serving others (see `hosted()`): browser LLM settings off by default, typed URLs checked, a login needed."""
     llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"))
     """Comma-separated hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
-    """Let web users type their own LLM base URL, model and key (for their browser session only)."""
-    """Requests the web app serves at once per event (grading, chat)."""
+    database_url: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_DATABASE_URL"))
+    """`sqlite:///path` or `postgresql+psycopg://user:password@host/db` (default: SQLite in the data folder).
+    Secret: it may hold the database's password."""
 
     @field_validator("temperature", "seed", mode="before")
     @classmethod

@@ -1,31 +1,34 @@
-"""History in SQLite: persistence only, SQL to and from models.
+"""History in a database: persistence only, SQL to and from models.
 
-One file, `history.sqlite3`, in INTERVIEWER_DATA_DIR (default: the platform's user data folder).
-WAL mode; the schema's migrations are in `migrations.py`; every write is one `BEGIN IMMEDIATE`
-transaction (`Store.transaction()`), so an event is saved whole or not at all and concurrent
-writers wait for each other instead of failing with "database is locked". API keys are never stored.
+SQLite (`history.sqlite3` in INTERVIEWER_DATA_DIR) by default, or the PostgreSQL that INTERVIEWER_DATABASE_URL
+names, through SQLAlchemy Core (`database.py`); the schema is Alembic's (`migrations/`). Every write is one
+transaction (`Store.transaction()`), so an event is saved whole or not at all. API keys are never stored.
 What to save when, and the spaced-review update, are decided by `recorder.py`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import platformdirs
+from alembic.util import CommandError
+from sqlalchemy import URL, ColumnElement, Connection, Table, and_, delete, distinct, func, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
+from . import migrations
 from .bank import Question
 from .config import Settings, load_settings
+from .database import connect, shown, sqlite_url, writing
 from .errors import HistoryUnavailable, InterviewerError
 from .grading.models import Grade, Hint
-from .migrations import migrate
 from .owner import AllOwners, Owner, Scope
 from .review import ReviewState
 from .rows import ProgressPoint, QuestionStat, SessionRow
+from .schema import followups, grades, hints, reviews, sessions, turns
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord
 from .writes import Transaction
@@ -39,61 +42,58 @@ def default_data_dir(settings: Settings | None = None) -> Path:
 
 
 class Store:
-    def __init__(self, folder: Path | str) -> None:
+    """The history at `url`, or by default in `folder`'s SQLite file (the folder also holds the web app's
+    browser secret, whichever database holds the history)."""
+
+    def __init__(self, folder: Path | str, *, url: URL | str | None = None) -> None:
         self.folder = Path(folder)
-        self.path = self.folder / DB_NAME
-        self._local = threading.local()  # one connection per thread, reused: connecting costs more than a write
+        self.path: Path | None = None if url else self.folder / DB_NAME
+        self.where = str(self.path) if self.path else shown(url or "")
+        """The database named for people: its file, or its URL without the password."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            conn = self._connect()
-            try:
-                migrate(conn, self.path)
-            finally:
-                conn.close()
-        except (OSError, sqlite3.Error) as exc:  # a file in the way, no permission, read-only, not a database...
-            raise HistoryUnavailable(f"cannot use the history at {self.path} ({exc})") from exc
+            self.engine = connect(url or sqlite_url(self.path))
+            with self.engine.connect() as conn, writing(conn).begin():
+                migrations.upgrade(conn, self.where)
+        except (OSError, SQLAlchemyError, CommandError) as exc:  # a file in the way, read-only, no server...
+            raise HistoryUnavailable(f"cannot use the history at {self.where} ({_reason(exc)})") from exc
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Store:
-        return cls(default_data_dir(settings))
-
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
-        # In WAL mode NORMAL keeps every commit through an application crash or kill (only an OS crash or
-        # power loss can drop the last commits) and spares an fsync per saved event.
-        conn.execute("PRAGMA synchronous = NORMAL")
-        return conn
-
-    def _connection(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._connect()
-        return conn
+        settings = settings or load_settings()
+        url = settings.database_url.get_secret_value() if settings.database_url else None
+        return cls(default_data_dir(settings), url=url or None)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One write transaction, taken up front so concurrent writers queue instead of deadlocking."""
+        """One write transaction; on SQLite it takes the write lock up front, so concurrent writers queue
+        instead of deadlocking."""
         try:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise HistoryUnavailable(f"cannot write the history at {self.path} ({exc})") from exc
+            conn = writing(self.engine.connect())
+            conn.begin()
+        except SQLAlchemyError as exc:
+            raise HistoryUnavailable(f"cannot write the history at {self.where} ({_reason(exc)})") from exc
         try:
             yield Transaction(conn)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:  # e.g. "database or disk is full": nothing of this event was written
-            _rollback(conn)
-            raise HistoryUnavailable(f"cannot write the history at {self.path} ({exc})") from exc
-        except BaseException:
-            _rollback(conn)
-            raise
+            conn.commit()
+        except SQLAlchemyError as exc:  # a full disk, a database gone away: nothing of this event was written
+            raise HistoryUnavailable(f"cannot write the history at {self.where} ({_reason(exc)})") from exc
+        finally:
+            _close(conn)  # rolls back whatever was not committed
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise HistoryUnavailable(f"cannot read the history at {self.where} ({_reason(exc)})") from exc
 
     @property
-    def version(self) -> int:
-        return self._connection().execute("PRAGMA user_version").fetchone()[0]
+    def revision(self) -> str | None:
+        """The schema's Alembic revision."""
+        with self._reading() as conn:
+            return migrations.current(conn)
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -101,34 +101,30 @@ class Store:
         """A full session id from an id or a unique prefix of one, among the scope's sessions."""
         if not session_id.strip():
             raise InterviewerError("give a session id (or the start of one)")
-        clause, args = _scope(scope)
-        # A plain prefix comparison: % and _ in what was typed are characters, not LIKE wildcards.
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT id FROM sessions WHERE substr(id, 1, ?) = ? {clause}", (len(session_id), session_id, *args)
-            )  # fmt: skip
-            .fetchall()
-        )
-        if not rows:
+        # A plain prefix: % and _ in what was typed are characters, not LIKE wildcards.
+        query = select(sessions.c.id).where(sessions.c.id.startswith(session_id, autoescape=True), *_of(scope))
+        with self._reading() as conn:
+            ids = conn.scalars(query).all()
+        if not ids:
             raise InterviewerError(f"no session {session_id!r} in the history")
-        if len(rows) > 1:
-            raise InterviewerError(f"{session_id!r} matches {len(rows)} sessions: give more of the id")
-        return rows[0]["id"]
+        if len(ids) > 1:
+            raise InterviewerError(f"{session_id!r} matches {len(ids)} sessions: give more of the id")
+        return ids[0]
 
     def sessions(self, scope: Scope) -> list[SessionRow]:
         """The scope's sessions, newest first."""
-        clause, args = _scope(scope)
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT s.*, (SELECT COUNT(DISTINCT t.question_id) FROM turns t WHERE t.session_id = s.id"
-                f" AND (t.answer IS NOT NULL OR t.skipped)) AS answered FROM sessions s WHERE 1=1 {clause}"
-                " ORDER BY started_at DESC",
-                args,
-            )
-            .fetchall()
+        answered = (
+            select(func.count(distinct(turns.c.question_id)))
+            .where(turns.c.session_id == sessions.c.id, or_(turns.c.answer.is_not(None), turns.c.skipped != 0))
+            .scalar_subquery()
         )
+        query = (
+            select(sessions, answered.label("answered"))
+            .where(*_of(scope))
+            .order_by(sessions.c.started_at.desc(), sessions.c.id)
+        )
+        with self._reading() as conn:
+            rows = conn.execute(query).mappings().all()
         return [
             SessionRow(
                 id=r["id"],
@@ -145,10 +141,11 @@ class Store:
         ]
 
     def transcript(self, session_id: str) -> Transcript:
-        conn = self._connection()
-        row = conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        if row is None:
-            raise InterviewerError(f"no session {session_id!r} in the history")
+        with self._reading() as conn:
+            row = conn.execute(select(sessions).where(sessions.c.id == session_id)).mappings().first()
+            if row is None:
+                raise InterviewerError(f"no session {session_id!r} in the history")
+            turn_records = _turns(conn, session_id)
         usage = Usage(
             prompt_tokens=row["prompt_tokens"],
             completion_tokens=row["completion_tokens"],
@@ -160,76 +157,50 @@ class Store:
             finished_at=row["finished_at"],
             settings=json.loads(row["settings"]),
             grader=row["grader"],
-            turns=self._turns(conn, session_id),
+            turns=turn_records,
             summary=Summary.model_validate_json(row["summary"]) if row["summary"] else None,
             usage=usage,
             regrade_of=row["regrade_of"],
         )
 
-    def owner_of(self, session_id: str) -> Owner:
-        row = self._connection().execute("SELECT owner FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    def _session_value(self, session_id: str, column: str) -> Any:
+        with self._reading() as conn:
+            row = conn.execute(select(sessions.c[column]).where(sessions.c.id == session_id)).first()
         if row is None:
             raise InterviewerError(f"no session {session_id!r} in the history")
-        return Owner(row["owner"] or "")
+        return row[0]
+
+    def owner_of(self, session_id: str) -> Owner:
+        return Owner(self._session_value(session_id, "owner") or "")
 
     def questions(self, session_id: str) -> list[Question]:
         """The questions a session planned (asked or not yet asked)."""
-        row = self._connection().execute("SELECT questions FROM sessions WHERE id = ?", (session_id,)).fetchone()
-        if row is None:
-            raise InterviewerError(f"no session {session_id!r} in the history")
-        return [Question.model_validate(q) for q in json.loads(row["questions"])]
-
-    def _turns(self, conn: sqlite3.Connection, session_id: str) -> list[TurnRecord]:
-        turns = []
-        for t in conn.execute("SELECT * FROM turns WHERE session_id = ? ORDER BY idx", (session_id,)):
-            key = (session_id, t["idx"])
-            followups = conn.execute(
-                "SELECT question, answer FROM followups WHERE session_id = ? AND idx = ? ORDER BY n", key
-            ).fetchall()
-            hints = conn.execute(
-                "SELECT hint, level, cost, point FROM hints WHERE session_id = ? AND idx = ? ORDER BY n", key
-            ).fetchall()
-            grade = conn.execute("SELECT grade FROM grades WHERE session_id = ? AND idx = ?", key).fetchone()
-            turns.append(
-                TurnRecord(
-                    question_id=t["question_id"],
-                    question=t["question"],
-                    reference=t["reference"],
-                    kind=t["kind"],
-                    attempt=t["attempt"],
-                    answer=t["answer"],
-                    followups=[{"question": f["question"], "answer": f["answer"]} for f in followups],
-                    hints=[Hint(level=h["level"], text=h["hint"], cost=h["cost"], point=h["point"]) for h in hints],
-                    skipped=bool(t["skipped"]),
-                    grade=Grade.model_validate_json(grade["grade"]) if grade else None,
-                    asked_at=t["asked_at"],
-                    answered_at=t["answered_at"],
-                )
-            )
-        return turns
+        return [Question.model_validate(q) for q in json.loads(self._session_value(session_id, "questions"))]
 
     def review_states(self, owner: Owner) -> dict[str, ReviewState]:
         """Spaced-review state per question of one owner."""
-        rows = self._connection().execute("SELECT state FROM reviews WHERE owner = ?", (owner.key,)).fetchall()
-        states = [ReviewState.model_validate_json(r["state"]) for r in rows]
+        with self._reading() as conn:
+            query = select(reviews.c.state).where(reviews.c.owner == owner.key, reviews.c.state != "")
+            found = conn.scalars(query).all()
+        states = [ReviewState.model_validate_json(state) for state in found]
         return {s.question_id: s for s in states}
 
     def question_stats(self, scope: Scope) -> list[QuestionStat]:
-        clause, args = _scope(scope, "s.")
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT t.question_id, t.question, g.overall, t.skipped FROM turns t JOIN sessions s ON s.id ="
-                " t.session_id LEFT JOIN grades g ON g.session_id = t.session_id AND g.idx = t.idx"
-                # a re-grade grades the same answers again: not more attempts
-                f" WHERE (g.overall IS NOT NULL OR t.skipped) AND s.regrade_of IS NULL {clause} ORDER BY t.answered_at",
-                args,
-            )
-            .fetchall()
+        joined = turns.join(sessions, sessions.c.id == turns.c.session_id).outerjoin(
+            grades, and_(grades.c.session_id == turns.c.session_id, grades.c.idx == turns.c.idx)
+        )
+        query = (
+            select(turns.c.question_id, turns.c.question, grades.c.overall)
+            .select_from(joined)
+            # a re-grade grades the same answers again: not more attempts
+            .where(or_(grades.c.overall.is_not(None), turns.c.skipped != 0), sessions.c.regrade_of.is_(None))
+            .where(*_of(scope))
+            .order_by(turns.c.answered_at.asc().nulls_first())
         )
         by_question: dict[str, list[tuple[str, float]]] = {}
-        for r in rows:
-            by_question.setdefault(r["question_id"], []).append((r["question"], r["overall"] or 0.0))
+        with self._reading() as conn:
+            for qid, question, overall in conn.execute(query):
+                by_question.setdefault(qid, []).append((question, overall or 0.0))
         stats = []
         for qid, attempts in by_question.items():
             scores = [s for _, s in attempts]
@@ -247,17 +218,13 @@ class Store:
 
     def progress(self, scope: Scope) -> list[ProgressPoint]:
         """Overall and per-criterion averages of each session with a score, oldest first."""
-        clause, args = _scope(scope)
-        rows = (
-            self._connection()
-            .execute(
-                "SELECT id, started_at, overall, summary, grader FROM sessions"
-                f" WHERE overall IS NOT NULL AND regrade_of IS NULL {clause}"
-                " ORDER BY started_at",
-                args,
-            )
-            .fetchall()
+        query = (
+            select(sessions.c.id, sessions.c.started_at, sessions.c.overall, sessions.c.summary, sessions.c.grader)
+            .where(sessions.c.overall.is_not(None), sessions.c.regrade_of.is_(None), *_of(scope))
+            .order_by(sessions.c.started_at)
         )
+        with self._reading() as conn:
+            rows = conn.execute(query).mappings().all()
         return [
             ProgressPoint(
                 session_id=r["id"],
@@ -277,23 +244,61 @@ class Store:
 
     def delete_all(self, scope: Scope) -> int:
         """Delete every session and review state of the scope."""
-        clause, args = _scope(scope)
         with self.transaction() as tx:
-            n = tx.conn.execute(f"DELETE FROM sessions WHERE 1=1 {clause}", args).rowcount
-            tx.conn.execute(f"DELETE FROM reviews WHERE 1=1 {clause}", args)
+            n = tx.conn.execute(delete(sessions).where(*_of(scope, sessions))).rowcount
+            tx.conn.execute(delete(reviews).where(*_of(scope, reviews)))
         return n
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        try:
-            conn.execute("ROLLBACK")
-        except sqlite3.Error:  # the transaction is already gone (SQLite may roll back by itself on a full disk)
-            pass
+def _turns(conn: Connection, session_id: str) -> list[TurnRecord]:
+    """A session's turns with their follow-ups, hints and grades: one query per table."""
+
+    def by_turn(table: Table, *columns: Any) -> dict[int, list[Any]]:
+        found: dict[int, list[Any]] = {}
+        query = select(table.c.idx, *columns).where(table.c.session_id == session_id).order_by(*table.primary_key)
+        for idx, *values in conn.execute(query):
+            found.setdefault(idx, []).append(values)
+        return found
+
+    asked_followups = by_turn(followups, followups.c.question, followups.c.answer)
+    given_hints = by_turn(hints, hints.c.hint, hints.c.level, hints.c.cost, hints.c.point)
+    given_grades = by_turn(grades, grades.c.grade)
+    query = select(turns).where(turns.c.session_id == session_id).order_by(turns.c.idx)
+    return [
+        TurnRecord(
+            question_id=t["question_id"],
+            question=t["question"],
+            reference=t["reference"],
+            kind=t["kind"],
+            attempt=t["attempt"],
+            answer=t["answer"],
+            followups=[{"question": q, "answer": a} for q, a in asked_followups.get(t["idx"], [])],
+            hints=[
+                Hint(level=level, text=text, cost=cost, point=point)
+                for text, level, cost, point in given_hints.get(t["idx"], [])
+            ],
+            skipped=bool(t["skipped"]),
+            grade=Grade.model_validate_json(given_grades[t["idx"]][0][0]) if t["idx"] in given_grades else None,
+            asked_at=t["asked_at"],
+            answered_at=t["answered_at"],
+        )
+        for t in conn.execute(query).mappings()
+    ]
 
 
-def _scope(scope: Scope, prefix: str = "") -> tuple[str, tuple[str, ...]]:
-    """The WHERE clause (and its argument) that keeps a scope's rows."""
-    if isinstance(scope, AllOwners):
-        return "", ()
-    return f"AND {prefix}owner = ?", (scope.key,)
+def _of(scope: Scope, table: Table = sessions) -> list[ColumnElement[bool]]:
+    """The condition that keeps a scope's rows of a table with an owner column (none: every owner's)."""
+    return [] if isinstance(scope, AllOwners) else [table.c.owner == scope.key]
+
+
+def _reason(exc: BaseException) -> str:
+    """The database's own words, without SQLAlchemy's statement dump and link."""
+    original = getattr(exc, "orig", None) or exc
+    return " ".join(str(original).split()) or type(original).__name__
+
+
+def _close(conn: Connection) -> None:
+    try:
+        conn.close()
+    except SQLAlchemyError:  # the connection is already gone (a server that went away): nothing to undo
+        pass

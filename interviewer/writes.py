@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Table, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .bank import Question
 from .errors import HistoryUnavailable
 from .owner import Owner
 from .review import ReviewState
+from .schema import followups, grades, hints, reviews, sessions, turns
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord
 
@@ -27,57 +31,54 @@ def question_hash(question: str, reference: str) -> str:
 class Transaction:
     """The writes one transaction can make (see `Store.transaction`)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def session_exists(self, session_id: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is not None
+        return self.conn.execute(select(sessions.c.id).where(sessions.c.id == session_id)).first() is not None
 
     def insert_session(self, tr: Transcript, owner: Owner, questions: list[Question]) -> None:
         self.conn.execute(
-            "INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total, regrade_of)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            (
-                tr.session_id,
-                owner.key,
-                _iso(tr.started_at),
-                json.dumps(tr.settings),
-                tr.grader,
-                json.dumps([q.model_dump() for q in questions]),
-                len(questions),
-                tr.regrade_of,
-            ),
+            insert(sessions).values(
+                id=tr.session_id,
+                owner=owner.key,
+                started_at=_iso(tr.started_at),
+                settings=json.dumps(tr.settings),
+                grader=tr.grader,
+                questions=json.dumps([q.model_dump() for q in questions]),
+                total=len(questions),
+                regrade_of=tr.regrade_of,
+            )
         )
 
     def delete_session(self, session_id: str) -> None:
-        self.conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self.conn.execute(delete(sessions).where(sessions.c.id == session_id))
 
     def update_session(
-        self, session_id: str, finished: datetime | None, summary: Summary, usage: Usage, turns: int
+        self, session_id: str, finished: datetime | None, summary: Summary, usage: Usage, turns_kept: int
     ) -> None:
-        """The session's totals, and its turns cut to `turns` (an asked but unanswered last one is dropped)."""
-        self.conn.execute("DELETE FROM turns WHERE session_id = ? AND idx >= ?", (session_id, turns))
+        """The session's totals, and its turns cut to `turns_kept` (an asked but unanswered last one is dropped)."""
+        self.conn.execute(delete(turns).where(turns.c.session_id == session_id, turns.c.idx >= turns_kept))
         self.conn.execute(
-            "UPDATE sessions SET finished_at = ?, overall = ?, summary = ?, prompt_tokens = ?, completion_tokens = ?,"
-            " cost_usd = ? WHERE id = ?",
-            (
-                _iso(finished),
-                summary.overall,
-                summary.model_dump_json(),
-                usage.prompt_tokens,
-                usage.completion_tokens,
-                usage.estimated_cost_usd,
-                session_id,
-            ),
+            update(sessions)
+            .where(sessions.c.id == session_id)
+            .values(
+                finished_at=_iso(finished),
+                overall=summary.overall,
+                summary=summary.model_dump_json(),
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_usd=usage.estimated_cost_usd,
+            )
         )
 
     def save_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
         """Insert or update a turn. An answered turn is never given another answer (another copy of the
         session, e.g. a second tab, answered it first): that raises AnswerConflict and writes nothing."""
         saved = self.conn.execute(
-            "SELECT answer FROM turns WHERE session_id = ? AND idx = ?", (session_id, idx)
-        ).fetchone()
-        if saved is not None and saved[0] is not None and saved[0] != turn.answer:
+            select(turns.c.answer).where(turns.c.session_id == session_id, turns.c.idx == idx).with_for_update()
+        ).first()
+        if saved is not None and saved[0] is not None and saved[0] != _storable(self.conn, turn.answer):
             raise AnswerConflict(
                 f"question {idx + 1} of this session was answered elsewhere (another tab?): this copy's answer "
                 "is kept here but not saved over it"
@@ -85,63 +86,98 @@ class Transaction:
         self._write_turn(session_id, idx, turn)
 
     def _write_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
-        self.conn.execute(
-            "INSERT INTO turns (session_id, idx, question_id, question_hash, question, reference, kind, answer,"
-            " skipped, asked_at, answered_at, attempt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-            # every column: an asked, untouched question can give its place to a retry of the one before
-            " ON CONFLICT (session_id, idx) DO UPDATE SET question_id = excluded.question_id,"
-            " question_hash = excluded.question_hash, question = excluded.question,"
-            " reference = excluded.reference, kind = excluded.kind, answer = excluded.answer,"
-            " skipped = excluded.skipped, asked_at = excluded.asked_at, answered_at = excluded.answered_at,"
-            " attempt = excluded.attempt",
+        key = {"session_id": session_id, "idx": idx}
+        # every column: an asked, untouched question can give its place to a retry of the one before
+        row = {
+            **key,
+            "question_id": turn.question_id,
+            "question_hash": question_hash(turn.question, turn.reference),
+            "question": turn.question,
+            "reference": turn.reference,
+            "kind": turn.kind,
+            "answer": turn.answer,
+            "skipped": int(turn.skipped),
+            "asked_at": _iso(turn.asked_at),
+            "answered_at": _iso(turn.answered_at),
+            "attempt": turn.attempt,
+        }
+        self.conn.execute(_upsert(self.conn, turns, _storable(self.conn, row), ("session_id", "idx")))
+        children = (
             (
-                session_id,
-                idx,
-                turn.question_id,
-                question_hash(turn.question, turn.reference),
-                turn.question,
-                turn.reference,
-                turn.kind,
-                turn.answer,
-                int(turn.skipped),
-                _iso(turn.asked_at),
-                _iso(turn.answered_at),
-                turn.attempt,
+                followups,
+                [{**key, "n": n, "question": f.question, "answer": f.answer} for n, f in enumerate(turn.followups)],
             ),
+            (
+                hints,
+                [
+                    {**key, "n": n, "hint": h.text, "level": h.level, "cost": h.cost, "point": h.point}
+                    for n, h in enumerate(turn.hints)
+                ],
+            ),
+            (grades, [_grade_row(key, turn)] if turn.grade is not None else []),
         )
-        key = (session_id, idx)
-        self.conn.execute("DELETE FROM followups WHERE session_id = ? AND idx = ?", key)
-        self.conn.executemany(
-            "INSERT INTO followups VALUES (?,?,?,?,?)",
-            [(*key, n, f.question, f.answer) for n, f in enumerate(turn.followups)],
-        )
-        self.conn.execute("DELETE FROM hints WHERE session_id = ? AND idx = ?", key)
-        self.conn.executemany(
-            "INSERT INTO hints (session_id, idx, n, hint, level, cost, point) VALUES (?,?,?,?,?,?,?)",
-            [(*key, n, h.text, h.level, h.cost, h.point) for n, h in enumerate(turn.hints)],
-        )
-        self.conn.execute("DELETE FROM grades WHERE session_id = ? AND idx = ?", key)
-        if turn.grade is not None:
-            g = turn.grade
-            model = g.grader.removeprefix("llm:") if g.grader.startswith("llm:") else None
-            self.conn.execute(
-                "INSERT INTO grades VALUES (?,?,?,?,?,?)", (*key, g.grader, model, g.overall, g.model_dump_json())
-            )
+        for table, rows in children:
+            self.conn.execute(delete(table).where(table.c.session_id == session_id, table.c.idx == idx))
+            if rows:
+                self.conn.execute(insert(table), [_storable(self.conn, r) for r in rows])
 
     def review_state(self, owner: Owner, question_id: str, digest: str) -> ReviewState | None:
-        """The owner's review state of a question, unless the question was edited since (another digest)."""
+        """The owner's review state of a question, unless the question was edited since (another digest).
+
+        The row is locked until the transaction ends, so two replicas grading the same owner's question at
+        once update it one after the other (a missing row is first inserted empty, to have a row to lock)."""
+        key = {"owner": owner.key, "question_id": question_id}
+        empty = {**key, "question_hash": "", "state": "", "due": "", "updated_at": ""}
+        self.conn.execute(_insert(self.conn, reviews, empty).on_conflict_do_nothing())
         row = self.conn.execute(
-            "SELECT * FROM reviews WHERE owner = ? AND question_id = ?", (owner.key, question_id)
-        ).fetchone()
-        return ReviewState.model_validate_json(row["state"]) if row and row["question_hash"] == digest else None
+            select(reviews.c.question_hash, reviews.c.state)
+            .where(reviews.c.owner == owner.key, reviews.c.question_id == question_id)
+            .with_for_update()
+        ).one()
+        return ReviewState.model_validate_json(row.state) if row.question_hash == digest else None
 
     def put_review_state(self, owner: Owner, state: ReviewState, digest: str, when: datetime) -> None:
-        self.conn.execute(
-            "INSERT INTO reviews VALUES (?,?,?,?,?,?) ON CONFLICT (owner, question_id) DO UPDATE SET"
-            " question_hash = excluded.question_hash, state = excluded.state, due = excluded.due,"
-            " updated_at = excluded.updated_at",
-            (owner.key, state.question_id, digest, state.model_dump_json(), _iso(state.due), _iso(when)),
-        )
+        row = {
+            "owner": owner.key,
+            "question_id": state.question_id,
+            "question_hash": digest,
+            "state": state.model_dump_json(),
+            "due": _iso(state.due),
+            "updated_at": _iso(when),
+        }
+        self.conn.execute(_upsert(self.conn, reviews, row, ("owner", "question_id")))
+
+
+def _grade_row(key: dict[str, Any], turn: TurnRecord) -> dict[str, Any]:
+    g = turn.grade
+    assert g is not None
+    model = g.grader.removeprefix("llm:") if g.grader.startswith("llm:") else None
+    return {**key, "grader": g.grader, "model": model, "overall": g.overall, "grade": g.model_dump_json()}
+
+
+def _insert(conn: Connection, table: Table, row: dict[str, Any]) -> Any:
+    """An INSERT that can say what to do on a key conflict (both dialects have ON CONFLICT)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).values(row)
+
+
+def _upsert(conn: Connection, table: Table, row: dict[str, Any], keys: tuple[str, ...]) -> Insert:
+    statement = _insert(conn, table, row)
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={c: statement.excluded[c] for c in row if c not in keys}
+    )
+
+
+def _storable(conn: Connection, value: Any) -> Any:
+    """A value (a row's too) as the database can hold it: PostgreSQL's text refuses NUL, which becomes U+FFFD
+    there (SQLite keeps a reply byte for byte)."""
+    if conn.dialect.name != "postgresql":
+        return value
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {k: _storable(conn, v) for k, v in value.items()}
+    return value
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from tests.support import netguard
+from tests.support.postgres import Postgres
 
 _SETTINGS_VARS = (
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "INTERVIEWER_MODEL", "INTERVIEWER_GRADER", "INTERVIEWER_BANK",
     "INTERVIEWER_LLM_TIMEOUT", "INTERVIEWER_LLM_RETRIES", "INTERVIEWER_LLM_BUDGET", "INTERVIEWER_TEMPERATURE",
-    "INTERVIEWER_SEED", "INTERVIEWER_FOLLOWUPS", "INTERVIEWER_ANCHORS",
+    "INTERVIEWER_SEED", "INTERVIEWER_FOLLOWUPS", "INTERVIEWER_ANCHORS", "INTERVIEWER_DATABASE_URL",
+    "INTERVIEWER_USERS", "INTERVIEWER_AUTH", "INTERVIEWER_HOSTED",
 )
 
 
@@ -47,3 +51,20 @@ def no_network(loopback_only):
     netguard.attempts.clear()
     yield
     netguard.fail_if_attempted()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL server for the whole run (tests/support/postgres.py): a test takes a database."""
+    with Postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str | None:
+    """Each store test runs on both databases: None is the default SQLite file in the data folder, else a new,
+    empty PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"t{uuid.uuid4().hex[:16]}")

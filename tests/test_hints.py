@@ -16,7 +16,6 @@ from interviewer.config import Settings
 from interviewer.grading.factory import choose_grader
 from interviewer.grading.models import CriterionScore, Grade, GradeRequest, Hint, KeyPoint
 from interviewer.hints import NO_MORE
-from interviewer.migrations import MIGRATIONS
 from interviewer.owner import Owner
 from interviewer.rubric import parse_rubric
 from interviewer.service import Interviewer
@@ -24,6 +23,7 @@ from interviewer.session import Session, SessionSettings
 from interviewer.store import Store
 from interviewer.transcript import Transcript
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.legacy_schema import MIGRATIONS
 from tests.support.responders import grade_responder
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,12 +14,13 @@ import pytest
 from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.errors import GraderError, InterviewerError
-from interviewer.migrations import MIGRATIONS
+from interviewer.migrations import head
 from interviewer.owner import ALL_OWNERS, Owner
 from interviewer.service import Interviewer
 from interviewer.session import Session, SessionSettings
 from interviewer.store import Store
 from tests.support.cli import run_cli
+from tests.support.legacy_schema import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
@@ -114,7 +115,7 @@ def test_migration_4_gives_the_command_lines_old_sessions_to_the_terminal(tmp_pa
             conn.execute("INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total)"
                          " VALUES (?, ?, '2026-01-01T00:00:00+00:00', '{}', 'offline', '[]', 1)", (sid, owner))
     store = Store(tmp_path)
-    assert store.version == len(MIGRATIONS) == 5
+    assert store.revision == head() == "0005"
     assert [r.id for r in store.sessions(Owner.terminal())] == ["old-terminal"]
     assert [r.id for r in store.sessions(Owner.browser("b1"))] == ["old-browser"]
 

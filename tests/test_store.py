@@ -18,7 +18,7 @@ import pytest
 
 from interviewer.bank import load_bank
 from interviewer.config import Settings
-from interviewer.migrations import MIGRATIONS
+from interviewer.migrations import head
 from interviewer.owner import ALL_OWNERS, Owner
 from interviewer.recorder import Recorder, import_transcript
 from interviewer.review import count_due, order_due, order_weakest, rating_for
@@ -27,6 +27,7 @@ from interviewer.session import Session, SessionEvent, SessionSettings
 from interviewer.store import Store
 from interviewer.transcript import Transcript
 from tests.support.cli import run_cli
+from tests.support.legacy_schema import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
@@ -50,13 +51,13 @@ def new_session(store: Store, questions, **settings) -> Session:
 
 def test_migrates_a_blank_database(tmp_path):
     store = Store(tmp_path)
-    assert store.version == len(MIGRATIONS)
+    assert store.revision == head()
     with sqlite3.connect(store.path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert {"sessions", "turns", "followups", "hints", "grades", "reviews"} <= tables
     Store(tmp_path)  # opening again is a no-op
-    assert store.version == len(MIGRATIONS)
+    assert store.revision == head()
 
 
 def test_opens_a_database_written_by_the_first_schema(tmp_path):
@@ -73,7 +74,7 @@ def test_opens_a_database_written_by_the_first_schema(tmp_path):
             " VALUES ('old-session', 0, 'genai_misc#5', 'x', 'Q?', 'R.', 'technical', 'my old answer')"
         )
     store = Store(tmp_path)
-    assert store.version == len(MIGRATIONS)
+    assert store.revision == head()
     tr = store.transcript("old-session")
     assert tr.turns[0].answer == "my old answer"
     assert store.review_states(TERMINAL) == {}  # the table added by migration 2 exists and is empty
@@ -293,5 +294,5 @@ def test_migration_3_keeps_the_command_lines_reviews(tmp_path):
                      "'2026-01-01T00:00:00+00:00')",
                      ('{"question_id": "genai_misc#5", "card": {}, "last_score": 12.0, "attempts": 1}',))
     store = Store(tmp_path)
-    assert store.version == len(MIGRATIONS)
+    assert store.revision == head()
     assert store.review_states(TERMINAL)["genai_misc#5"].last_score == 12.0

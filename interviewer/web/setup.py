@@ -85,10 +85,13 @@ def take_upload(path: str | None) -> tuple[str, bank_mod.Bank | str | None]:
 
 
 def open_store(settings: Settings) -> tuple[Store | None, str]:
-    """The history store, or None and the reason when the data folder cannot be used."""
+    """The history store, or None and the reason when the data folder cannot be used. A database the host
+    configured (INTERVIEWER_DATABASE_URL) is required: the app does not start without it."""
     try:
         return Store.open(settings), ""
     except (OSError, InterviewerError) as exc:
+        if settings.database_url:
+            raise
         return None, f"History is off: cannot use {default_data_dir(settings)} ({exc})."
 
 

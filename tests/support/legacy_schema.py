@@ -1,13 +1,6 @@
-"""The history's schema: numbered migrations tracked in `PRAGMA user_version`, applied in one transaction."""
+"""The schema scripts the store ran before Alembic (PRAGMA user_version 1 to 5), verbatim from
+interviewer/migrations.py at e12abde: tests build the databases earlier versions wrote with them."""
 
-from __future__ import annotations
-
-import sqlite3
-from pathlib import Path
-
-from .errors import InterviewerError
-
-# Each entry upgrades the schema by one version. Never edit a released entry: append a new one.
 MIGRATIONS: list[str] = [
     # 1: sessions and their turns, follow-ups, hints and grades.
     """
@@ -104,18 +97,3 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-
-def migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Bring the database up to the newest schema (WAL on); refuse one written by a newer version."""
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("BEGIN IMMEDIATE")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        conn.execute("ROLLBACK")
-        raise InterviewerError(f"{path} was written by a newer version (schema {version}); upgrade interviewer")
-    for number in range(version, len(MIGRATIONS)):
-        for statement in MIGRATIONS[number].split(";"):
-            if statement.strip():
-                conn.execute(statement)
-        conn.execute(f"PRAGMA user_version = {number + 1}")
-    conn.execute("COMMIT")
