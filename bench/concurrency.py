@@ -37,7 +37,9 @@ from tests.support.responders import grade_responder  # noqa: E402
 MODEL = "gpt-fake"
 
 
-def start_app(base_url: str, port: int, log: Path, data_dir: str) -> subprocess.Popen:
+def start_app(
+    base_url: str, port: int, log: Path, data_dir: str, extra: dict[str, str] | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "INTERVIEWER_DATA_DIR": data_dir,  # the sessions' history goes to a scratch folder, not the user's
@@ -51,6 +53,7 @@ def start_app(base_url: str, port: int, log: Path, data_dir: str) -> subprocess.
         "INTERVIEWER_FOLLOWUPS": "0",
         "INTERVIEWER_LLM_TIMEOUT": "30",
         "INTERVIEWER_LLM_RETRIES": "0",
+        **(extra or {}),
     }
     out = log.open("w")
     return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

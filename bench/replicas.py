@@ -1,7 +1,8 @@
 """Replicas behind nginx: the same load on one replica and on two, through the shipped deploy/nginx.conf.
 
-Everything starts here, with no root-only step: the fake LLM answering after `--delay` s, N `python app.py`
-replicas on one history (SQLite in WAL mode, one machine: PostgreSQL is not supported yet), nginx in front.
+Everything starts here, with no root-only step: PostgreSQL in a temporary folder (initdb/pg_ctl as an
+unprivileged user), the fake LLM answering after `--delay` s, N `python app.py` replicas on that one database,
+nginx in front.
 Each gradio_client Client is one browser that keeps its sticky cookie. Prints, for one and two replicas:
 sessions completed and errors, wall time, answer-to-feedback p50/p95, and rows in the history against
 answers sent (none lost, none given to another owner).
@@ -13,7 +14,6 @@ answers sent (none lost, none given to another owner).
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -30,6 +30,7 @@ from load import percentile, run_all  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI  # noqa: E402
 from tests.support.net import free_port  # noqa: E402
 from tests.support.nginx import NGINX, nginx_conf  # noqa: E402
+from tests.support.postgres import Postgres  # noqa: E402
 
 
 class StickyRun(Run):
@@ -42,12 +43,14 @@ class StickyRun(Run):
                              headers={"Cookie": f"interviewer_replica={name}"})  # fmt: skip
 
 
-def measure(replicas: int, sessions: int, answers: int, fake: FakeOpenAI, scratch: Path) -> dict:
+def measure(replicas: int, sessions: int, answers: int, fake: FakeOpenAI, scratch: Path, pg: Postgres) -> dict:
     data, logs = scratch / f"data-{replicas}", scratch / f"logs-{replicas}"
     data.mkdir()
     logs.mkdir()
     ports = [free_port() for _ in range(replicas)]
-    procs = [start_app(fake.base_url, port, logs / f"replica-{port}.log", str(data)) for port in ports]
+    database = pg.create_database(f"replicas{replicas}")
+    env = {"INTERVIEWER_DATABASE_URL": database}
+    procs = [start_app(fake.base_url, port, logs / f"replica-{port}.log", str(data), env) for port in ports]
     listen = free_port()
     proxy_dir = scratch / f"nginx-{replicas}"
     proxy_dir.mkdir()
@@ -63,8 +66,7 @@ def measure(replicas: int, sessions: int, answers: int, fake: FakeOpenAI, scratc
         stop_process(proxy)
         for proc in procs:
             stop_process(proc)
-    with sqlite3.connect(data / "history.sqlite3") as conn:
-        saved = conn.execute("SELECT answer FROM turns WHERE answer LIKE 's___ answer %'").fetchall()
+    saved = pg.query(database, "SELECT answer FROM turns WHERE answer LIKE 's___ answer %'")
     sent = [a for r in runs for a in r.answers[: len(r.answer_seconds)]]  # the answers whose call returned
     latencies = [s for r in runs for s in r.answer_seconds]
     problems = [p for r in runs for p in r.check(runs)]
@@ -83,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delay", type=float, default=1.0, help="seconds the fake LLM takes per call")
     args = parser.parse_args(argv)
     with FakeOpenAI(responder=TimedResponder(args.delay), delay=args.delay) as fake, \
-            tempfile.TemporaryDirectory() as scratch:  # fmt: skip
-        results = [measure(n, args.sessions, args.answers, fake, Path(scratch)) for n in (1, 2)]
+            tempfile.TemporaryDirectory() as scratch, Postgres() as pg:  # fmt: skip
+        results = [measure(n, args.sessions, args.answers, fake, Path(scratch), pg) for n in (1, 2)]
     print(f"fake LLM answering after {args.delay:g} s; {args.sessions} sessions x {args.answers} answers at once; "
-          "nginx (deploy/nginx.conf) in front; one SQLite history")
+          "nginx (deploy/nginx.conf) in front; one PostgreSQL database")
     for r in results:
         print(f"{r['replicas']} replica(s): completed {r['completed']} of {r['sessions']}, errors "
               f"{r['sessions'] - r['completed']}; wall {r['wall']:.1f} s; answer to feedback p50 {r['p50']:.2f} s, "

@@ -3,9 +3,13 @@
 # (default 7861), for nginx in front (deploy/nginx.conf). Each logs to LOG_DIR/replica-<port>.log;
 # Ctrl+C stops them all.
 #
-#   INTERVIEWER_DATA_DIR=/srv/interviewer deploy/run-replicas.sh 2
+#   INTERVIEWER_DATABASE_URL=postgresql+psycopg://interviewer:PASSWORD@db-host/interviewer \
+#   INTERVIEWER_DATA_DIR=/srv/interviewer INTERVIEWER_USERS=/srv/interviewer/users.txt \
+#   deploy/run-replicas.sh 2
 #
-# They share the history in INTERVIEWER_DATA_DIR (SQLite in WAL mode, safe for processes on one machine).
+# They share the history in INTERVIEWER_DATABASE_URL (PostgreSQL; replicas on other machines can use the same
+# one). Without it they share the SQLite file in INTERVIEWER_DATA_DIR, which works for processes on one machine
+# only. INTERVIEWER_DATA_DIR also holds the key that signs browser ids: give every replica the same one.
 # Set INTERVIEWER_USERS too, so that people log in and their history follows them across replicas.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +21,7 @@ python="${PYTHON:-.venv/bin/python}"
 # settings are off, and a typed base URL may not reach internal hosts (see README, Security).
 export INTERVIEWER_HOSTED="${INTERVIEWER_HOSTED:-1}"
 mkdir -p "$logs"
+"$python" -m interviewer db upgrade  # the schema once, before any replica serves (each would also check it)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
 for ((i = 0; i < count; i++)); do

@@ -121,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
 
     history_commands(sub)
 
+    db = sub.add_parser("db", help="the history's database (INTERVIEWER_DATABASE_URL): bring its schema up to date")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply the schema migrations (the app also does it when it starts)").set_defaults(
+        func=_db_upgrade
+    )
+
     users = sub.add_parser("users", help="people who log in to the web app (INTERVIEWER_USERS)")
     users_sub = users.add_subparsers(metavar="ACTION")
     add = users_sub.add_parser("add", help="add a person, or set their password (read from the terminal or stdin)")
@@ -170,6 +176,20 @@ def _serve(args: argparse.Namespace) -> int:
     from .web.app import launch  # gradio is imported only to serve
 
     launch()
+    return 0
+
+
+# -- db -------------------------------------------------------------------------------------------
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from .migrations import head
+    from .store import Store
+
+    store = Store.open(load_settings())
+    before = store.upgraded_from
+    change = "already up to date" if before == head() else f"upgraded from {before or 'an empty database'}"
+    print(f"{store.where}: schema revision {store.revision} ({change})")
     return 0
 
 

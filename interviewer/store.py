@@ -54,7 +54,8 @@ class Store:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.engine = connect(url or sqlite_url(self.path))
             with self.engine.connect() as conn, writing(conn).begin():
-                migrations.upgrade(conn, self.where)
+                self.upgraded_from = migrations.upgrade(conn, self.where)
+                """The schema revision the database had when opened (None: it was new)."""
         except (OSError, SQLAlchemyError, CommandError) as exc:  # a file in the way, read-only, no server...
             raise HistoryUnavailable(f"cannot use the history at {self.where} ({_reason(exc)})") from exc
 

@@ -254,3 +254,17 @@ def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(t
 
 def _environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_DATABASE"))}
+
+
+def test_db_upgrade_brings_the_configured_database_up_to_date(tmp_path, database_url):
+    data = tmp_path / "data"
+    env = {"INTERVIEWER_DATA_DIR": str(data), "INTERVIEWER_DATABASE_URL": database_url}
+    if database_url is None:  # the default SQLite file, here one the app wrote at schema 3
+        data.mkdir()
+        shutil.copy(LEGACY / "schema3.sqlite3", data / "history.sqlite3")
+    first = run_cli("db", "upgrade", env=env)
+    assert first.code == 0, first.err
+    expected = "upgraded from 0003" if database_url is None else "upgraded from an empty database"
+    assert f"schema revision {head()} ({expected})" in first.out
+    again = run_cli("db", "upgrade", env=env)
+    assert f"schema revision {head()} (already up to date)" in again.out

@@ -1,4 +1,4 @@
-"""Replicas behind nginx (issue 16, part 3), for real: two `python app.py` processes on one history, nginx
+"""Replicas behind nginx (issue 16, part 3), for real: two `python app.py` processes on one PostgreSQL, nginx
 with the shipped deploy/nginx.conf in front (sticky by cookie, streaming unbuffered). The replica serving an
 interview is killed mid-session; the browser's reload lands on the other replica, which offers to resume,
 and every answer is intact."""
@@ -37,10 +37,10 @@ def wait_http(url: str, seconds: float = 60) -> None:
             time.sleep(0.3)
 
 
-def replica(port: int, data: Path, logs: Path) -> subprocess.Popen:
+def replica(port: int, data: Path, logs: Path, database_url: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_", "GRADIO_"))}
     env |= {"GRADIO_SERVER_PORT": str(port), "INTERVIEWER_DATA_DIR": str(data), "INTERVIEWER_GRADER": "offline",
-            "INTERVIEWER_FOLLOWUPS": "0"}  # fmt: skip
+            "INTERVIEWER_FOLLOWUPS": "0", "INTERVIEWER_DATABASE_URL": database_url}  # fmt: skip
     log = (logs / f"replica-{port}.log").open("w")
     return subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -51,11 +51,12 @@ def serving_port(access_log: Path) -> int:
     return int(lines[-1].split()[1].rsplit(":", 1)[1])
 
 
-def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(tmp_path):
+def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(tmp_path, postgres):
     data, logs = tmp_path / "data", tmp_path / "logs"
     logs.mkdir()
     ports = [free_port(), free_port()]
-    replicas = {port: replica(port, data, logs) for port in ports}
+    database = postgres.create_database("replicas")
+    replicas = {port: replica(port, data, logs, database) for port in ports}
     listen = free_port()
     proxy = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(nginx_conf(tmp_path, listen, ports))],
                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # fmt: skip

@@ -56,11 +56,13 @@ def log_in(page, url: str, name: str, password: str) -> None:
 
 
 @pytest.mark.browser
-def test_history_follows_the_person_across_browsers_and_replicas(tmp_path):
+def test_history_follows_the_person_across_browsers_and_replicas(tmp_path, postgres):
+    """Two app instances, each with its own store, on one PostgreSQL database: the hosted set-up."""
     users = Users(tmp_path / "users.txt")
     users.add("alice", "alice password")
     users.add("bob", "bob password")
-    settings = Settings(grader="offline", followups=0, data_dir=tmp_path / "data", users=tmp_path / "users.txt")
+    settings = Settings(grader="offline", followups=0, data_dir=tmp_path / "data", users=tmp_path / "users.txt",
+                        database_url=postgres.create_database("people"))  # fmt: skip
     with served(settings) as replica_a, served(settings) as replica_b, sync_playwright() as p:
         browser = launch_chromium(p)
 

@@ -41,9 +41,9 @@ def current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(conn: Connection, where: str) -> None:
+def upgrade(conn: Connection, where: str) -> str | None:
     """Bring the database at `where` up to the newest schema, inside the write transaction `conn` holds; refuse
-    one written by a newer version of the app."""
+    one written by a newer version of the app. The revision it was at (None: a new database)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({UPGRADE_LOCK})")
     known = {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
@@ -53,7 +53,9 @@ def upgrade(conn: Connection, where: str) -> None:
         if number > len(BEFORE_ALEMBIC):
             raise InterviewerError(f"{where} was written by a newer version (schema {number}); upgrade interviewer")
         if number:
-            command.stamp(_config(conn), BEFORE_ALEMBIC[number])
+            revision = BEFORE_ALEMBIC[number]
+            command.stamp(_config(conn), revision)
     elif revision is not None and revision not in known:
         raise InterviewerError(f"{where} was written by a newer version (revision {revision}); upgrade interviewer")
     command.upgrade(_config(conn), "head")
+    return revision

@@ -66,6 +66,14 @@ class Postgres:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def query(self, url: str, sql: str) -> list[tuple]:
+        """Rows of one query on a database of this server (the URL `create_database` gave)."""
+        import psycopg
+
+        database = url.rsplit("/", 1)[1]
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname={database}") as c:
+            return c.execute(sql).fetchall()
+
     def remove(self) -> None:
         try:
             self.stop()
