@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-import httpx
+import httpx2
 import openai
 from pydantic import BaseModel, ValidationError
 
 from .config import Settings
 from .errors import GraderError
+from .netguard import Allowed, GuardedBackend
 from .prompts import render
 from .tokens import Usage, count_tokens, load_prices
 
@@ -74,8 +75,11 @@ class LLMClient:
         temperature: float | None = 0.0,
         seed: int | None = 7,
         prices: str | None = None,
+        allowed: Allowed | None = None,
     ) -> None:
         self.model = model
+        self.allowed = allowed
+        """Set for a base URL a visitor of a hosted app typed: every connection is checked (netguard.py)."""
         self.base_url = base_url
         self.temperature = temperature
         self.seed = seed
@@ -97,12 +101,20 @@ class LLMClient:
                     base_url=self.base_url,
                     timeout=self.timeout,
                     max_retries=self.retries,
-                    # An API answers where it is asked: a redirect could lead a hosted app's request to an
-                    # internal address the typed URL was checked against (server-side request forgery).
-                    http_client=openai.DefaultAsyncHttpxClient(follow_redirects=False),
+                    http_client=self._http_client(),
                 )
             }
         return self._clients[loop]
+
+    def _http_client(self) -> httpx2.AsyncClient:
+        # An API answers where it is asked: a redirect could lead a hosted app's request to an internal
+        # address the typed URL was checked against (server-side request forgery).
+        if self.allowed is None:
+            return openai.DefaultAsyncHttpxClient(follow_redirects=False)
+        transport = httpx2.AsyncHTTPTransport(trust_env=False)  # no proxy: the guard must see the real target
+        # httpx2 has no public hook for httpcore2's network backend; its pool opens every connection through it.
+        transport._pool._network_backend = GuardedBackend(transport._pool._network_backend, self.allowed)
+        return openai.DefaultAsyncHttpxClient(follow_redirects=False, transport=transport, trust_env=False)
 
     @property
     def _completions(self) -> Any:
@@ -273,10 +285,14 @@ class LLMClient:
                 if not pieces and self._adapt(exc):
                     continue
                 raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
+            except (openai.APIConnectionError, httpx2.HTTPError) as exc:
+                if pieces and not isinstance(exc, openai.APITimeoutError):  # it broke while being read
+                    raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
+                if isinstance(exc, openai.APIError):
+                    raise LLMError(describe_api_error(exc, self)) from exc
+                raise LLMError(f"could not reach the LLM server at {self.server} ({_first_line(exc)})") from exc
             except openai.APIError as exc:
                 raise LLMError(describe_api_error(exc, self)) from exc
-            except httpx.HTTPError as exc:  # the connection broke while the stream was being read
-                raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
         raise LLMError("the LLM server kept rejecting the request parameters")
 
 
@@ -359,7 +375,9 @@ def describe_api_error(exc: openai.APIError, client: LLMClient) -> str:
     if isinstance(exc, openai.APITimeoutError):
         return f"the LLM server at {client.server} did not answer within {client.timeout:g} s"
     if isinstance(exc, openai.APIConnectionError):
-        return f"could not connect to the LLM server at {client.server}"
+        cause = str(exc.__cause__ or "")
+        refused = f": {cause.removeprefix('refused: ')}" if cause.startswith("refused: ") else ""  # netguard.py
+        return f"could not connect to the LLM server at {client.server}{refused}"
     if isinstance(exc, openai.AuthenticationError):
         return "the LLM server rejected the API key (401)"
     if isinstance(exc, openai.NotFoundError):

@@ -1,14 +1,22 @@
 """Which servers a visitor may point the app at. A hosted app (not on loopback) that takes LLM settings from
 the browser would otherwise send requests wherever a visitor says: cloud metadata (169.254.169.254),
 internal services, the database host (server-side request forgery). There, a typed base URL must resolve
-only to public addresses, or to hosts and networks the host allows (`INTERVIEWER_LLM_URL_ALLOW`)."""
+only to public addresses, or to hosts and networks the host allows (`INTERVIEWER_LLM_URL_ALLOW`).
+
+The check is made twice: when the URL is typed (`refusal`, to say so at once), and on every connection the
+LLM client opens (`GuardedBackend`), against the very address it connects to. A name that resolved to a public
+address when typed and to an internal one later (DNS rebinding) is refused there."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlparse
+
+import httpcore2
 
 Resolver = Callable[[str], Iterable[str]]
 
@@ -27,29 +35,75 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+class Allowed:
+    """What the host lets through besides public addresses: host names, and networks (`INTERVIEWER_LLM_URL_ALLOW`)."""
+
+    def __init__(self, allow: Iterable[str] = ()) -> None:
+        self.names = {a.strip().lower() for a in allow if a.strip()}
+        self.networks = []
+        for entry in self.names:
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                continue  # a host name
+
+    def refusal(self, host: str, address: str) -> str | None:
+        """Why the app must not connect to `address` for `host` (None: it may)."""
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if host.lower() in self.names or any(ip in network for network in self.networks):
+            return None
+        if ip.is_global and not ip.is_multicast:
+            return None
+        kind = "loopback" if ip.is_loopback else "link-local" if ip.is_link_local else "private"
+        return (f"{host} is a {kind} address ({ip}); this hosted app only calls public LLM servers "
+                "(the host can allow more with INTERVIEWER_LLM_URL_ALLOW)")  # fmt: skip
+
+
 def refusal(base_url: str, allow: Iterable[str] = (), resolver: Resolver = resolve) -> str | None:
     """Why the app must not send requests to this URL's host (None: it may): any address it resolves to is
     loopback, private, link-local, reserved, multicast or unspecified, and neither the host nor that address
     is allowed."""
     host = (urlparse(base_url).hostname or "").lower()
-    allowed = [a.strip().lower() for a in allow if a.strip()]
-    if host in allowed:
+    allowed = Allowed(allow)
+    if host in allowed.names:
         return None
-    networks = []
-    for entry in allowed:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue  # a host name: compared above
     try:
-        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolver(host)]
+        addresses = list(resolver(host))
+        problems = [allowed.refusal(host, a) for a in addresses]
     except (OSError, ValueError):
         return f"{host} does not resolve to an address"
-    for address in addresses:
-        if any(address in network for network in networks):
-            continue
-        if not address.is_global or address.is_multicast:
-            kind = "loopback" if address.is_loopback else "link-local" if address.is_link_local else "private"
-            return (f"{host} is a {kind} address ({address}); this hosted app only calls public LLM servers "
-                    "(the host can allow more with INTERVIEWER_LLM_URL_ALLOW)")  # fmt: skip
-    return None
+    return next(filter(None, problems), None)
+
+
+class GuardedBackend(httpcore2.AsyncNetworkBackend):
+    """httpcore2's network backend, resolving each host itself and connecting only to addresses `allowed` lets
+    through, by address: what was checked is what is connected to (TLS still verifies the host name)."""
+
+    def __init__(self, inner: httpcore2.AsyncNetworkBackend, allowed: Allowed) -> None:
+        self.inner, self.allowed = inner, allowed
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore2.AsyncNetworkStream:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore2.ConnectError(f"{host} does not resolve to an address ({exc})") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        for address in addresses:
+            if problem := self.allowed.refusal(host, address):
+                raise httpcore2.ConnectError(f"refused: {problem}")
+        return await self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore2.AsyncNetworkStream:
+        raise httpcore2.ConnectError("refused: a hosted app calls LLM servers over TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)

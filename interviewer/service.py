@@ -24,7 +24,7 @@ from .grading.base import CoveragePolicy
 from .grading.factory import GraderChoice, choose_grader, knowing
 from .grading.offline import OfflineGrader
 from .llm import check_base_url
-from .netguard import refusal
+from .netguard import Allowed, refusal
 from .owner import ALL_OWNERS, Owner, Scope
 from .planning import plan_questions
 from .recorder import Recorder, import_transcript
@@ -65,9 +65,11 @@ class Interviewer:
             raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
         if url and (problem := check_base_url(url)):
             raise ConfigError(f"the base URL is not usable: {problem}")
-        if url and hosted(self.settings):  # serving others: no requests to internal hosts
+        allowed = None
+        if url and hosted(self.settings):  # serving others: no requests to internal hosts, now or later
             if problem := refusal(url, self.settings.llm_url_allow.split(",")):
                 raise ConfigError(f"the base URL is refused: {problem}")
+            allowed = Allowed(self.settings.llm_url_allow.split(","))
         if not model and not self.settings.model:
             raise ConfigError("enter a model name to use an LLM (for example gpt-4o-mini, or llama3.1 on Ollama)")
         overrides: dict[str, Any] = {"grader": "llm"}
@@ -81,7 +83,7 @@ class Interviewer:
             overrides["api_key"] = SecretStr(key)  # model_copy does not validate: wrap it as the field expects
         if not (url or key or self.settings.base_url or self.settings.api_key):
             raise ConfigError("enter a base URL (a local server such as Ollama) or an API key (OpenAI) with the model")
-        return choose_grader(self.settings.model_copy(update=overrides))
+        return choose_grader(self.settings.model_copy(update=overrides), allowed)
 
     # -- planning and starting -------------------------------------------------------------------
 

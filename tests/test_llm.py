@@ -12,7 +12,17 @@ from pydantic import BaseModel
 from interviewer.config import Settings
 from interviewer.llm import InvalidOutput, LLMClient, LLMError
 from interviewer.transcript import Usage
-from tests.support.fake_openai import FakeOpenAI, drop, error_body, length_cut, refusal, reply, stall_stream, status
+from tests.support.fake_openai import (
+    FakeOpenAI,
+    cut_stream,
+    drop,
+    error_body,
+    length_cut,
+    refusal,
+    reply,
+    stall_stream,
+    status,
+)
 
 MESSAGES = [{"role": "system", "content": "You grade answers."}, {"role": "user", "content": "Grade: 42"}]
 
@@ -242,6 +252,19 @@ def test_a_stalled_stream_raises_a_plain_reason(fake):
         got = []
         with pytest.raises(LLMError, match="did not answer within 0.5 s"):
             async for piece in client.stream_text(MESSAGES):
+                got.append(piece)
+        return got
+
+    assert asyncio.run(run()) == ["Why "]
+
+
+def test_a_stream_cut_off_midway_raises_a_plain_reason(fake):
+    fake.enqueue(cut_stream(1))
+
+    async def run() -> list[str]:
+        got = []
+        with pytest.raises(LLMError, match="stream broke off"):
+            async for piece in client_for(fake).stream_text(MESSAGES):
                 got.append(piece)
         return got
 

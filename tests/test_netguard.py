@@ -106,3 +106,40 @@ def test_replicas_behind_a_proxy_are_hosted_though_they_listen_on_loopback():
     with pytest.raises(ConfigError, match="the base URL is refused"):
         opened.grader_for("http://169.254.169.254/latest/meta-data", "m", "k")
     assert hosted(Settings(users="users.txt")) and not hosted(Settings())
+
+
+def test_a_name_that_rebinds_to_an_internal_address_after_the_check_is_refused_at_connect(monkeypatch):
+    """DNS rebinding: `rebind.example` resolves to a public address when the visitor types it, and to 127.0.0.1
+    (where a fake LLM stands in for an internal service) when the client connects. The hosted app's client
+    checks the address it connects to, so no request arrives and the grading falls back offline, saying why.
+    The same server is reached when the host allows loopback."""
+    import asyncio
+    import socket
+
+    from interviewer.grading.models import GradeRequest
+    from tests.support.fake_openai import FakeOpenAI
+
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host, port, *args, **kwargs):  # the name's DNS answer changes between two lookups
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = "93.184.216.34" if len(lookups) == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    request = GradeRequest(question="What is bias?", reference="Skewed data.", answer="Data that is skewed.")
+    hosted = Settings(hosted=True, browser_llm_settings=True, llm_retries=0)
+    with FakeOpenAI() as fake:
+        url = f"http://rebind.example:{fake.port}/v1"
+        grade = asyncio.run(Interviewer(None, hosted, Owner.terminal()).grader_for(url, "m", "").grader.grade(request))
+        assert lookups == ["rebind.example", "rebind.example"]  # checked public, then connected as loopback
+        assert fake.requests == []
+        assert grade.grader == "offline" and "loopback address (127.0.0.1)" in (grade.fallback_reason or "")
+
+        allowed = hosted.model_copy(update={"llm_url_allow": "127.0.0.0/8"})
+        lookups.clear()
+        grade = asyncio.run(Interviewer(None, allowed, Owner.terminal()).grader_for(url, "m", "").grader.grade(request))
+        assert len(fake.requests) == 1 and grade.grader == "llm:m"  # allowed by the host: the same server answers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from ..bank import Question
 from ..config import Settings
@@ -12,6 +12,9 @@ from ..errors import ConfigError
 from .base import FollowUpWriter, Grader, TemplateFollowUps
 from .models import OFFLINE_LABEL
 from .offline import OfflineGrader
+
+if TYPE_CHECKING:
+    from ..netguard import Allowed
 
 
 @dataclass
@@ -29,7 +32,8 @@ def offline_choice(notice: str | None = None) -> GraderChoice:
     return GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL, notice=notice)
 
 
-def choose_grader(settings: Settings) -> GraderChoice:
+def choose_grader(settings: Settings, allowed: Allowed | None = None) -> GraderChoice:
+    """The grader the settings ask for; `allowed` guards every connection of an LLM a visitor typed in."""
     if settings.grader == "offline" or not (settings.llm_requested or settings.api_key or settings.base_url):
         return offline_choice()
     if settings.grader == "llm" and not (settings.api_key or settings.base_url):
@@ -45,7 +49,7 @@ def choose_grader(settings: Settings) -> GraderChoice:
     from ..llm import LLMClient
     from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
 
-    client = LLMClient.from_settings(settings)
+    client = LLMClient.from_settings(settings, allowed=allowed)
     return GraderChoice(
         LLMGrader(client, settings),
         LLMFollowUps(client, settings.followup_budget),

@@ -100,6 +100,11 @@ def stall_stream(after_chunks: int, seconds: float) -> Behaviour:
     return Behaviour("stall_stream", after_chunks=after_chunks, seconds=seconds)
 
 
+def cut_stream(after_chunks: int) -> Behaviour:
+    """Streaming: send `after_chunks` content chunks, then close the connection mid-stream."""
+    return Behaviour("cut_stream", after_chunks=after_chunks)
+
+
 # ---------------------------------------------------------------- schema sampling
 def sample_from_schema(schema: Any, root: Any = None, depth: int = 0) -> Any:
     """Minimal valid instance of a JSON schema (the subset Structured Outputs / pydantic emit)."""
@@ -351,6 +356,8 @@ class _Handler(BaseHTTPRequestHandler):
         for i, piece in enumerate(pieces):
             if b.kind == "stall_stream" and i == b.after_chunks:
                 self.fake._sleep(b.seconds)
+            if b.kind == "cut_stream" and i == b.after_chunks:
+                return self._drop()
             self.fake._sleep(self.fake.stream_chunk_delay)
             send(choice({key: piece}))
         send(choice({}, b.finish_reason))
