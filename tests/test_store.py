@@ -151,13 +151,13 @@ def test_killed_practice_session_resumes_with_both_answers(tmp_path):
     assert tr.finished_at is not None
 
 
-def test_fifty_concurrent_sessions_write_without_lock_errors(tmp_path):
-    store = Store(tmp_path)
+def test_fifty_concurrent_sessions_write_without_lock_errors(tmp_path, database_url):
+    store = Store(tmp_path, url=database_url)
     errors: list[BaseException] = []
 
     def one(i: int) -> None:
         try:
-            s = new_session(Store(tmp_path), QUESTIONS[i % 10 : i % 10 + 2])
+            s = new_session(Store(tmp_path, url=database_url), QUESTIONS[i % 10 : i % 10 + 2])
             run(s.answer(f"answer {i} " + GOOD))
             run(s.answer(f"answer {i} " + WEAK))
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
