@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from .config import Settings
 from .errors import GraderError
-from .netguard import Allowed, GuardedBackend
+from .netguard import Allowed, guarded_client
 from .prompts import render
 from .tokens import Usage, count_tokens, load_prices
 
@@ -78,8 +78,7 @@ class LLMClient:
         allowed: Allowed | None = None,
     ) -> None:
         self.model = model
-        self.allowed = allowed
-        """Set for a base URL a visitor of a hosted app typed: every connection is checked (netguard.py)."""
+        self.allowed = allowed  # for a URL a hosted app's visitor typed: each connection is checked (netguard.py)
         self.base_url = base_url
         self.temperature = temperature
         self.seed = seed
@@ -109,12 +108,9 @@ class LLMClient:
     def _http_client(self) -> httpx2.AsyncClient:
         # An API answers where it is asked: a redirect could lead a hosted app's request to an internal
         # address the typed URL was checked against (server-side request forgery).
-        if self.allowed is None:
-            return openai.DefaultAsyncHttpxClient(follow_redirects=False)
-        transport = httpx2.AsyncHTTPTransport(trust_env=False)  # no proxy: the guard must see the real target
-        # httpx2 has no public hook for httpcore2's network backend; its pool opens every connection through it.
-        transport._pool._network_backend = GuardedBackend(transport._pool._network_backend, self.allowed)
-        return openai.DefaultAsyncHttpxClient(follow_redirects=False, transport=transport, trust_env=False)
+        if self.allowed is not None:
+            return guarded_client(self.allowed)
+        return openai.DefaultAsyncHttpxClient(follow_redirects=False)
 
     @property
     def _completions(self) -> Any:
@@ -285,14 +281,12 @@ class LLMClient:
                 if not pieces and self._adapt(exc):
                     continue
                 raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
-            except (openai.APIConnectionError, httpx2.HTTPError) as exc:
-                if pieces and not isinstance(exc, openai.APITimeoutError):  # it broke while being read
-                    raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
-                if isinstance(exc, openai.APIError):
-                    raise LLMError(describe_api_error(exc, self)) from exc
-                raise LLMError(f"could not reach the LLM server at {self.server} ({_first_line(exc)})") from exc
             except openai.APIError as exc:
+                if pieces and type(exc) is openai.APIConnectionError:  # the stream broke while being read
+                    raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
                 raise LLMError(describe_api_error(exc, self)) from exc
+            except httpx2.HTTPError as exc:  # the same, should the SDK let the transport's error through
+                raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
         raise LLMError("the LLM server kept rejecting the request parameters")
 
 

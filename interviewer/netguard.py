@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpcore2
+import httpx2
 
 Resolver = Callable[[str], Iterable[str]]
 
@@ -107,3 +108,12 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
+
+
+def guarded_client(allowed: Allowed) -> httpx2.AsyncClient:
+    """An HTTP client that connects only where `allowed` lets it, follows no redirect and uses no proxy (the
+    guard must see the real target)."""
+    transport = httpx2.AsyncHTTPTransport(trust_env=False)
+    # httpx2 has no public hook for httpcore2's network backend; its pool opens every connection through it.
+    transport._pool._network_backend = GuardedBackend(transport._pool._network_backend, allowed)
+    return httpx2.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
