@@ -268,3 +268,14 @@ def test_db_upgrade_brings_the_configured_database_up_to_date(tmp_path, database
     assert f"schema revision {head()} ({expected})" in first.out
     again = run_cli("db", "upgrade", env=env)
     assert f"schema revision {head()} (already up to date)" in again.out
+
+
+def test_on_sqlite_a_write_takes_the_lock_when_it_begins_and_a_read_takes_none(tmp_path):
+    store = Store(tmp_path)
+    other = sqlite3.connect(tmp_path / "history.sqlite3", timeout=0, isolation_level=None)
+    with store.transaction():  # nothing written yet: BEGIN IMMEDIATE alone holds the write lock
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    other.execute("BEGIN IMMEDIATE")  # a writer elsewhere: reads go on (WAL)
+    assert store.sessions(ALL_OWNERS) == [] and store.revision == head()
+    other.execute("ROLLBACK")

@@ -141,3 +141,31 @@ def test_failed_logins_are_rate_limited_per_client_and_say_nothing_of_who_exists
         with ThreadPoolExecutor(10) as pool:  # a burst in parallel meets the limit too
             codes = list(pool.map(lambda _: log_in(url, "alice", "nope nope", "192.0.2.1")[0], range(10)))
         assert codes.count(400) == 5 and codes.count(429) == 5, codes
+
+
+@pytest.mark.filterwarnings("ignore::pandas.errors.Pandas4Warning")
+def test_two_people_through_the_api_on_two_replicas_own_their_sessions(tmp_path, postgres):
+    """Alice and Bob log in through gradio_client, each on another replica of one PostgreSQL history: each
+    session is saved under the person who logged in, and a wrong password gets nothing."""
+    from gradio_client import Client
+
+    from interviewer.owner import Owner
+    from interviewer.store import Store
+
+    users = Users(tmp_path / "users.txt")
+    users.add("alice", "alice password")
+    users.add("bob", "bob password")
+    database = postgres.create_database("api_people")
+    settings = Settings(grader="offline", followups=0, data_dir=tmp_path / "data", users=tmp_path / "users.txt",
+                        database_url=database)  # fmt: skip
+    with served(settings) as replica_a, served(settings) as replica_b:
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error for a refused login
+            Client(replica_a, auth=("alice", "not her password"), verbose=False)
+        for url, name, text in ((replica_a, "alice", "Alice's API answer"), (replica_b, "bob", "Bob's API answer")):
+            client = Client(url, auth=(name, f"{name} password"), verbose=False)
+            client.predict(api_name="/start")
+            client.predict(text, api_name="/answer")
+    store = Store(tmp_path / "data", url=database)
+    for name, text in (("alice", "Alice's API answer"), ("bob", "Bob's API answer")):
+        [row] = store.sessions(Owner.browser(f"user:{name}"))
+        assert [t.answer for t in store.transcript(row.id).turns if t.answer] == [text]
