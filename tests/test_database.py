@@ -252,6 +252,22 @@ def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(t
         assert Transcript.from_json(saved.to_json()).turns[3].grade is not None
 
 
+@pytest.mark.slow
+def test_the_web_app_says_the_history_cannot_be_read_while_the_database_is_away(tmp_path):
+    from interviewer.web.handlers import Handlers
+    from interviewer.web.setup import bundled_banks
+
+    with Postgres() as server:
+        settings = Settings(data_dir=tmp_path / "data", database_url=server.create_database("class"))
+        handlers = Handlers(Interviewer(Store.open(settings), settings, Owner.terminal()), bundled_banks(settings))
+        assert handlers.history("browser-1").note is None  # readable: the tab's tables
+        server.stop()
+        assert "The history cannot be read right now" in (handlers.history("browser-1").note or "")
+        assert handlers.on_load("browser-1", None).session_id is None  # no resume offer, and no error
+        server.start()
+        assert handlers.history("browser-1").note is None
+
+
 def _environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INTERVIEWER_DATABASE"))}
 

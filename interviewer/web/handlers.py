@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,14 +15,12 @@ from .. import bank as bank_mod
 from .. import webview as html
 from ..errors import InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
-from ..owner import Owner
-from ..rows import SessionRow
 from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
-from .setup import questions_or_none
-from .state import FORMATS, WebSession, free_files, write_deck_file, write_transcript_files
-from .view import ChatView, HistoryView, NoticeView, PageView, PastView, ResumeHere, ResumeOffer
+from .history_events import HistoryTab
+from .state import FORMATS, WebSession, free_files
+from .view import ChatView, NoticeView, PageView, ResumeHere, ResumeOffer
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,9 @@ STILL_GRADING = NoticeView(
 )
 
 
-class Handlers:
+class Handlers(HistoryTab):
+    """The interview's events and the resume offer (the History tab's are `HistoryTab`'s)."""
+
     def __init__(self, core: Interviewer, banks: dict[str, str], store_problem: str = "") -> None:
         self.core = core
         """The core without a browser owner; each event takes `for_owner` of its browser."""
@@ -79,10 +78,6 @@ class Handlers:
         if other is not None and other is not ws:
             other.taken_over = True
         self.live[ws.session.session_id] = ws
-
-    def _core_of(self, owner: str | None) -> Interviewer:
-        # Before the page has loaded its id, a browser owns nothing it could find again: a throwaway id.
-        return self.core.for_owner(Owner.browser(owner or os.urandom(12).hex()))
 
     # -- the interview ---------------------------------------------------------------------------
 
@@ -248,9 +243,6 @@ class Handlers:
 
     # -- resume ----------------------------------------------------------------------------------
 
-    def _newest_session(self, owner: str) -> SessionRow | None:
-        return next(iter(self._core_of(owner).sessions()), None)  # newest first
-
     def on_load(self, owner: str | None, ws: WebSession | None, dismissed: list[str] | None = None) -> ResumeOffer:
         """Give this browser an id, and offer to resume its latest interview if it is unfinished, has an answer
         and was not put off with "Not now" (`dismissed`, remembered in the browser)."""
@@ -320,61 +312,6 @@ class Handlers:
             "are never stored: it goes on with the offline grader (key-point coverage). To grade with your LLM "
             "again, start a new interview with its settings."
         )
-
-    # -- history ---------------------------------------------------------------------------------
-
-    def history(self, owner: str | None) -> HistoryView:
-        if self.core.store is None:
-            return HistoryView(note=self.store_problem)
-        if not owner:  # the browser's id is not known yet: show nothing rather than everyone's sessions
-            return HistoryView(note="Loading your history…")
-        core = self._core_of(owner)
-        all_questions = [q for path in self.banks.values() for q in questions_or_none(path)]
-        rows = core.sessions()
-        points = core.progress()
-        trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
-        return HistoryView(
-            due=f"**{core.due_count(all_questions)}** of {len(all_questions)} questions in the bundled banks are due "
-            f"for review (choose the order *due for review* to practise them).{trend}",
-            progress=html.progress_rows(points),
-            sessions=html.sessions_rows(rows),
-            choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],
-            stats=html.question_stats_rows(core.question_stats()),
-        )
-
-    def open_past(self, session_id: str | None, owner: str | None) -> PastView:
-        if self.core.store is None or not session_id or not owner:
-            return PastView()
-        try:
-            tr = self._core_of(owner).saved_transcript(session_id)  # only this browser's own sessions
-        except InterviewerError:
-            return PastView()
-        # One folder per past session, rewritten on each opening: nothing piles up.
-        folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
-        files = write_transcript_files(tr, folder, ("markdown", "json", "html"))
-        cards = html.feedback_cards_html(tr.turns)
-        return PastView(files, cards=cards, deck=write_deck_file(tr, folder))
-
-    async def regrade_past(self, session_id: str | None, which: str | None, owner: str | None) -> str:
-        """The opened past session graded again (offline, or with the server's LLM): the comparison, as HTML.
-        The re-grade is saved as its own session; the original is untouched."""
-        if self.core.store is None or not owner:
-            return html.e(self.store_problem or "History is off.")
-        if not session_id:
-            return "Open a past session first, then re-grade it."
-        core = self._core_of(owner)
-        choice = core.default_grader() if which == "server" else offline_choice()
-        try:
-            original = core.saved_transcript(session_id)  # only this browser's own sessions
-            _, report = await core.regrade(original, choice)
-        except InterviewerError as exc:
-            return f"Cannot re-grade: {html.e(str(exc))}"
-        return html.regrade_html(report)
-
-    def delete_history(self, owner: str | None) -> HistoryView:
-        if self.core.store is not None and owner:
-            self._core_of(owner).delete_all()
-        return self.history(owner)
 
 
 async def _offering_offline(ws: WebSession, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
