@@ -44,6 +44,8 @@ def connect(url: URL | str) -> Engine:
 
 
 def _sqlite(url: URL) -> Engine:
+    # Up to 64 connections, as many as the web app's events at once (INTERVIEWER_CONCURRENCY's default): a SQLite
+    # connection is cheap, and a writer waiting for the lock should not also wait for a connection.
     engine = create_engine(url, pool_size=8, max_overflow=56, connect_args={"timeout": 30, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
