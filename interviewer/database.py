@@ -39,8 +39,13 @@ def connect(url: URL | str) -> Engine:
         return _sqlite(parsed)
     if parsed.get_backend_name() != "postgresql":
         raise HistoryUnavailable(f"{shown(parsed)}: the history needs SQLite or PostgreSQL")
-    # A pooled connection is checked before use, so a database that restarted costs one event, not the pool.
-    return create_engine(parsed, pool_pre_ping=True, pool_size=8, max_overflow=16, connect_args={"connect_timeout": 10})
+    try:
+        # A pooled connection is checked before use, so a database that restarted costs one event, not the pool.
+        return create_engine(
+            parsed, pool_pre_ping=True, pool_size=8, max_overflow=16, connect_args={"connect_timeout": 10}
+        )
+    except ImportError as exc:  # e.g. postgresql+psycopg2:// without psycopg2: psycopg (3) is the one installed
+        raise HistoryUnavailable(f"{shown(parsed)}: use postgresql+psycopg:// ({exc})") from exc
 
 
 def _sqlite(url: URL) -> Engine:

@@ -53,11 +53,28 @@ class Allowed:
         ip = ipaddress.ip_address(address.split("%")[0])
         if host.lower() in self.names or any(ip in network for network in self.networks):
             return None
-        if ip.is_global and not ip.is_multicast:
+        inner = _embedded_ipv4(ip)
+        if ip.is_global and not ip.is_multicast and ip not in _LOCAL_NAT64 and all(v4.is_global for v4 in inner):
             return None
+        ip = next((v4 for v4 in inner if not v4.is_global), ip)  # name the inner address
         kind = "loopback" if ip.is_loopback else "link-local" if ip.is_link_local else "private"
         return (f"{host} is a {kind} address ({ip}); this hosted app only calls public LLM servers "
                 "(the host can allow more with INTERVIEWER_LLM_URL_ALLOW)")  # fmt: skip
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the IPv4 address is its last 32 bits
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a network's own translation prefix: internal by definition
+
+
+def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries to a gateway (mapped, 6to4, Teredo, NAT64): an internal
+    one is as internal as itself, though the IPv6 address looks global."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return []
+    found = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [v4 for v4 in found if v4 is not None]
 
 
 def refusal(base_url: str, allow: Iterable[str] = (), resolver: Resolver = resolve) -> str | None:
@@ -99,7 +116,12 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
         for address in addresses:
             if problem := self.allowed.refusal(host, address):
                 raise httpcore2.ConnectError(f"refused: {problem}")
-        return await self.inner.connect_tcp(addresses[0], port, timeout, local_address, socket_options)
+        for address in addresses[:-1]:  # every address was checked: try them in turn, as a client would
+            try:
+                return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except httpcore2.ConnectError:
+                continue
+        return await self.inner.connect_tcp(addresses[-1], port, timeout, local_address, socket_options)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None

@@ -9,6 +9,7 @@ What to save when, and the spaced-review update, are decided by `recorder.py`.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ from .transcript import Summary, Transcript, TurnRecord
 from .writes import Transaction
 
 DB_NAME = "history.sqlite3"
+log = logging.getLogger(__name__)
 
 
 def default_data_dir(settings: Settings | None = None) -> Path:
@@ -71,16 +73,16 @@ class Store:
         instead of deadlocking."""
         try:
             conn = writing(self.engine.connect())
-            conn.begin()
         except SQLAlchemyError as exc:
-            raise HistoryUnavailable(f"cannot write the history at {self.where} ({_reason(exc)})") from exc
+            raise self._unavailable("write", exc) from exc
         try:
+            conn.begin()
             yield Transaction(conn)
             conn.commit()
         except SQLAlchemyError as exc:  # a full disk, a database gone away: nothing of this event was written
-            raise HistoryUnavailable(f"cannot write the history at {self.where} ({_reason(exc)})") from exc
+            raise self._unavailable("write", exc) from exc
         finally:
-            _close(conn)  # rolls back whatever was not committed
+            _close(conn)  # rolls back whatever was not committed, and gives the connection back to the pool
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -88,7 +90,15 @@ class Store:
             with self.engine.connect() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise HistoryUnavailable(f"cannot read the history at {self.where} ({_reason(exc)})") from exc
+            raise self._unavailable("read", exc) from exc
+
+    def _unavailable(self, verb: str, exc: BaseException) -> HistoryUnavailable:
+        """The error a failed read or write becomes. A shared database's address and the driver's words (host,
+        port, user) go to the host's log only: candidates see these messages."""
+        log.warning("cannot %s the history at %s: %s", verb, self.where, _reason(exc))
+        if self.path is None:
+            return HistoryUnavailable(f"cannot {verb} the history database right now")
+        return HistoryUnavailable(f"cannot {verb} the history at {self.where} ({_reason(exc)})")
 
     @property
     def revision(self) -> str | None:
@@ -102,6 +112,8 @@ class Store:
         """A full session id from an id or a unique prefix of one, among the scope's sessions."""
         if not session_id.strip():
             raise InterviewerError("give a session id (or the start of one)")
+        if "\x00" in session_id:  # no id has one, and PostgreSQL's text cannot even compare with it
+            raise InterviewerError(f"no session {session_id!r} in the history")
         # A plain prefix: % and _ in what was typed are characters, not LIKE wildcards.
         query = select(sessions.c.id).where(sessions.c.id.startswith(session_id, autoescape=True), *_of(scope))
         with self._reading() as conn:

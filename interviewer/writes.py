@@ -38,18 +38,17 @@ class Transaction:
         return self.conn.execute(select(sessions.c.id).where(sessions.c.id == session_id)).first() is not None
 
     def insert_session(self, tr: Transcript, owner: Owner, questions: list[Question]) -> None:
-        self.conn.execute(
-            insert(sessions).values(
-                id=tr.session_id,
-                owner=owner.key,
-                started_at=_iso(tr.started_at),
-                settings=json.dumps(tr.settings),
-                grader=tr.grader,
-                questions=json.dumps([q.model_dump() for q in questions]),
-                total=len(questions),
-                regrade_of=tr.regrade_of,
-            )
-        )
+        row = {
+            "id": tr.session_id,
+            "owner": owner.key,
+            "started_at": _iso(tr.started_at),
+            "settings": json.dumps(tr.settings),
+            "grader": tr.grader,
+            "questions": json.dumps([q.model_dump() for q in questions]),
+            "total": len(questions),
+            "regrade_of": tr.regrade_of,
+        }
+        self.conn.execute(insert(sessions).values(_storable(self.conn, row)))
 
     def delete_session(self, session_id: str) -> None:
         self.conn.execute(delete(sessions).where(sessions.c.id == session_id))
@@ -126,12 +125,12 @@ class Transaction:
 
         The row is locked until the transaction ends, so two replicas grading the same owner's question at
         once update it one after the other (a missing row is first inserted empty, to have a row to lock)."""
-        key = {"owner": owner.key, "question_id": question_id}
+        key = _storable(self.conn, {"owner": owner.key, "question_id": question_id})
         empty = {**key, "question_hash": "", "state": "", "due": "", "updated_at": ""}
         self.conn.execute(_insert(self.conn, reviews, empty).on_conflict_do_nothing())
         row = self.conn.execute(
             select(reviews.c.question_hash, reviews.c.state)
-            .where(reviews.c.owner == owner.key, reviews.c.question_id == question_id)
+            .where(reviews.c.owner == key["owner"], reviews.c.question_id == key["question_id"])
             .with_for_update()
         ).one()
         return ReviewState.model_validate_json(row.state) if row.question_hash == digest else None
@@ -145,7 +144,7 @@ class Transaction:
             "due": _iso(state.due),
             "updated_at": _iso(when),
         }
-        self.conn.execute(_upsert(self.conn, reviews, row, ("owner", "question_id")))
+        self.conn.execute(_upsert(self.conn, reviews, _storable(self.conn, row), ("owner", "question_id")))
 
 
 def _grade_row(key: dict[str, Any], turn: TurnRecord) -> dict[str, Any]:

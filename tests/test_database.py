@@ -295,3 +295,43 @@ def test_on_sqlite_a_write_takes_the_lock_when_it_begins_and_a_read_takes_none(t
     other.execute("BEGIN IMMEDIATE")  # a writer elsewhere: reads go on (WAL)
     assert store.sessions(ALL_OWNERS) == [] and store.revision == head()
     other.execute("ROLLBACK")
+
+
+def test_a_write_that_cannot_begin_gives_its_connection_back(tmp_path):
+    """Another process holds the write lock past the busy timeout: each failed write must return its connection
+    to the pool at once (a leak would drain the pool under contention)."""
+    from sqlalchemy import event
+
+    from interviewer.errors import HistoryUnavailable
+
+    store = Store(tmp_path)
+    store.engine.dispose()
+    event.listen(store.engine, "connect", lambda conn, _: conn.execute("PRAGMA busy_timeout = 50"))
+    other = sqlite3.connect(tmp_path / "history.sqlite3", timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    for _ in range(3):
+        with pytest.raises(HistoryUnavailable, match="locked"), store.transaction():
+            pass
+    assert store.engine.pool.checkedout() == 0
+    other.execute("ROLLBACK")
+
+
+@pytest.mark.slow
+def test_a_shared_databases_address_is_never_in_what_candidates_read(tmp_path):
+    """Read and write errors reach the page: on a shared database they name neither host, port nor user."""
+    from interviewer.errors import HistoryUnavailable
+
+    with Postgres() as server:
+        store = Store(tmp_path, url=server.create_database("quiet").replace("postgres@", "postgres:s3cret@"))
+        server.stop()
+        for action in (lambda: store.sessions(ALL_OWNERS), lambda: store.delete_all(Owner.terminal())):
+            with pytest.raises(HistoryUnavailable) as caught:
+                action()
+            message = str(caught.value)
+            assert "right now" in message and "127.0.0.1" not in message and "postgres" not in message
+
+
+def test_an_upgraded_sqlite_history_is_refused_by_the_versions_before_alembic(tmp_path):
+    Store(tmp_path)
+    with sqlite3.connect(tmp_path / "history.sqlite3") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] > 5  # e12abde refused anything above its 5

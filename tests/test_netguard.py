@@ -33,6 +33,10 @@ def fake_resolver(host: str) -> list[str]:
     ("http://[fe80::1]/v1", "link-local"),
     ("http://internal.corp/v1", "private"),  # a name that resolves to a private address
     ("http://mixed.example/v1", "private"),  # one private address among public ones is enough
+    ("http://[::ffff:127.0.0.1]/v1", "loopback"),  # IPv4-mapped
+    ("http://[64:ff9b::a9fe:a9fe]/v1", "link-local"),  # NAT64 to 169.254.169.254: global-looking, internal
+    ("http://[64:ff9b:1::a00:1]/v1", "private"),  # a network's own NAT64 prefix
+    ("http://[2002:a00:1::1]/v1", "private"),  # 6to4 around 10.0.0.1
 ])  # fmt: skip
 def test_internal_targets_are_refused_by_address_class(url, kind):
     problem = refusal(url, resolver=fake_resolver)
@@ -41,6 +45,7 @@ def test_internal_targets_are_refused_by_address_class(url, kind):
 
 def test_public_targets_and_what_the_host_allows_pass():
     assert refusal("https://api.example.com/v1", resolver=fake_resolver) is None
+    assert refusal("http://[64:ff9b::5db8:d822]/v1", resolver=fake_resolver) is None  # NAT64 to a public address
     assert refusal("http://ollama.internal:11434/v1", ["ollama.internal"], resolver=fake_resolver) is None
     assert refusal("http://10.1.2.3/v1", ["10.0.0.0/8"], resolver=fake_resolver) is None
     assert refusal("http://192.168.1.5/v1", ["10.0.0.0/8"], resolver=fake_resolver) is not None

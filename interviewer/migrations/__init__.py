@@ -19,6 +19,8 @@ from ..errors import InterviewerError
 HERE = Path(__file__).parent
 # PRAGMA user_version of the store before Alembic -> the revision that builds the same schema.
 BEFORE_ALEMBIC = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005"}
+MANAGED_BY_ALEMBIC = 6
+"""PRAGMA user_version of a SQLite history Alembic manages: above 5, so older versions of the app refuse it."""
 # Replicas that start at once on one PostgreSQL take turns at upgrading (pg_advisory_xact_lock's key).
 UPGRADE_LOCK = 0x1E71E11
 
@@ -50,7 +52,7 @@ def upgrade(conn: Connection, where: str) -> str | None:
     revision = current(conn)
     if revision is None and conn.dialect.name == "sqlite":
         number = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
-        if number > len(BEFORE_ALEMBIC):
+        if number > len(BEFORE_ALEMBIC):  # MANAGED_BY_ALEMBIC without its alembic_version table is refused too
             raise InterviewerError(f"{where} was written by a newer version (schema {number}); upgrade interviewer")
         if number:
             revision = BEFORE_ALEMBIC[number]
@@ -58,4 +60,6 @@ def upgrade(conn: Connection, where: str) -> str | None:
     elif revision is not None and revision not in known:
         raise InterviewerError(f"{where} was written by a newer version (revision {revision}); upgrade interviewer")
     command.upgrade(_config(conn), "head")
+    if conn.dialect.name == "sqlite":  # an app from before Alembic refuses a schema number above its own five
+        conn.exec_driver_sql(f"PRAGMA user_version = {MANAGED_BY_ALEMBIC}")
     return revision

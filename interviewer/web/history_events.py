@@ -49,8 +49,8 @@ class HistoryTab:
                 core.question_stats(),
                 core.due_count(all_questions),
             )
-        except HistoryUnavailable as exc:
-            return HistoryView(note=f"The history cannot be read right now ({exc}). Try again in a moment.")
+        except HistoryUnavailable:  # the reason is in the server's log (store.py): not for visitors' eyes
+            return HistoryView(note="The history cannot be read right now. Try again in a moment.")
         trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
         return HistoryView(
             due=f"**{due}** of {len(all_questions)} questions in the bundled banks are due "
