@@ -43,6 +43,14 @@ class StickyRun(Run):
                              headers={"Cookie": f"interviewer_replica={name}"})  # fmt: skip
 
 
+def peak_mb(pid: int) -> float:
+    """The process's peak resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def measure(replicas: int, sessions: int, answers: int, fake: FakeOpenAI, scratch: Path, pg: Postgres) -> dict:
     data, logs = scratch / f"data-{replicas}", scratch / f"logs-{replicas}"
     data.mkdir()
@@ -61,7 +69,9 @@ def measure(replicas: int, sessions: int, answers: int, fake: FakeOpenAI, scratc
         for port, proc in zip(ports, procs):
             wait_until_serving(f"http://127.0.0.1:{port}/", proc)
         run_all(url, [f"warm{i}" for i in range(replicas * 2)], 1, StickyRun)  # first-request costs off the clock
+        idle = [peak_mb(proc.pid) for proc in procs]
         wall, runs = run_all(url, [f"s{i:03d}" for i in range(sessions)], answers, StickyRun)
+        peak = [peak_mb(proc.pid) for proc in procs]
     finally:
         stop_process(proxy)
         for proc in procs:
@@ -74,7 +84,7 @@ def measure(replicas: int, sessions: int, answers: int, fake: FakeOpenAI, scratc
         "replicas": replicas, "sessions": sessions, "completed": sum(not r.error for r in runs),
         "errors": [r.error for r in runs if r.error][:3], "wall": wall, "p50": percentile(latencies, 0.5),
         "p95": percentile(latencies, 0.95), "sent": len(sent), "saved": len(saved),
-        "lost": len(set(sent) - {a for (a,) in saved}), "problems": problems[:3],
+        "lost": len(set(sent) - {a for (a,) in saved}), "problems": problems[:3], "idle": idle, "peak": peak,
     }  # fmt: skip
 
 
@@ -94,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['sessions'] - r['completed']}; wall {r['wall']:.1f} s; answer to feedback p50 {r['p50']:.2f} s, "
               f"p95 {r['p95']:.2f} s; answers sent {r['sent']}, rows saved {r['saved']}, lost {r['lost']}; "
               f"isolation problems {len(r['problems'])}")
+        print(f"  memory per replica (peak resident): {', '.join(f'{m:.0f} MB' for m in r['peak'])} after the run, "
+              f"{', '.join(f'{m:.0f} MB' for m in r['idle'])} before it")
         for e in r["errors"] + r["problems"]:
             print(f"  {e}")
     one, two = results
