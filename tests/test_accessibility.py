@@ -11,10 +11,10 @@ from playwright.sync_api import expect, sync_playwright
 
 from interviewer.config import Settings
 from tests.support.browser import (
-    TIMEOUT_MS,
     answer,
     answer_box,
     launch_chromium,
+    new_page,
     open_app,
     served,
     setup,
@@ -53,8 +53,7 @@ def violations(page) -> list[str]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_serious_violation_on_any_view(browser, scheme, tmp_path):
-    page = browser.new_context(color_scheme=scheme, viewport={"width": 1280, "height": 900}).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = new_page(browser, color_scheme=scheme, viewport={"width": 1280, "height": 900})
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path)) as url:
         open_app(page, url)
         seen = {"setup": violations(page)}
@@ -81,8 +80,7 @@ def test_no_serious_violation_on_any_view(browser, scheme, tmp_path):
 
 
 def test_the_progress_bar_is_named_and_a_new_question_takes_the_focus(browser, tmp_path):
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = new_page(browser)
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path)) as url:
         open_app(page, url)
         setup(page, count=2, followups=False)
@@ -98,8 +96,7 @@ def test_the_progress_bar_is_named_and_a_new_question_takes_the_focus(browser, t
 
 
 def test_a_phone_sized_screen_has_no_sideways_scroll_and_the_buttons_are_reachable(browser, tmp_path):
-    page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = new_page(browser, viewport={"width": 390, "height": 844})
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path)) as url:
         open_app(page, url)
         expect(page.locator("#intro")).to_contain_text("No time limit")  # nothing in the app is timed
@@ -128,8 +125,7 @@ def tab_to(page, selector: str, limit: int = 80, text: str = "") -> int:
 def test_a_whole_session_by_keyboard_alone(browser, tmp_path):
     """Three questions, a transcript downloaded and History opened without the mouse; the tab order runs
     answer box -> Submit -> Hint -> Skip -> End, and every control shows a focus ring."""
-    page = browser.new_context(accept_downloads=True).new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = new_page(browser, accept_downloads=True)
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path)) as url:
         open_app(page, url)
         tab_to(page, "#count input[type=number]")
@@ -171,8 +167,7 @@ def test_a_whole_session_by_keyboard_alone(browser, tmp_path):
 
 
 def test_each_new_message_and_feedback_is_announced_once_in_one_polite_region(browser, tmp_path):
-    page = browser.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = new_page(browser)
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path)) as url:
         open_app(page, url)
         page.evaluate("""() => { window.__said = []; new MutationObserver(() => window.__said.push(

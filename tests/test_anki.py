@@ -18,7 +18,7 @@ from interviewer import anki
 from interviewer.bank import load_bank, parse_bank
 from interviewer.config import Settings
 from interviewer.session import Session, SessionSettings
-from tests.support.browser import TIMEOUT_MS, answer, launch_chromium, open_app, served, setup, start
+from tests.support.browser import answer, launch_chromium, new_page, open_app, served, setup, start
 from tests.support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,8 +105,7 @@ def test_nothing_missed_is_a_message_not_an_empty_file(tmp_path):
 def test_the_summary_and_the_history_tab_offer_the_deck(tmp_path):
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path / "data")) as url, sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_context(accept_downloads=True).new_page()
-        page.set_default_timeout(TIMEOUT_MS)
+        page = new_page(browser, accept_downloads=True)
         open_app(page, url)
         setup(page, count=1, followups=False)
         start(page, 1)

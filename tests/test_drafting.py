@@ -183,12 +183,11 @@ def test_the_web_app_drafts_previews_and_practises_with_a_draft(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     from interviewer.config import Settings
-    from tests.support.browser import TIMEOUT_MS, answer, download, launch_chromium, open_app, served
+    from tests.support.browser import answer, download, launch_chromium, new_page, open_app, served
 
     with FakeOpenAI(responder=Drafter()) as fake, sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_context(accept_downloads=True).new_page()
-        page.set_default_timeout(TIMEOUT_MS)
+        page = new_page(browser, accept_downloads=True)
         with served(Settings(grader="offline", base_url=fake.base_url, model="fake-model", data_dir=tmp_path)) as url:
             open_app(page, url)
             page.locator("#draft-section").get_by_text("Draft a bank with the LLM").click()

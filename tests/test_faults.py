@@ -278,12 +278,11 @@ def test_lone_surrogates_typed_into_the_web_app_keep_the_answer(tmp_path):
     in its JSON: the answer is kept with the code point replaced, graded, and the page says so."""
     from playwright.sync_api import expect, sync_playwright
 
-    from tests.support.browser import TIMEOUT_MS, download, launch_chromium, open_app, served, setup, start
+    from tests.support.browser import download, launch_chromium, new_page, open_app, served, setup, start
 
     with served(Settings(grader="offline", followups=0, data_dir=tmp_path / "data")) as url, sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_page(accept_downloads=True)
-        page.set_default_timeout(TIMEOUT_MS)
+        page = new_page(browser, accept_downloads=True)
         open_app(page, url)
         setup(page, count=1, followups=False)
         start(page, 1)

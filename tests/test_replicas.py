@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.support.browser import TIMEOUT_MS, answer, download, launch_chromium, open_app, setup, start
+from tests.support.browser import answer, download, launch_chromium, new_page, open_app, setup, start
 from tests.support.net import free_port
 from tests.support.nginx import NGINX, nginx_conf
 from tests.support.processes import stop_process
@@ -67,8 +67,7 @@ def test_a_replica_that_dies_loses_no_answer_and_the_reload_resumes_on_another(t
         wait_http(url)
         with sync_playwright() as p:
             browser = launch_chromium(p)
-            page = browser.new_context(accept_downloads=True).new_page()
-            page.set_default_timeout(TIMEOUT_MS)
+            page = new_page(browser, accept_downloads=True)
             open_app(page, url)
             setup(page, count=2, followups=False)
             start(page, 2)

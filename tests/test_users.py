@@ -11,7 +11,7 @@ from interviewer.config import Settings
 from interviewer.errors import ConfigError
 from interviewer.users import Users
 from interviewer.web.app import _who
-from tests.support.browser import TIMEOUT_MS, answer, launch_chromium, served, setup, start
+from tests.support.browser import answer, launch_chromium, new_page, served, setup, start
 from tests.support.cli import isolated_env, run_cli
 
 
@@ -66,23 +66,18 @@ def test_history_follows_the_person_across_browsers_and_replicas(tmp_path, postg
     with served(settings) as replica_a, served(settings) as replica_b, sync_playwright() as p:
         browser = launch_chromium(p)
 
-        def new_page():
-            page = browser.new_context().new_page()  # another browser: its own storage
-            page.set_default_timeout(TIMEOUT_MS)
-            return page
-
-        alice = new_page()
+        alice = new_page(browser)
         log_in(alice, replica_a, "alice", "alice password")
         setup(alice, count=2, followups=False)
         start(alice, 2)
         answer(alice, "Alice's answer: bias amplification and human oversight.")
-        bob = new_page()
+        bob = new_page(browser)
         log_in(bob, replica_b, "bob", "bob password")
         setup(bob, count=2, followups=False)
         start(bob, 2)
         answer(bob, "Bob's answer: misinformation and content filtering.")
 
-        elsewhere = new_page()  # Alice, in another browser, on the other replica
+        elsewhere = new_page(browser)  # Alice, in another browser, on the other replica
         log_in(elsewhere, replica_b, "alice", "alice password")
         expect(elsewhere.locator("#resume-text")).to_contain_text("1 of 2 questions answered")
         elsewhere.locator("#resume-btn").click()

@@ -44,6 +44,14 @@ def launch_chromium(playwright: Any) -> Any:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
+def new_page(browser: Any, **context_options: Any) -> Any:
+    """A page in a new context (its own storage: another browser, as far as the app can tell), waiting up to
+    TIMEOUT_MS for what it expects."""
+    page = browser.new_context(**context_options).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    return page
+
+
 # -- driving the page ------------------------------------------------------------------------------
 
 
