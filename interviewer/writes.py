@@ -48,7 +48,7 @@ class Transaction:
             "total": len(questions),
             "regrade_of": tr.regrade_of,
         }
-        self.conn.execute(insert(sessions).values(_storable(self.conn, row)))
+        self.conn.execute(_insert(self.conn, sessions, row))
 
     def delete_session(self, session_id: str) -> None:
         self.conn.execute(delete(sessions).where(sessions.c.id == session_id))
@@ -100,7 +100,7 @@ class Transaction:
             "answered_at": _iso(turn.answered_at),
             "attempt": turn.attempt,
         }
-        self.conn.execute(_upsert(self.conn, turns, _storable(self.conn, row), ("session_id", "idx")))
+        self.conn.execute(_upsert(self.conn, turns, row, ("session_id", "idx")))
         children = (
             (
                 followups,
@@ -144,7 +144,7 @@ class Transaction:
             "due": _iso(state.due),
             "updated_at": _iso(when),
         }
-        self.conn.execute(_upsert(self.conn, reviews, _storable(self.conn, row), ("owner", "question_id")))
+        self.conn.execute(_upsert(self.conn, reviews, row, ("owner", "question_id")))
 
 
 def _grade_row(key: dict[str, Any], turn: TurnRecord) -> dict[str, Any]:
@@ -155,9 +155,10 @@ def _grade_row(key: dict[str, Any], turn: TurnRecord) -> dict[str, Any]:
 
 
 def _insert(conn: Connection, table: Table, row: dict[str, Any]) -> Any:
-    """An INSERT that can say what to do on a key conflict (both dialects have ON CONFLICT)."""
+    """An INSERT of a row as the database can hold it (`_storable`), that can say what to do on a key conflict
+    (both dialects have ON CONFLICT)."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).values(row)
+    return dialect.insert(table).values(_storable(conn, row))
 
 
 def _upsert(conn: Connection, table: Table, row: dict[str, Any], keys: tuple[str, ...]) -> Insert:
