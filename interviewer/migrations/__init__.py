@@ -60,6 +60,8 @@ def upgrade(conn: Connection, where: str) -> str | None:
     elif revision is not None and revision not in known:
         raise InterviewerError(f"{where} was written by a newer version (revision {revision}); upgrade interviewer")
     command.upgrade(_config(conn), "head")
-    if conn.dialect.name == "sqlite":  # an app from before Alembic refuses a schema number above its own five
+    # An app from before Alembic refuses a schema number above its own five. Written once: a header write
+    # would otherwise commit a page to the WAL at every open.
+    if conn.dialect.name == "sqlite" and conn.exec_driver_sql("PRAGMA user_version").scalar_one() != MANAGED_BY_ALEMBIC:
         conn.exec_driver_sql(f"PRAGMA user_version = {MANAGED_BY_ALEMBIC}")
     return revision
