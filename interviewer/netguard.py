@@ -61,6 +61,10 @@ class Allowed:
         return (f"{host} is a {kind} address ({ip}); this hosted app only calls public LLM servers "
                 "(the host can allow more with INTERVIEWER_LLM_URL_ALLOW)")  # fmt: skip
 
+    def refusal_of_any(self, host: str, addresses: Iterable[str]) -> str | None:
+        """Why not, if any address the host resolved to is refused: one internal address is enough."""
+        return next(filter(None, (self.refusal(host, a) for a in addresses)), None)
+
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the IPv4 address is its last 32 bits
 _LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a network's own translation prefix: internal by definition
@@ -86,11 +90,9 @@ def refusal(base_url: str, allow: Iterable[str] = (), resolver: Resolver = resol
     if host in allowed.names:
         return None
     try:
-        addresses = list(resolver(host))
-        problems = [allowed.refusal(host, a) for a in addresses]
+        return allowed.refusal_of_any(host, resolver(host))
     except (OSError, ValueError):
         return f"{host} does not resolve to an address"
-    return next(filter(None, problems), None)
 
 
 class GuardedBackend(httpcore2.AsyncNetworkBackend):
@@ -113,9 +115,8 @@ class GuardedBackend(httpcore2.AsyncNetworkBackend):
         except OSError as exc:
             raise httpcore2.ConnectError(f"{host} does not resolve to an address ({exc})") from exc
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        for address in addresses:
-            if problem := self.allowed.refusal(host, address):
-                raise httpcore2.ConnectError(f"refused: {problem}")
+        if problem := self.allowed.refusal_of_any(host, addresses):
+            raise httpcore2.ConnectError(f"refused: {problem}")
         for address in addresses[:-1]:  # every address was checked: try them in turn, as a client would
             try:
                 return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
