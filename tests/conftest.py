@@ -53,6 +53,19 @@ def no_network(loopback_only):
     netguard.fail_if_attempted()
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a module's browser tests; each test opens its own context (support.browser)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.support.browser import launch_chromium
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """One throwaway PostgreSQL server for the whole run (tests/support/postgres.py): a test takes a database."""

@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from interviewer.config import Settings
 from tests.support.browser import (
     answer,
     answer_box,
-    launch_chromium,
     new_page,
     open_app,
     served,
@@ -26,14 +25,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.filterwarnings("ignore::pandas.er
 
 AXE = (Path(__file__).parent / "support" / "vendor" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 BLOCKING = ("serious", "critical")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 def violations(page) -> list[str]:

@@ -9,7 +9,7 @@ import json
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from interviewer.config import Settings
 from tests.support.browser import (
@@ -18,7 +18,6 @@ from tests.support.browser import (
     answer_box,
     bot_messages,
     download,
-    launch_chromium,
     open_app,
     served,
     setup,
@@ -47,14 +46,6 @@ XSS_LINES = [
     '<svg onload="alert(1)"></svg>',
 ]
 XSS_ANSWER = "\n".join(XSS_LINES)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
 
 
 @pytest.fixture

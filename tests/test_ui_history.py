@@ -15,7 +15,6 @@ from interviewer.config import Settings
 from interviewer.owner import ALL_OWNERS
 from interviewer.store import Store, default_data_dir
 from tests.support.browser import (
-    TIMEOUT_MS,
     answer,
     bot_messages,
     download,
@@ -26,6 +25,7 @@ from tests.support.browser import (
     shot,
     start,
 )
+from tests.support.browser import new_page as support_new_page
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import grade_responder
 
@@ -44,9 +44,7 @@ def browser():
 
 def new_page(browser):
     """A page in a context of its own: its own local storage, as another browser would have."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+    return support_new_page(browser, viewport={"width": 1280, "height": 900}, accept_downloads=True)
 
 
 @pytest.fixture
