@@ -47,6 +47,7 @@ test-real-llm: $(REAL_LLM)
 bench: $(STAMP)
 	$(BIN)/python bench/bank_load.py
 	bash bench/grader_quality.sh
+	$(BIN)/python bench/semantic.py
 	$(BIN)/python bench/llm_overhead.py
 	$(BIN)/python bench/startup.py
 	$(BIN)/python bench/concurrency.py

@@ -20,7 +20,6 @@ from .grading.base import Grader
 from .grading.factory import GraderChoice
 from .grading.models import Grade, GradeRequest
 from .grading.offline import OfflineGrader
-from .grading.relevance import Corpus
 from .unicode import replaced_notice, scrub_json
 
 
@@ -117,7 +116,7 @@ def grade_lines(grader: Grader, items: list) -> list:
     the lines' questions first: which terms are rare among them, and what each question is about."""
     if isinstance(grader, OfflineGrader):
         documents = [(item.question, item.reference) for item in items if not isinstance(item, str)]
-        grader = OfflineGrader(grader.rubrics, Corpus.with_bundled(documents))
+        grader = grader.knowing_documents(documents)
     progress = _progress(sum(not isinstance(item, str) for item in items))
     return asyncio.run(_grade_all(grader, items, progress))
 

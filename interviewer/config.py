@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Literal
 
+import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     """Serving others (see `hosted()`): browser LLM settings off by default, typed URLs checked, a login needed."""
     llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"))
     """Comma-separated hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
+    semantic: bool = Field(True, validation_alias=_env("INTERVIEWER_SEMANTIC"))
+    """The offline grader reads by meaning (a local sentence-embedding model) when it loads; 0: by words only."""
+    embedding_model: Path | None = Field(None, validation_alias=_env("INTERVIEWER_EMBEDDING_MODEL"))
+    """A folder with `model.onnx` and `tokenizer.json`, instead of the packaged all-MiniLM-L6-v2."""
     database_url: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_DATABASE_URL"))
     """`sqlite:///path` or `postgresql+psycopg://user:password@host/db` (default: SQLite in the data folder).
     Secret: it may hold the database's password."""
@@ -94,6 +99,12 @@ class Settings(BaseSettings):
         if self.grader == "llm":
             return True
         return self.grader == "auto" and bool(self.api_key or self.base_url) and bool(self.model)
+
+
+def data_folder(settings: Settings | None = None) -> Path:
+    """Where the history, the autosave and caches live: INTERVIEWER_DATA_DIR, else the platform's user data folder."""
+    settings = settings or load_settings()
+    return Path(settings.data_dir) if settings.data_dir else Path(platformdirs.user_data_dir("interviewer"))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -58,6 +58,7 @@ ORDER_CHECKS = (
     ("partial > vague", "partial", "vague", True),
     ("off-topic < partial", "partial", "offtopic", True),
     ("excellent >= good", "excellent", "good", False),
+    ("plain words > keyword list", "plainwords", "keywords", True),
 )
 
 

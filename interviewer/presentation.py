@@ -31,6 +31,7 @@ from .grading.models import (
     OFFLINE_LABEL,
     TRUNCATED,
     Grade,
+    GraderId,
     hint_cost_words,
 )
 from .hints import describe as describe_hint
@@ -79,8 +80,10 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 def grader_label(grade_or_name: Grade | str) -> str:
     """How a score's source is named wherever a score appears."""
-    name = grade_or_name.grader if isinstance(grade_or_name, Grade) else grade_or_name
-    return OFFLINE_LABEL if name == "offline" else f"LLM grader ({name.removeprefix('llm:')})"
+    grader = GraderId.parse(grade_or_name.grader if isinstance(grade_or_name, Grade) else grade_or_name)
+    if grader.is_offline:
+        return f"{OFFLINE_LABEL} ({grader.reads})" if grader.detail else OFFLINE_LABEL
+    return f"LLM grader ({grader.detail})"
 
 
 def flag_words(flags: list[str]) -> str:

@@ -15,14 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from alembic.util import CommandError
 from sqlalchemy import URL, ColumnElement, Connection, Table, and_, delete, distinct, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import migrations
 from .bank import Question
-from .config import Settings, load_settings
+from .config import Settings, data_folder, load_settings
 from .database import connect, shown, sqlite_url, writing
 from .errors import HistoryUnavailable, InterviewerError
 from .grading.models import Grade, Hint
@@ -39,8 +38,7 @@ log = logging.getLogger(__name__)
 
 
 def default_data_dir(settings: Settings | None = None) -> Path:
-    settings = settings or load_settings()
-    return Path(settings.data_dir) if settings.data_dir else Path(platformdirs.user_data_dir("interviewer"))
+    return data_folder(settings)
 
 
 class Store:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from .bank import Bank
+from .grading.models import GraderId
 from .presentation import counts, graded_by, overall_headline, render_template, turn_view_in, turn_views
 from .presentation import escape_html as e
 from .regrade import RegradeReport
@@ -116,7 +117,8 @@ def sessions_rows(rows: list) -> list[list[object]]:
 
 def _score_kind(grader: str) -> str:
     """What a session's scores measure: key-point coverage (offline grader) or an LLM's rubric score."""
-    return "key-point coverage (offline)" if grader == "offline" else f"rubric score ({grader.removeprefix('llm:')})"
+    grader_id = GraderId.parse(grader)
+    return f"key-point coverage ({grader_id.reads})" if grader_id.is_offline else f"rubric score ({grader_id.detail})"
 
 
 def progress_rows(points: list) -> list[dict[str, object]]:
@@ -125,7 +127,7 @@ def progress_rows(points: list) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for n, p in enumerate(points, start=1):
         when = f"{n}: {p.started_at:%m-%d %H:%M}"  # one category per session, in order
-        series = "coverage, offline (÷20)" if p.grader == "offline" else "overall, LLM (÷20)"
+        series = "coverage, offline (÷20)" if GraderId.parse(p.grader).is_offline else "overall, LLM (÷20)"
         rows.append({"started": when, "score": round(p.overall / 20, 2), "series": series})
         rows += [{"started": when, "score": v, "series": k.replace("_", " ")} for k, v in p.criteria.items()]
     return rows

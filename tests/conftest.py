@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
@@ -9,11 +10,14 @@ import pytest
 from tests.support import netguard
 from tests.support.postgres import Postgres
 
+os.environ["INTERVIEWER_SEMANTIC"] = "0"  # for module-scoped fixtures too; see isolated_environment
+
 _SETTINGS_VARS = (
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "INTERVIEWER_MODEL", "INTERVIEWER_GRADER", "INTERVIEWER_BANK",
     "INTERVIEWER_LLM_TIMEOUT", "INTERVIEWER_LLM_RETRIES", "INTERVIEWER_LLM_BUDGET", "INTERVIEWER_TEMPERATURE",
     "INTERVIEWER_SEED", "INTERVIEWER_FOLLOWUPS", "INTERVIEWER_ANCHORS", "INTERVIEWER_DATABASE_URL",
-    "INTERVIEWER_USERS", "INTERVIEWER_AUTH", "INTERVIEWER_HOSTED",
+    "INTERVIEWER_USERS", "INTERVIEWER_AUTH", "INTERVIEWER_HOSTED", "INTERVIEWER_SEMANTIC",
+    "INTERVIEWER_EMBEDDING_MODEL",
 )
 
 
@@ -24,6 +28,9 @@ def isolated_environment(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INTERVIEWER_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    # The offline grader reads by words here unless a test asks for meaning (tests/test_semantic.py and the
+    # grader-quality tests run the real model): embedding every reply would make the suite minutes slower.
+    monkeypatch.setenv("INTERVIEWER_SEMANTIC", "0")
     monkeypatch.chdir(tmp_path)
     yield
 

@@ -142,7 +142,7 @@ def test_grade_reports_bad_lines_and_grades_the_rest(tmp_path):
     assert [o.get("id") for o in out] == ["a", 7, None]
     for o in out:
         g = o["grade"]
-        assert g["grader"] == "offline"
+        assert g["grader"] == "offline:words"
         assert 0 <= g["overall"] <= 100
         assert set(g) >= {"overall", "criteria", "key_points", "covered", "missed", "flags"}
     assert out[0]["answer"] == "Bias amplification and privacy; I audit for bias."
@@ -192,7 +192,7 @@ def test_grade_to_output_file(tmp_path):
     r = run_cli("grade", "--input", "good.jsonl", "--output", "out.jsonl")
     assert r.code == 0, r.err
     rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == 1 and rows[0]["grade"]["grader"] == "offline"
+    assert len(rows) == 1 and rows[0]["grade"]["grader"] == "offline:words"
     assert rows[0]["question"] == Q1
     assert r.out.strip() == ""
 

@@ -75,7 +75,7 @@ def test_grade_with_the_server_down_still_grades_every_line(fake, tmp_path):
     assert len(out) == len(ROWS)
     for row, line in zip(ROWS, out):
         assert line["answer"] == row["answer"]
-        assert line["grade"]["grader"] == "offline"
+        assert line["grade"]["grader"] == "offline:meaning"
         assert "could not connect" in line["grade"]["fallback_reason"]
 
 
@@ -119,4 +119,4 @@ def test_practice_with_the_server_down_goes_on_offline(fake, tmp_path):
     assert "LLM grading failed (could not connect" in result.out
     transcript = json.loads(next(tmp_path.glob("interview-*.json")).read_text())
     assert transcript["turns"][0]["answer"] == ETHICS
-    assert transcript["turns"][0]["grade"]["grader"] == "offline"
+    assert transcript["turns"][0]["grade"]["grader"] == "offline:meaning"

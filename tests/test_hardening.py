@@ -244,7 +244,7 @@ def test_resuming_an_interview_graded_with_typed_llm_settings_goes_on_offline_an
         asyncio.run(answer(handlers, "A second answer about misinformation and privacy.", resumed))
         assert len(fake.requests) == calls  # the typed server is not called again: its settings were not kept
     assert resumed.grader_label.startswith("Offline grader") and "never stored" in said and "fake-model" in said
-    assert resumed.session.turns[1].grade.grader == "offline"
+    assert resumed.session.turns[1].grade.grader == "offline:words"
 
 
 def test_stale_resume_offers_and_not_now(tmp_path):
@@ -330,7 +330,7 @@ def test_skip_or_end_while_a_slow_llm_grades_stops_waiting_and_grades_offline(tm
         said = asyncio.run(answer_then_stop_waiting())
         waited = time.monotonic() - started
     grade = ws.session.turns[0].grade
-    assert waited < 5 and grade.grader == "offline" and "not to wait" in grade.fallback_reason
+    assert waited < 5 and grade.grader == "offline:words" and "not to wait" in grade.fallback_reason
     assert ws.session.turns[0].answer == ANSWER  # the answer is kept
     if action == "skip":
         assert "graded offline now" in said.text and not ws.session.finished

@@ -131,7 +131,7 @@ def test_a_500_that_does_not_name_the_format_is_a_fault_not_a_capability():
     with FakeOpenAI(responder=GradingResponder()) as fake:
         fake.enqueue(status(500))
         grade = asyncio.run(grader_for(fake).grade(request_for(QUESTIONS[2])))
-        assert grade.grader == "offline" and "HTTP 500" in grade.fallback_reason
+        assert grade.grader == "offline:words" and "HTTP 500" in grade.fallback_reason
         grade = asyncio.run(grader_for(fake).grade(request_for(QUESTIONS[2])))
         assert grade.grader == "llm:fake-model"  # still json_schema: nothing was learnt from the fault
     assert [format_dialect(r.body) for r in fake.requests] == ["json_schema", "json_schema"]

@@ -109,7 +109,7 @@ def assert_llm(grade, model: str = "fake-model") -> None:
 
 
 def assert_fallback(grade, *words: str) -> None:
-    assert grade.grader == "offline"
+    assert grade.grader == "offline:words"
     assert grade.fallback_reason, "a fallback must say why"
     for word in words:
         assert word.lower() in grade.fallback_reason.lower(), grade.fallback_reason

@@ -96,7 +96,7 @@ def test_redirects_from_an_llm_server_are_not_followed():
         finally:
             server.shutdown()
         assert target.requests == []  # the redirect was not followed
-    assert grade.grader == "offline" and grade.fallback_reason
+    assert grade.grader == "offline:words" and grade.fallback_reason
 
 
 def test_replicas_behind_a_proxy_are_hosted_though_they_listen_on_loopback():
@@ -142,7 +142,7 @@ def test_a_name_that_rebinds_to_an_internal_address_after_the_check_is_refused_a
         grade = asyncio.run(Interviewer(None, hosted, Owner.terminal()).grader_for(url, "m", "").grader.grade(request))
         assert lookups == ["rebind.example", "rebind.example"]  # checked public, then connected as loopback
         assert fake.requests == []
-        assert grade.grader == "offline" and "loopback address (127.0.0.1)" in (grade.fallback_reason or "")
+        assert grade.grader == "offline:words" and "loopback address (127.0.0.1)" in (grade.fallback_reason or "")
 
         allowed = hosted.model_copy(update={"llm_url_allow": "127.0.0.0/8"})
         lookups.clear()

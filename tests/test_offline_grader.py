@@ -177,11 +177,11 @@ def test_stemming_lets_key_points_match(grader):
 
 def test_grader_field_and_flags(grader):
     g = grade(grader, 1, REPLIES[1][0])
-    assert g.grader == "offline"
+    assert g.grader == "offline:words"
     assert g.is_offline
     assert "correctness_not_assessed" in g.flags
     assert g.fallback_reason is None
-    assert grade(grader, 2, "I don't know").grader == "offline"
+    assert grade(grader, 2, "I don't know").grader == "offline:words"
     # the JSON contract
     data = g.model_dump(mode="json")
     assert set(data) >= {"overall", "criteria", "key_points", "covered", "missed", "strengths", "factual_errors",

@@ -52,8 +52,8 @@ def test_regrade_with_an_llm_writes_a_new_transcript_and_compares_the_two(tmp_pa
                          cwd=tmp_path)  # fmt: skip
     assert result.code == 0, result.err
     out = result.out
-    assert f"Re-grade of {sid[:8]} (offline) with llm:fake-model" in out
-    assert out.count(" offline ") >= 3 and out.count("llm:fake-model") >= 4  # one row per graded answer
+    assert f"Re-grade of {sid[:8]} (offline:words) with llm:fake-model" in out
+    assert out.count(" offline:words ") >= 3 and out.count("llm:fake-model") >= 4  # one row per graded answer
     assert "Spearman between the two gradings:" in out and "mean absolute difference:" in out
     new = json.loads((tmp_path / "new.json").read_text(encoding="utf-8"))
     assert new["regrade_of"] == sid and new["session_id"] != sid and new["grader"] == "llm:fake-model"
@@ -91,7 +91,7 @@ def test_an_llm_failing_on_one_answer_keeps_its_old_grade_and_says_so(tmp_path):
     assert result.code == 0, result.err
     report = json.loads(result.out)
     kept = [r for r in report["rows"] if not r["regraded"]]
-    assert len(kept) == 1 and report["not_regraded"] == 1 and kept[0]["new_grader"] == "offline"
+    assert len(kept) == 1 and report["not_regraded"] == 1 and kept[0]["new_grader"] == "offline:words"
     new = json.loads(Path(tmp_path / report["output"]).read_text(encoding="utf-8"))
     story = next(t for t in new["turns"] if "legal drafting" in (t["answer"] or ""))
     assert "not_regraded" in story["grade"]["flags"]

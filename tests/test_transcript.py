@@ -67,7 +67,7 @@ def test_json_contract(transcript):
     assert set(data) >= {"schema", "session_id", "started_at", "finished_at", "settings", "grader", "turns",
                          "summary", "usage"}
     assert set(data["usage"]) >= {"prompt_tokens", "completion_tokens", "estimated_cost_usd"}
-    assert data["grader"] == "offline"
+    assert data["grader"] == "offline:words"
     assert len(data["turns"]) == 4
     for turn in data["turns"]:
         assert set(turn) >= {"question_id", "question", "reference", "kind", "answer", "followups", "hints",
@@ -78,7 +78,7 @@ def test_json_contract(transcript):
     assert data["turns"][0]["grade"]["penalties"] == [{"reason": "hint", "points": 5.0}]
     assert data["turns"][3]["skipped"] is True and data["turns"][3]["grade"] is None
     assert data["turns"][2]["kind"] == "experience"
-    assert data["turns"][0]["grade"]["grader"] == "offline"
+    assert data["turns"][0]["grade"]["grader"] == "offline:words"
 
 
 def test_json_round_trip_is_identical(transcript):

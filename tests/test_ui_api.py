@@ -81,7 +81,7 @@ def test_transcript_json_follows_the_transcript_contract(url):
     assert data["schema"] == "interviewer.transcript/1"
     assert [t["answer"] for t in data["turns"]] == [ANSWER, "Second answer: I built a RAG system that cut drafting "
                                                             "time by 60%."]
-    assert all(t["grade"]["grader"] == "offline" for t in data["turns"])
+    assert all(t["grade"]["grader"] == "offline:words" for t in data["turns"])
     assert data["finished_at"] and data["summary"]["answered"] == 2
     again = Transcript.from_json(raw)  # re-importable
     assert again.session_id == data["session_id"] and len(again.turns) == 2

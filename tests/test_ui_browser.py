@@ -238,7 +238,7 @@ def test_llm_grader_then_fallback_when_the_server_goes_down(page):
         turns = json.loads(raw)["turns"]
         assert [t["answer"] for t in turns[:2]] == [ANSWER_1, ANSWER_2]
         assert turns[0]["grade"]["grader"] == "llm:gpt-fake" and not turns[0]["grade"]["fallback_reason"]
-        assert turns[1]["grade"]["grader"] == "offline"
+        assert turns[1]["grade"]["grader"] == "offline:words"
         assert "could not connect" in turns[1]["grade"]["fallback_reason"]
 
         page.locator("#end-btn").click()
@@ -385,7 +385,7 @@ def test_grade_offline_now_is_offered_while_a_slow_llm_grades_and_stops_the_wait
             expect(page.locator("#notice")).to_contain_text("graded offline")
             _, raw = download(page, "dl-json")
     first = json.loads(raw)["turns"][0]
-    assert first["answer"] == ANSWER_1 and first["grade"]["grader"] == "offline"
+    assert first["answer"] == ANSWER_1 and first["grade"]["grader"] == "offline:words"
     assert "not to wait" in first["grade"]["fallback_reason"]
 
 
@@ -405,7 +405,7 @@ def test_skip_pressed_while_a_slow_llm_grades_stops_waiting_and_loses_nothing(pa
         _, raw = download(page, "dl-json")
     turns = json.loads(raw)["turns"]
     assert turns[0]["answer"] == ANSWER_1 and not turns[0]["skipped"]
-    assert turns[0]["grade"]["grader"] == "offline" and "not to wait" in turns[0]["grade"]["fallback_reason"]
+    assert turns[0]["grade"]["grader"] == "offline:words" and "not to wait" in turns[0]["grade"]["fallback_reason"]
     assert len(turns) == 2 and not turns[1]["skipped"]  # the click during grading skipped nothing
 
 

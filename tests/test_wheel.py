@@ -68,7 +68,7 @@ def test_grade_from_wheel(installed, outside):
     r = _run(bin_dir / "interviewer", "grade", "--input", "in.jsonl", "--grader", "offline", cwd=outside, env=env)
     (line,) = r.stdout.splitlines()
     grade = json.loads(line)["grade"]
-    assert grade["grader"] == "offline" and grade["overall"] > 0
+    assert grade["grader"] == "offline:words" and grade["overall"] > 0
     assert {c["name"] for c in grade["criteria"]}  # criteria from the packaged technical rubric
 
 

@@ -14,7 +14,10 @@ from .offline import OfflineGrader
 class Grader(Protocol):
     """Anything that grades. Every grader is async, even the offline one that answers at once."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """Names the grader in grades: `llm:<model>`, `offline:meaning` or `offline:words`."""
+        ...
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade: ...
 

@@ -12,6 +12,7 @@ from ..errors import ConfigError
 from .base import FollowUpWriter, Grader, TemplateFollowUps
 from .models import OFFLINE_LABEL
 from .offline import OfflineGrader
+from .semantic import shared_layer
 
 if TYPE_CHECKING:
     from ..netguard import Allowed
@@ -29,7 +30,8 @@ class GraderChoice:
 
 def offline_choice(notice: str | None = None) -> GraderChoice:
     """The offline grader and follow-ups, with what the candidate is told about choosing them, if anything."""
-    return GraderChoice(OfflineGrader(), TemplateFollowUps(), OFFLINE_LABEL, notice=notice)
+    reading = "by words" if shared_layer().reason else "by meaning"  # a model that fails to load says so per grade
+    return GraderChoice(OfflineGrader(), TemplateFollowUps(), f"{OFFLINE_LABEL} ({reading})", notice=notice)
 
 
 def choose_grader(settings: Settings, allowed: Allowed | None = None) -> GraderChoice:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
@@ -22,6 +24,40 @@ CORRECTNESS_NOT_ASSESSED = "correctness_not_assessed"
 OFF_TOPIC = "off_topic"
 NOT_REGRADED = "not_regraded"
 OFFLINE_LABEL = "Offline grader: key-point coverage, correctness not assessed"
+
+
+class GraderKind(StrEnum):
+    OFFLINE = "offline"
+    LLM = "llm"
+
+
+@dataclass(frozen=True)
+class GraderId:
+    """Which grader scored: `llm:<model>`, `offline:meaning` (the semantic layer read the reply), `offline:words`
+    (it was off or could not load), or `offline` (transcripts written before the semantic layer)."""
+
+    kind: GraderKind
+    detail: str = ""
+    """The model for an LLM; `meaning`, `words` or nothing for the offline grader."""
+
+    @classmethod
+    def parse(cls, text: str) -> GraderId:
+        kind, _, detail = text.partition(":")
+        return cls(GraderKind.LLM if kind == GraderKind.LLM else GraderKind.OFFLINE, detail)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.detail}" if self.detail else str(self.kind)
+
+    @property
+    def is_offline(self) -> bool:
+        return self.kind is GraderKind.OFFLINE
+
+    @property
+    def reads(self) -> str:
+        """How an offline grader read the reply, as people are told: "offline, by meaning" ("" for an LLM)."""
+        if not self.is_offline:
+            return ""
+        return {"meaning": "offline, by meaning", "words": "offline, by words"}.get(self.detail, "offline")
 
 
 class FollowUp(BaseModel):
@@ -102,15 +138,19 @@ class Grade(BaseModel):
     suggestions: list[str] = []
     improved_answer: str | None = None
     grader: str
-    """`offline` or `llm:<model>`."""
+    """`llm:<model>`, `offline:meaning` or `offline:words` (`offline` in older transcripts): see GraderId."""
     fallback_reason: str | None = None
     flags: list[str] = []
     penalties: list[Penalty] = []
     """Points taken off `overall` (already applied), e.g. one per hint."""
 
     @property
+    def grader_id(self) -> GraderId:
+        return GraderId.parse(self.grader)
+
+    @property
     def is_offline(self) -> bool:
-        return self.grader == "offline"
+        return self.grader_id.is_offline
 
     @property
     def band(self) -> str:
@@ -122,7 +162,8 @@ class Grade(BaseModel):
         """The score as every place names it: an offline grade is key-point coverage, never a verdict word."""
         cost = f", {self.penalty_words}" if self.penalties else ""
         if self.is_offline:
-            return f"Key-point coverage {self.overall:.0f}/100 (correctness not checked{cost})"
+            how = f"{self.grader_id.reads}; " if self.grader_id.detail else ""  # older transcripts read as written
+            return f"Key-point coverage {self.overall:.0f}/100 ({how}correctness not checked{cost})"
         return f"Score: {self.overall:.0f}/100 ({self.band}{cost})"
 
     @property

@@ -75,6 +75,8 @@ class Corpus:
     def __init__(self, documents: Sequence[tuple[str, str]]) -> None:
         """`documents`: (question, reference) pairs, e.g. every question of the banks in use."""
         unique = list(dict.fromkeys(documents))
+        self.pairs = unique
+        """The (question, reference) pairs, for the rival check by meaning."""
         self.size = len(unique)
         self.frequency: Counter[str] = Counter()
         for question, reference in unique:

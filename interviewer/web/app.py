@@ -22,6 +22,8 @@ from starlette.middleware import Middleware
 from ..config import Settings, configure_logging, load_settings
 from ..drafting import NO_LLM
 from ..errors import InterviewerError
+from ..grading.offline import OfflineGrader
+from ..grading.semantic import shared_layer
 from ..owner import Owner
 from ..service import Interviewer
 from ..users import Users, user_owner
@@ -84,6 +86,7 @@ PAGE_JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
 def build_app(settings: Settings | None = None) -> gr.Blocks:
     """The web app: components (layout), events (handlers) and their updates (view), wired once."""
     settings = settings or load_settings()
+    shared_layer().preload()  # the embedding model loads while the page is first served, not at the first grade
     store, store_problem = open_store(settings)
     banks = bundled_banks(settings)
     core = Interviewer(store, settings, Owner.terminal())  # each event takes its browser's owner
@@ -112,7 +115,7 @@ def _regrade_choices(core: Interviewer) -> list[tuple[str, str]]:
     """Graders a past session can be re-graded with: offline, and the server's own LLM when it has one."""
     choices = [("Offline grader (key-point coverage)", "offline")]
     default = core.default_grader()
-    if default.grader.name != "offline":
+    if not isinstance(default.grader, OfflineGrader):
         choices.append((default.label, "server"))
     return choices
 

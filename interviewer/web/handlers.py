@@ -15,6 +15,7 @@ from .. import bank as bank_mod
 from .. import webview as html
 from ..errors import InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
+from ..grading.models import GraderId
 from ..service import Interviewer
 from ..session import FollowUpPiece, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
@@ -305,7 +306,7 @@ class Handlers(HistoryTab):
         was = core.saved_transcript(session_id).grader
         if was == default.grader.name:
             return default, ""
-        if was == "offline":
+        if GraderId.parse(was).is_offline:
             return offline_choice(), ""
         return offline_choice(), (
             f"This interview was graded by {was.removeprefix('llm:')} with LLM settings typed in the page, which "

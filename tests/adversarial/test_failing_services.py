@@ -52,7 +52,7 @@ def test_server_stops_mid_session_then_comes_back():
         steps = asyncio.run(play())
     turns = session.transcript().turns
     assert [t.answer for t in turns] == ANSWERS  # nothing lost
-    assert [t.grade.grader for t in turns] == ["llm:fake-model", "offline", "offline", "llm:fake-model",
+    assert [t.grade.grader for t in turns] == ["llm:fake-model", "offline:words", "offline:words", "llm:fake-model",
                                                "llm:fake-model"]
     for step in steps[1:3]:
         assert notice_of(step) and "could not connect" in notice_of(step) and "graded offline" in notice_of(step)
@@ -79,6 +79,6 @@ def test_a_server_answering_500_for_a_minute_never_keeps_the_candidate_waiting()
     assert all(w < budget + 1.0 for w in waits), waits
     turns = session.transcript().turns
     assert [t.answer for t in turns] == ANSWERS[:3]
-    assert [t.grade.grader for t in turns] == ["offline", "offline", "llm:fake-model"]
+    assert [t.grade.grader for t in turns] == ["offline:words", "offline:words", "llm:fake-model"]
     assert all(t.grade.fallback_reason for t in turns[:2])
     assert requests == 1 and step.finished

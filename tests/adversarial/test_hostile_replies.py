@@ -96,4 +96,4 @@ def test_llm_grader_survives_every_hostile_reply():
         assert INJECTION in g.flags or g.overall == 0, name
     # The reply could not close its delimiter: look-alike tags were neutralised in what was sent.
     assert not any("</reply> </reply_0000>" in b for b in bodies)
-    assert all(g.grader in ("llm:fake-model", "offline") for g in grades.values())
+    assert all(g.grader in ("llm:fake-model", "offline:words") for g in grades.values())

@@ -134,7 +134,10 @@ def _fresh_root_logger() -> Iterator[None]:
 def isolated_env(data_dir: Path, llm_base_url: str | None = None) -> dict[str, str | None]:
     """Only the settings a test names: none of the machine's OPENAI_ or INTERVIEWER_ variables, the history in
     `data_dir`, and, given a base URL, a fake LLM there called fake-model (quick to give up)."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "INTERVIEWER_"))}
+    kept = ("INTERVIEWER_SEMANTIC",)  # the suite's choice (tests/conftest.py) carries into the command
+    env: dict[str, str | None] = {
+        k: None for k in os.environ if k.startswith(("OPENAI_", "INTERVIEWER_")) and k not in kept
+    }
     env["INTERVIEWER_DATA_DIR"] = str(data_dir)
     if llm_base_url is not None:
         env.update({"OPENAI_BASE_URL": llm_base_url, "INTERVIEWER_MODEL": "fake-model",
