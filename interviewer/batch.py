@@ -18,8 +18,9 @@ from .errors import InterviewerError
 from .evaluate import EvalReport, LabelledResult, evaluate, format_reports
 from .grading.base import Grader
 from .grading.factory import GraderChoice
-from .grading.models import Grade, GradeRequest
+from .grading.models import OFFLINE_LABEL, Grade, GradeRequest
 from .grading.offline import OfflineGrader
+from .grading.semantic import SemanticLayer
 from .unicode import replaced_notice, scrub_json
 
 
@@ -165,19 +166,34 @@ def eval_set(choice: GraderChoice, source: Path) -> EvalReport | None:
     return evaluate(labelled) if labelled else None
 
 
-def eval_files(choice: GraderChoice, sources: list[Path], as_json: bool) -> int:
-    """`interviewer eval`: the grader's agreement with each labelled set, side by side; exit status."""
+def eval_files(choice: GraderChoice, sources: list[Path], as_json: bool, both_readings: bool = False) -> int:
+    """`interviewer eval`: the grader's agreement with each labelled set, side by side; exit status. With
+    `both_readings`, the offline grader by meaning and by words, a column each per set."""
+    choices = {"": choice}
+    if both_readings:
+        if not isinstance(choice.grader, OfflineGrader):
+            print(
+                "error: --both-readings compares the offline grader's readings: add --grader offline", file=sys.stderr
+            )
+            return 2
+        choices = {
+            " · meaning": GraderChoice(OfflineGrader(choice.grader.rubrics), choice.followups, choice.label),
+            " · words": GraderChoice(OfflineGrader(choice.grader.rubrics, semantic=SemanticLayer.off()),
+                                     choice.followups, OFFLINE_LABEL + " (by words)"),
+        }  # fmt: skip
     reports = {}
     for source in sources:
-        report = eval_set(choice, source)
-        if report is None:
-            print(f"error: {source}: no line could be graded", file=sys.stderr)
-            return 1
-        reports[source.stem if source.is_file() else source.name] = report
+        for suffix, each in choices.items():
+            report = eval_set(each, source)
+            if report is None:
+                print(f"error: {source}: no line could be graded", file=sys.stderr)
+                return 1
+            reports[(source.stem if source.is_file() else source.name) + suffix] = report
     if as_json:
         single = len(reports) == 1
         data = next(iter(reports.values())).model_dump() if single else {k: r.model_dump() for k, r in reports.items()}
         print(json.dumps(data, indent=2))
     else:
-        print(f"Grader: {choice.label}\n{format_reports(reports)}")
+        label = "Offline grader, by meaning and by words" if both_readings else choice.label
+        print(f"Grader: {label}\n{format_reports(reports)}")
     return 0

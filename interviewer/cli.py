@@ -149,6 +149,11 @@ def _parser() -> argparse.ArgumentParser:
         help="labelled JSONL file, or a folder of them; repeat to compare sets (e.g. dev and validation)",
     )
     ev.add_argument("--grader", choices=["auto", "llm", "offline"])
+    ev.add_argument(
+        "--both-readings",
+        action="store_true",
+        help="the offline grader by meaning (the embedding model) and by words, side by side",
+    )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_eval)
     return p
@@ -260,7 +265,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    return batch.eval_files(choose_grader(_grading_settings(args)), args.input, args.json)
+    return batch.eval_files(choose_grader(_grading_settings(args)), args.input, args.json, args.both_readings)
 
 
 # -- users ----------------------------------------------------------------------------------------

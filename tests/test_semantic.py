@@ -3,6 +3,7 @@ fallbacks, and what it changes for a candidate: plain words count, keyword lists
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from interviewer.grading.semantic import (
 )
 from tests.support.cli import run_cli
 
+DATA = Path(__file__).parent / "data"
 LATENT = next(q for q in load_bank(DEFAULT_BANK).questions if "latent space" in q.text)
 PLAIN = (
     "Think of it as a hidden code the model learns for each example: a short list of numbers that keeps what "
@@ -169,3 +171,15 @@ def test_units_split_long_sentences_at_clauses_and_keep_short_ones_whole():
 
 def test_the_packaged_tokenizer_is_the_one_shipped_beside_the_model():
     assert Path(packaged_files().tokenizer).name == "tokenizer.json" and packaged_files().tokenizer.is_file()
+
+
+def test_eval_shows_both_readings_side_by_side_and_refuses_them_for_an_llm(tmp_path):
+    rows = [json.loads(line) for line in (DATA / "labelled_genai_misc.jsonl").read_text().splitlines()[:7]]
+    (tmp_path / "few.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = run_cli("eval", "--input", str(tmp_path / "few.jsonl"), "--grader", "offline", "--both-readings", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert set(report) == {"few · meaning", "few · words"} and report["few · meaning"]["all"]["n"] == 7
+    env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "INTERVIEWER_MODEL": "m"}
+    refused = run_cli("eval", "--input", str(tmp_path / "few.jsonl"), "--grader", "llm", "--both-readings", env=env)
+    assert refused.code == 2 and "--grader offline" in refused.err
