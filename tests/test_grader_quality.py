@@ -44,11 +44,12 @@ def checks(report) -> dict[str, tuple[int, int]]:
 
 
 def test_validation_by_meaning(meaning):
-    v = meaning["validation"]  # measured: see README "How good is the offline grader"
+    v = meaning["validation"]  # measured 0.859 / 0.939 (README, "Grader quality"); by words 0.844 / 0.919
     assert v.without_wrong.n == 384 and v.all.n == 432
     assert v.without_wrong.spearman >= 0.83 and v.without_wrong.pairwise_accuracy >= 0.92
-    assert checks(v)["off-topic < partial"] >= (43, 48)  # the issue-11 target, 44 of 48, measured 45
-    assert checks(v)["plain words > keyword list"] >= (45, 48)
+    assert checks(v)["off-topic < partial"][0] >= 44  # the issue-11 target, 90% of 48; measured 45
+    assert checks(v)["plain words > keyword list"][0] >= 45  # measured 47
+    assert all(c.questions == 48 for c in v.order_checks)
     assert checks(v)["good > partial"][0] >= 46
 
 
