@@ -102,7 +102,7 @@ def test_practice_session_offline_from_setup_to_summary_and_downloads(page):
         expect(user_messages(page).first).to_contain_text("content filtering & human oversight")
         coverage_line = bot_messages(page).filter(has_text="Key-point coverage")
         # offline: coverage, no verdict; the hint's cost is said with the score
-        expect(coverage_line).to_contain_text("/100 (correctness not checked, −5 for 1 hint)")
+        expect(coverage_line).to_contain_text("/100 (offline, by words; correctness not checked, −5 for 1 hint)")
         expect(page.locator("#feedback .iv-penalty")).to_contain_text("−5 for 1 hint")
         expect(page.locator("#feedback .iv-measure")).to_have_text("Key-point coverage")
         expect(page.locator("#feedback .iv-band")).to_have_count(0)

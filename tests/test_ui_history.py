@@ -76,7 +76,7 @@ def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
         page.get_by_role("tab", name="History").click()
         table = page.locator("#sessions-table")
         expect(table).to_contain_text("finished")
-        expect(table).to_contain_text("key-point coverage (offline)")  # offline scores are named as coverage
+        expect(table).to_contain_text("key-point coverage (offline, by words)")  # offline scores are named as coverage
         expect(page.locator("#due")).to_contain_text("due for review")
         expect(page.locator("#stats-table")).to_contain_text("What ethical considerations")
         page.locator("#past-pick input").click()
