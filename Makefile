@@ -36,9 +36,9 @@ lint: $(STAMP)
 	$(BIN)/mypy interviewer
 	$(BIN)/lint-imports
 
-# The quick loop while editing: no Chromium, no load run, no real processes (under a minute here).
+# The quick loop while editing: no Chromium, no load run, no real processes, no PostgreSQL, no root.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser and not slow and not real_llm"
+	$(BIN)/python -m pytest -q -m "not browser and not slow and not real_llm and not postgres and not root"
 
 # Only the grading through a real llama.cpp server (about a minute once built).
 test-real-llm: $(REAL_LLM)

@@ -80,7 +80,14 @@ def postgres():
         yield server
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+def pytest_collection_modifyitems(items):
+    """A test that takes the PostgreSQL server is marked `postgres`, so the quick loop can leave it out."""
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path) -> str | None:
     """Each store test runs on both databases: None is the default SQLite file in the data folder, else a new,
     empty PostgreSQL database."""

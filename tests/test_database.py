@@ -224,6 +224,7 @@ def test_history_json_in_one_process_lists_what_another_process_saved(postgres, 
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(tmp_path):
     """PostgreSQL stops after the first answer and comes back before the fourth: the second and third answers
     live in the session, the candidate is told once, and the fourth answer's event writes all of them."""
@@ -253,6 +254,7 @@ def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(t
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_the_web_app_says_the_history_cannot_be_read_while_the_database_is_away(tmp_path):
     from interviewer.web.handlers import Handlers
     from interviewer.web.setup import bundled_banks
@@ -317,6 +319,7 @@ def test_a_write_that_cannot_begin_gives_its_connection_back(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
 def test_a_shared_databases_address_is_never_in_what_candidates_read(tmp_path):
     """Read and write errors reach the page: on a shared database they name neither host, port nor user."""
     from interviewer.errors import HistoryUnavailable

@@ -60,6 +60,7 @@ def fill(folder: Path) -> Path:
     return filler
 
 
+@pytest.mark.root
 def test_a_full_disk_mid_session_keeps_the_answers_says_so_once_and_saves_again_when_it_can(tmp_path):
     with tmpfs(tmp_path / "disk", "512k") as disk:
         store = Store(disk / "data")
@@ -90,6 +91,7 @@ class FillsTheDiskWhileTyping(io.StringIO):
         return super().__next__()
 
 
+@pytest.mark.root
 def test_the_terminal_on_a_full_disk_writes_its_transcript_and_says_once_why_history_is_off(tmp_path):
     from interviewer import terminal
 
@@ -107,6 +109,7 @@ def test_the_terminal_on_a_full_disk_writes_its_transcript_and_says_once_why_his
     assert turns[0]["answer"] == LONG_ANSWER and turns[1]["skipped"] and "transparency" in turns[2]["answer"]
 
 
+@pytest.mark.root
 def test_a_read_only_data_folder_turns_history_off(tmp_path):
     data = tmp_path / "ro"
     with tmpfs(data, "1m", read_only=True):
