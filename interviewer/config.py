@@ -1,4 +1,4 @@
-"""Settings from the environment and a .env file (names in DESIGN.md, 'Contract: configuration')."""
+"""Settings from the environment and a .env file: the variables listed in the README's Configuration table."""
 
 from __future__ import annotations
 
@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     """Serving others (see `hosted()`): browser LLM settings off by default, typed URLs checked, a login needed."""
     llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"))
     """Comma-separated hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "WARNING", validation_alias=_env("INTERVIEWER_LOG_LEVEL")
+    )
+    """How much is logged; only DEBUG may show what a candidate typed."""
     semantic: bool = Field(True, validation_alias=_env("INTERVIEWER_SEMANTIC"))
     """The offline grader reads by meaning (a local sentence-embedding model) when it loads; 0: by words only."""
     embedding_model: Path | None = Field(None, validation_alias=_env("INTERVIEWER_EMBEDDING_MODEL"))
@@ -76,6 +80,11 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_DATABASE_URL"))
     """`sqlite:///path` or `postgresql+psycopg://user:password@host/db` (default: SQLite in the data folder).
     Secret: it may hold the database's password."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_name(cls, value: object) -> object:
+        return value.strip().upper() or "WARNING" if isinstance(value, str) else value
 
     @field_validator("temperature", "seed", mode="before")
     @classmethod
@@ -123,15 +132,16 @@ def load_settings(**overrides: object) -> Settings:
 
 def configure_logging(verbose: int = 0) -> None:
     """Warnings and errors by default; INTERVIEWER_LOG_LEVEL (e.g. INFO, DEBUG) or -v (info) / -vv (debug) for
-    more. Only DEBUG may show what a candidate typed."""
-    level = os.environ.get("INTERVIEWER_LOG_LEVEL", "").strip().upper() or "WARNING"
+    more. Only DEBUG may show what a candidate typed. Settings that do not load leave the default: the command
+    that reads them names the variable."""
+    try:
+        level = load_settings().log_level
+    except ConfigError:
+        level = "WARNING"
     if verbose:
         level = "INFO" if verbose == 1 else "DEBUG"
-    logging.basicConfig(
-        level=getattr(logging, level, logging.WARNING),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=getattr(logging, level), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
 
 
 def hosted(settings: Settings) -> bool:

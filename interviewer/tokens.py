@@ -7,7 +7,7 @@ cl100k models and an approximation for others (said so by `approximate`).
 
 from __future__ import annotations
 
-import os
+import logging
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -16,6 +16,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from .resources import prompts_dir
+
+log = logging.getLogger(__name__)
 
 PRICES_FILE = prompts_dir() / "prices.toml"
 # Models whose tokenizer is cl100k_base (gpt-4o, gpt-4.1, gpt-4.5, o-series and gpt-5 use o200k_base).
@@ -79,10 +81,13 @@ class PriceTable(BaseModel):
 
 @cache
 def load_prices(path: str | None = None) -> PriceTable:
-    file = Path(path or os.environ.get("INTERVIEWER_PRICES") or PRICES_FILE)
+    """The price table at `path` (INTERVIEWER_PRICES, passed down from the settings), else the bundled one. One
+    that cannot be read is reported once, and costs are then unknown rather than wrong."""
+    file = Path(path or PRICES_FILE)
     try:
         return PriceTable.model_validate(tomllib.loads(file.read_text(encoding="utf-8")))
-    except (OSError, tomllib.TOMLDecodeError, ValueError):
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:
+        log.warning("cost estimates are off: the price table %s cannot be used (%s)", file, str(exc).splitlines()[0])
         return PriceTable()
 
 

@@ -6,19 +6,22 @@ import os
 import uuid
 
 import pytest
+from pydantic import AliasChoices
+
+from interviewer.config import Settings
 
 from tests.support import netguard
 from tests.support.postgres import Postgres
 
 os.environ["INTERVIEWER_SEMANTIC"] = "0"  # for module-scoped fixtures too; see isolated_environment
 
-_SETTINGS_VARS = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "INTERVIEWER_MODEL", "INTERVIEWER_GRADER", "INTERVIEWER_BANK",
-    "INTERVIEWER_LLM_TIMEOUT", "INTERVIEWER_LLM_RETRIES", "INTERVIEWER_LLM_BUDGET", "INTERVIEWER_TEMPERATURE",
-    "INTERVIEWER_SEED", "INTERVIEWER_FOLLOWUPS", "INTERVIEWER_ANCHORS", "INTERVIEWER_DATABASE_URL",
-    "INTERVIEWER_USERS", "INTERVIEWER_AUTH", "INTERVIEWER_HOSTED", "INTERVIEWER_SEMANTIC",
-    "INTERVIEWER_EMBEDDING_MODEL",
-)
+_SETTINGS_VARS = [  # every variable Settings reads, so that none leaks in from the developer's shell
+    name
+    for field in Settings.model_fields.values()
+    if isinstance(field.validation_alias, AliasChoices)
+    for name in field.validation_alias.choices
+    if isinstance(name, str)
+]
 
 
 @pytest.fixture(autouse=True)

@@ -96,7 +96,7 @@ def test_price_table_cost_for_known_and_unknown_models():
     assert prices.cost("llama3.1:8b", 1000, 1000) is None
 
 
-def test_price_table_is_an_editable_file(tmp_path):
+def test_price_table_is_an_editable_file(tmp_path, caplog):
     path = tmp_path / "prices.toml"
     path.write_text('[models."llama3.1"]\ninput = 0\noutput = 0\n[models."my-model"]\ninput = 1.0\noutput = 2.0\n')
     table = load_prices(str(path))
@@ -105,7 +105,12 @@ def test_price_table_is_an_editable_file(tmp_path):
     path.write_text("this is = not [toml")
     load_prices.cache_clear()
     try:
-        assert load_prices(str(path)) == PriceTable()  # a broken file means no estimates, not a crash
+        with caplog.at_level("WARNING", logger="interviewer.tokens"):
+            assert load_prices(str(path)) == PriceTable()  # a broken file means no estimates, not a crash
+            assert load_prices(str(tmp_path / "missing.toml")) == PriceTable()
+        said = [r.getMessage() for r in caplog.records]  # and it is said, naming the file: not silently no cost
+        assert len(said) == 2 and str(path) in said[0] and "missing.toml" in said[1]
+        assert all("cost estimates are off" in m for m in said)
     finally:
         load_prices.cache_clear()
 
@@ -121,3 +126,25 @@ def test_a_price_table_from_the_settings_is_used(tmp_path):
     usage = Usage()
     client._record(usage, {"prompt_tokens": 1_000_000, "completion_tokens": 500_000}, [], "")
     assert usage.estimated_cost_usd == pytest.approx(2.0)
+
+
+def test_the_log_level_is_a_setting_and_a_wrong_one_is_named(monkeypatch):
+    import logging
+
+    from interviewer.config import configure_logging, load_settings
+    from interviewer.errors import ConfigError
+
+    monkeypatch.setenv("INTERVIEWER_LOG_LEVEL", " debug ")
+    assert load_settings().log_level == "DEBUG"
+    monkeypatch.setenv("INTERVIEWER_LOG_LEVEL", "chatty")
+    with pytest.raises(ConfigError, match="INTERVIEWER_LOG_LEVEL"):
+        load_settings()
+    root = logging.getLogger()
+    before = root.level, list(root.handlers)
+    root.handlers.clear()
+    try:
+        configure_logging()  # a wrong level leaves the default; the command that reads the settings names it
+        assert root.level == logging.WARNING
+    finally:
+        root.handlers[:] = before[1]
+        root.setLevel(before[0])

@@ -84,8 +84,7 @@ _DOWNGRADE: dict[str, KeyPointStatus] = {
 
 
 class LLMGrader:
-    def __init__(self, client: LLMClient, settings: Settings | None = None) -> None:
-        settings = settings or Settings()
+    def __init__(self, client: LLMClient, settings: Settings) -> None:
         self.client = client
         self.name = f"llm:{client.model}"
         self.budget = settings.llm_budget

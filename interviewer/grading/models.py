@@ -1,4 +1,4 @@
-"""The Grade contract (see DESIGN.md): what every grader returns and every exporter shows."""
+"""The Grade contract: what every grader returns and every exporter shows (in the transcript JSON)."""
 
 from __future__ import annotations
 
