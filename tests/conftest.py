@@ -9,7 +9,6 @@ import pytest
 from pydantic import AliasChoices
 
 from interviewer.config import Settings
-
 from tests.support import netguard
 from tests.support.postgres import Postgres
 
