@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 
 import pytest
@@ -13,6 +14,8 @@ from tests.support import netguard
 from tests.support.postgres import Postgres
 
 os.environ["INTERVIEWER_SEMANTIC"] = "0"  # for module-scoped fixtures too; see isolated_environment
+# Gradio's file cache in a folder of this run's own, not the shared /tmp/gradio another user may own
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="interviewer-tests-gradio-"))
 
 _SETTINGS_VARS = [  # every variable Settings reads, so that none leaks in from the developer's shell
     name
