@@ -48,7 +48,7 @@ QUESTION_ECHO_PENALTY = 1.0
 question lose the partial credit they had)."""
 FULL_COVERAGE = 0.8
 """The share of key points at which the coverage criterion reaches 5 (7 of 17 and 15 of 17 points then score
-2.9 and 5)."""
+3.1 and 5)."""
 
 # -- keyword lists ---------------------------------------------------------------------------------------------
 PROSE_FLOOR, PROSE_FULL = 0.12, 0.28
