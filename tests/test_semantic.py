@@ -183,3 +183,13 @@ def test_eval_shows_both_readings_side_by_side_and_refuses_them_for_an_llm(tmp_p
     env = {"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "INTERVIEWER_MODEL": "m"}
     refused = run_cli("eval", "--input", str(tmp_path / "few.jsonl"), "--grader", "llm", "--both-readings", env=env)
     assert refused.code == 2 and "--grader offline" in refused.err
+
+
+def test_a_huge_reply_is_read_by_meaning_up_to_a_bound_and_still_graded(meaning_layer):
+    from interviewer.grading.meaning import MAX_UNITS, read
+
+    huge = "Similar examples sit close together in the learned code space. " * 1000  # 1,000 sentences
+    reading = read(meaning_layer.embedder(), huge, LATENT.text, LATENT.reference, LATENT.key_points, [])
+    assert len(reading.units) == MAX_UNITS and reading.point_similarity.shape == (len(LATENT.key_points), MAX_UNITS)
+    grade = ask(OfflineGrader(semantic=meaning_layer), huge)
+    assert grade.grader == MEANING and grade.overall > 0

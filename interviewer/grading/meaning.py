@@ -23,6 +23,9 @@ _CLAUSE = re.compile(r"(?<=[;:])\s+|(?<=,)\s+(?=(?:and|but|so|which|while|wherea
 LONG_SENTENCE = 20
 """Words above which a sentence is split into its clauses (each still quoted whole)."""
 MIN_CLAUSE = 4
+MAX_UNITS = 200
+"""Sentences and clauses read by meaning, at most (about 3,000 words): a pasted book costs seconds, not minutes,
+of the model; the words still read the whole reply."""
 
 
 def units(text: str) -> list[str]:
@@ -74,7 +77,7 @@ def read(
 ) -> Reading:
     """Embed the reply (whole and unit by unit) and compare it with the question, the rival questions among
     `documents` (question, reference pairs: the banks in use) and each key point."""
-    pieces = units(reply) or [reply]
+    pieces = (units(reply) or [reply])[:MAX_UNITS]
     whole = embedder.embed([reply])[0]  # the whole reply (up to 256 word pieces) places it better than its units' mean
     unit_vectors = embedder.embed(pieces)
     own = float(embedder.embed_known([f"{question}\n{reference}"])[0] @ whole)
