@@ -79,7 +79,10 @@ class OfflineGrader:
 
     @property
     def semantic(self) -> SemanticLayer:
-        return self._semantic or shared_layer()
+        """The layer given, else the process's as the settings ask, looked up once per grader (not per grade)."""
+        if self._semantic is None:
+            self._semantic = shared_layer()
+        return self._semantic
 
     @property
     def name(self) -> str:
