@@ -75,11 +75,7 @@ def judge_points(
         status = _lexical_status(stems, reply.stems)
         scores = lexical
         if reading is not None:
-            best = reading.best(i)
-            by_meaning = (
-                "covered" if best >= th.COVERED_SIMILARITY else "partial" if best >= th.PARTIAL_SIMILARITY else "missed"
-            )
-            status = max(status, by_meaning, key=_STATUS_RANK.__getitem__)
+            status = max(status, _status_by_meaning(reading.best(i)), key=_STATUS_RANK.__getitem__)
             similarity = reading.point_similarity[i]
             scores = [float(s) + _LEXICAL_EVIDENCE_WEIGHT * x for s, x in zip(similarity, lexical)]
         statuses.append("hinted" if point in given else status)
