@@ -70,21 +70,23 @@ class Reading:
 def read(
     embedder: Embedder,
     reply: str,
+    pieces: Sequence[str],
     question: str,
     reference: str,
     points: Sequence[str],
     documents: Sequence[tuple[str, str]],
 ) -> Reading:
-    """Embed the reply (whole and unit by unit) and compare it with the question, the rival questions among
-    `documents` (question, reference pairs: the banks in use) and each key point."""
-    pieces = (units(reply) or [reply])[:MAX_UNITS]
+    """Embed the reply whole and compare it with the question and the rival questions among `documents`
+    (question, reference pairs: the banks in use); with key points, embed its units (`pieces`, from `units`) too
+    and compare each with each point."""
+    pieces = list(pieces[:MAX_UNITS]) or [reply]
     whole = embedder.embed([reply])[0]  # the whole reply (up to 256 word pieces) places it better than its units' mean
-    unit_vectors = embedder.embed(pieces)
     own = float(embedder.embed_known([f"{question}\n{reference}"])[0] @ whole)
     rivals = [f"{q}\n{r}" for q, r in documents if q != question]
     rival = float((embedder.embed_known(rivals) @ whole).max()) if rivals else 0.0
     similarity = np.zeros((0, len(pieces)))
-    if len(points):
+    if len(points):  # a story has no key points: its units need no model run
+        unit_vectors = embedder.embed(pieces)
         similarity = embedder.embed_known(list(points)) @ unit_vectors.T
         # A sentence closer to the question than to a point restates the question rather than saying the point
         # ("it is about making the model smaller"): its similarity to the point is taken down by the difference.

@@ -130,18 +130,19 @@ class OfflineGrader:
             return self._minimum(request, [NO_ANSWER, *flags], reason, grader)
         asked = Asked(question_stems, reference_terms, defined)
         if request.kind == "experience":
-            reading = self._reading(embedder, reply.text, request, [])
+            reading = self._reading(embedder, reply, request, [])
             return self._grade_experience(request, reply, asked, flags, reading)
         return self._grade_technical(request, reply, asked, flags, embedder)
 
     def _reading(
-        self, embedder: Embedder | None, reply: str, request: GradeRequest, points: Sequence[str]
+        self, embedder: Embedder | None, reply: Reply, request: GradeRequest, points: Sequence[str]
     ) -> Reading | None:
         """The reply read by meaning, or None (words only) when the model is off or fails on this text."""
         if embedder is None:
             return None
         try:
-            return meaning.read(embedder, reply, request.question, request.reference, points, self.corpus.pairs)
+            pairs = self.corpus.pairs
+            return meaning.read(embedder, reply.text, reply.units, request.question, request.reference, points, pairs)
         except Exception:  # onnxruntime's own errors: grade this reply by words rather than not at all
             log.exception("the embedding model failed on a reply: grading it by words")
             return None
@@ -153,11 +154,11 @@ class OfflineGrader:
     ) -> Grade:
         rubric = self.rubrics["technical"]
         points = request.key_points or extract_key_points(request.reference)
-        reading = self._reading(embedder, reply.text, request, points)
+        reading = self._reading(embedder, reply, request, points)
         judged = judge_points(points, reply, asked, reading, set(request.hinted))
         if any(f.answer for f in request.followups):  # what the follow-up answers added, apart from the first reply
             first = read_reply(t.without_injection(request.answer)[0], asked.defined)
-            first_reading = self._reading(embedder, first.text, request, points) if reading else None
+            first_reading = self._reading(embedder, first, request, points) if reading else None
             alone = judge_points(points, first, asked, first_reading, set(request.hinted))
             judged = [_recovered_or(k, a) for k, a in zip(judged, alone)]
         covered = sum(k.status == "covered" for k in judged)
