@@ -33,7 +33,7 @@ from interviewer.config import Settings  # noqa: E402
 from interviewer.grading.llm_grader import LLMGrader  # noqa: E402
 from interviewer.grading.llm_schema import grade_output_model  # noqa: E402
 from interviewer.grading.models import GradeRequest  # noqa: E402
-from interviewer.llm import LLMClient, output_schema  # noqa: E402
+from interviewer.llm import Endpoint, LLMClient, output_schema  # noqa: E402
 from interviewer.tokens import count_tokens  # noqa: E402
 from interviewer.transcript import Usage  # noqa: E402
 from tests.support.fake_openai import FakeOpenAI  # noqa: E402
@@ -159,7 +159,7 @@ def main() -> None:
     requests = requests_for_bank()
     responder = GradingResponder()
     with FakeOpenAI(responder=responder) as fake:
-        client = TimedLLMClient(MODEL, base_url=fake.base_url, timeout=10, retries=0)
+        client = TimedLLMClient(MODEL, Endpoint(base_url=fake.base_url, timeout=10, retries=0))
         grader = LLMGrader(client, Settings(llm_budget=30))
         totals, http, server, fallbacks, usage = asyncio.run(run_gradings(grader, requests, n, responder))
         bodies = [{k: v for k, v in r.body.items() if k != "stream"} for r in fake.requests[-len(requests):]]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -117,86 +118,106 @@ def decode_bank_bytes(data: bytes, path: str) -> str:
     return text
 
 
+@dataclass
+class _Section:
+    """One question as read from the file: its heading's lines, then its answer's."""
+
+    number: int
+    line: int
+    question: list[str]
+    body: list[str] = field(default_factory=list)
+    saw_answer: bool = False
+
+
+@dataclass
+class _Scan:
+    title: str = ""
+    draft: bool = False
+    sections: list[_Section] = field(default_factory=list)
+
+
 def parse_bank(text: str, path: str = "<bank>") -> Bank:
     """Parse bank markdown; raise BankError naming the file and line of the first problem."""
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    stem = Path(path).stem
-    title = ""
-    draft = False
-    raw: list[tuple[int, int, list[str], list[str], bool]] = []  # number, line, question, body, saw_answer
-    current: tuple[int, int, list[str], list[str], bool] | None = None
+    scan = _scan(lines, path)
+    if not scan.sections:
+        raise BankError(path, 1, "no questions found: expected headings like '## 1. Question text'")
+    note_lines = _closing_note(scan.sections[-1].body)
+    note = ("\n".join(note_lines).strip() or None) if note_lines is not None else None
+    seen: dict[int, int] = {}
+    questions = [_question(section, path, seen) for section in scan.sections]
+    return Bank(path=path, title=scan.title or Path(path).stem, note=note, questions=questions, draft=scan.draft)
+
+
+def _scan(lines: list[str], path: str) -> _Scan:
+    """The file's title, draft mark and question sections, code fences read as plain text."""
+    scan = _Scan()
+    current: _Section | None = None
     in_fence = 0  # the line where the open code fence opened (0: none open)
     for lineno, line in enumerate(lines, start=1):
         if _FENCE.match(line):
             in_fence = 0 if in_fence else lineno
         elif not in_fence:
-            if m := _QUESTION.match(line):
-                current = (int(m.group(1)), lineno, [m.group(2)], [], False)
-                raw.append(current)
-                continue
-            if _SECTION.match(line):  # an unnumbered section heading ends the current question
-                current = None
-                continue
-            if not title and (m := _TITLE.match(line)):
-                title = m.group(1)
-                continue
-            if not raw and _DRAFT_LINE.match(line):
-                draft = True
-            if current is not None and not current[4] and (m := _ANSWER.match(line)):
-                current = (*current[:4], True)
-                raw[-1] = current
-                if m.group(1):
-                    current[3].append(m.group(1))
+            current, taken = _structure(scan, current, line, lineno)
+            if taken:
                 continue
         if current is not None:
-            (current[3] if current[4] else current[2]).append(line)
-
+            (current.body if current.saw_answer else current.question).append(line)
     if in_fence:  # everything after it would silently become part of one reference answer
         raise BankError(path, in_fence, "this code fence (```) is never closed")
-    if not raw:
-        raise BankError(path, 1, "no questions found: expected headings like '## 1. Question text'")
-    note = None
-    last_body = raw[-1][3]
-    note_lines = _closing_note(last_body)
-    if note_lines is not None:
-        note = "\n".join(note_lines).strip() or None
+    return scan
 
-    questions: list[Question] = []
-    seen: dict[int, int] = {}
-    for number, at, qlines, body, saw_answer in raw:
-        question_text = " ".join(s.strip() for s in qlines if s.strip())
-        if not question_text:
-            raise BankError(path, at, f"question {number} has no text")
-        if number in seen:
-            raise BankError(path, at, f"duplicate question number {number} (first at line {seen[number]})")
-        seen[number] = at
-        if not saw_answer:
-            raise BankError(path, at, f"question {number} has no '**Answer:**' line")
-        body = _trim_rules(body)
-        kind: Kind = "technical"
-        if any(_EXPERIENCE_MARKER.match(b) for b in body):
-            kind = "experience"
-            body = [b for b in body if not _EXPERIENCE_MARKER.match(b)]
-        drafted = any(_DRAFTED_MARKER.match(b) for b in body)
-        body = [b for b in body if not _DRAFTED_MARKER.match(b)]
-        reference = "\n".join(body).strip("\n")
-        reference = _dedent_blank(reference)
-        if not reference.strip():
-            raise BankError(path, at, f"question {number} has an empty reference answer")
-        questions.append(
-            Question(
-                id=f"{stem}#{number}",
-                number=number,
-                text=question_text,
-                reference=reference,
-                kind=kind,
-                key_points=extract_key_points(reference),
-                source=path,
-                line=at,
-                drafted=drafted,
-            )
-        )
-    return Bank(path=path, title=title or stem, note=note, questions=questions, draft=draft)
+
+def _structure(scan: _Scan, current: _Section | None, line: str, lineno: int) -> tuple[_Section | None, bool]:
+    """Read a line outside code as structure (a question heading, a section, the title, the draft mark, the
+    answer's start): the section it leaves open, and whether the line was taken (not part of a text)."""
+    if m := _QUESTION.match(line):
+        scan.sections.append(_Section(int(m.group(1)), lineno, [m.group(2)]))
+        return scan.sections[-1], True
+    if _SECTION.match(line):  # an unnumbered section heading ends the current question
+        return None, True
+    if not scan.title and (m := _TITLE.match(line)):
+        scan.title = m.group(1)
+        return current, True
+    if not scan.sections and _DRAFT_LINE.match(line):
+        scan.draft = True
+    if current is not None and not current.saw_answer and (m := _ANSWER.match(line)):
+        current.saw_answer = True
+        if m.group(1):
+            current.body.append(m.group(1))
+        return current, True
+    return current, False
+
+
+def _question(section: _Section, path: str, seen: dict[int, int]) -> Question:
+    """A section as a question, checked (`seen`: the numbers met so far, and their lines)."""
+    number, at = section.number, section.line
+    question_text = " ".join(s.strip() for s in section.question if s.strip())
+    if not question_text:
+        raise BankError(path, at, f"question {number} has no text")
+    if number in seen:
+        raise BankError(path, at, f"duplicate question number {number} (first at line {seen[number]})")
+    seen[number] = at
+    if not section.saw_answer:
+        raise BankError(path, at, f"question {number} has no '**Answer:**' line")
+    body = _trim_rules(section.body)
+    kind: Kind = "experience" if any(_EXPERIENCE_MARKER.match(b) for b in body) else "technical"
+    drafted = any(_DRAFTED_MARKER.match(b) for b in body)
+    body = [b for b in body if not _EXPERIENCE_MARKER.match(b) and not _DRAFTED_MARKER.match(b)]
+    reference = _dedent_blank("\n".join(body).strip("\n"))
+    if not reference.strip():
+        raise BankError(path, at, f"question {number} has an empty reference answer")
+    return Question(
+        id=f"{Path(path).stem}#{number}",
+        number=number,
+        text=question_text,
+        reference=reference,
+        kind=kind,
+        key_points=extract_key_points(reference),
+        source=path,
+        line=at,
+        drafted=drafted,
+    )
 
 
 def _closing_note(body: list[str]) -> list[str] | None:
@@ -232,34 +253,29 @@ def extract_key_points(reference: str) -> list[str]:
     for number, line in enumerate(lines):
         if _FENCE.match(line):
             in_fence = not in_fence
-            continue
-        if in_fence or not line.strip() or _RULE.match(line) or line.lstrip().startswith("#"):
-            continue
-        if _EXPERIENCE_MARKER.match(line):
-            continue
-        if m := _TABLE_ROW.match(line):
-            header = number + 1 < len(lines) and _TABLE_RULE.match(lines[number + 1])  # column names, no point
-            if not _TABLE_RULE.match(line) and not header:
-                cells = [c.strip() for c in m.group(1).split("|") if c.strip()]
-                if cells:
-                    points.append(": ".join(cells))
-            continue
-        text = line.strip()
-        if m := _LIST_ITEM.match(line):
-            text = m.group(1).strip()
-        if m := _LABEL.match(text):
-            items = m.group(2).strip()
-            if not items:
-                continue
-            points.extend(_split_items(items))
-        else:
-            points.extend(s for s in _SENTENCE_END.split(text) if s.strip())
+        elif not in_fence:
+            points.extend(_line_points(line, lines[number + 1] if number + 1 < len(lines) else ""))
     cleaned: list[str] = []
     for p in points:
         p = _clean_point(p)
         if p and p.lower() not in (c.lower() for c in cleaned):
             cleaned.append(p)
     return cleaned
+
+
+def _line_points(line: str, next_line: str) -> list[str]:
+    """The key points one line of a reference (outside code) holds, before cleaning."""
+    if not line.strip() or _RULE.match(line) or line.lstrip().startswith("#") or _EXPERIENCE_MARKER.match(line):
+        return []
+    if m := _TABLE_ROW.match(line):
+        if _TABLE_RULE.match(line) or _TABLE_RULE.match(next_line):  # a rule, or the column names: no point
+            return []
+        cells = [c.strip() for c in m.group(1).split("|") if c.strip()]
+        return [": ".join(cells)] if cells else []
+    text = m.group(1).strip() if (m := _LIST_ITEM.match(line)) else line.strip()
+    if m := _LABEL.match(text):
+        return _split_items(items) if (items := m.group(2).strip()) else []
+    return [s for s in _SENTENCE_END.split(text) if s.strip()]
 
 
 def labelled_lines(reference: str) -> list[tuple[str, str]]:

@@ -5,70 +5,89 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+
+from pydantic import BaseModel
 
 from . import bank as bank_mod
 from .errors import BankError
 from .presentation import plural
 
 
+class Problem(BaseModel):
+    line: int
+    """0: the whole file."""
+    message: str
+
+
+class FileReport(BaseModel):
+    """One bank file checked (the `bank check --json` contract)."""
+
+    path: str
+    title: str | None = None
+    questions: int = 0
+    experience: int = 0
+    draft: bool = False
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+
+
 def check(paths: list[Path], as_json: bool) -> int:
     """`interviewer bank check`: every bank file of the paths validated; exit status 1 if any has an error."""
-    reports: list[dict[str, Any]] = []
-    first_seen: dict[str, str] = {}  # question id -> the file it came from: ids must be unique across banks
+    reports = check_files(paths)
+    if as_json:
+        print(json.dumps([r.model_dump() for r in reports], ensure_ascii=False, indent=2))
+    else:
+        for line in report_lines(reports):
+            print(line)
+    return 1 if any(r.errors for r in reports) else 0
 
-    def report(path: str, bank: bank_mod.Bank | None = None, error: BankError | None = None) -> None:
-        errors = [{"line": error.line, "message": error.message}] if error else []
-        warnings = [
-            {"line": q.line, "message": w} for q in (bank.questions if bank else []) for w in bank_mod.doubts(q)
-        ]
-        for q in bank.questions if bank else []:
-            if q.id in first_seen:
-                errors.append({"line": q.line, "message": f"question id {q.id} already comes from {first_seen[q.id]}"})
-            first_seen.setdefault(q.id, path)
-        reports.append(
-            {
-                "path": path,
-                "title": bank.title if bank else None,
-                "questions": len(bank.questions) if bank else 0,
-                "experience": bank.experience_count if bank else 0,
-                "draft": bank.draft if bank else False,
-                "errors": errors,
-                "warnings": warnings,
-            }
-        )
 
+def check_files(paths: list[Path]) -> list[FileReport]:
+    """A report for each bank file of the paths, in order; question ids must be unique across them all."""
+    reports: list[FileReport] = []
+    first_seen: dict[str, str] = {}  # question id -> the file it came from
     for path in paths:
         try:
             files = bank_mod.bank_files(path)
         except BankError as exc:
-            report(exc.path, error=exc)
+            reports.append(_failed(exc.path, exc))
             continue
         for file in files:
             try:
-                report(str(file), bank_mod.load_bank(file))
+                reports.append(_loaded(str(file), bank_mod.load_bank(file), first_seen))
             except BankError as exc:
-                report(str(file), error=exc)
-    if as_json:
-        print(json.dumps(reports, ensure_ascii=False, indent=2))
-    else:
-        for r in reports:
-            for w in r["warnings"]:
-                print(f"{r['path']}:{w['line']}: warning: {w['message']}")
-            if r["errors"]:
-                for e in r["errors"]:
-                    where = f"{r['path']}:{e['line']}" if e["line"] else r["path"]  # line 0: the whole file
-                    print(f"{where}: error: {e['message']}")
-            else:
-                draft = ", draft: not yet reviewed" if r["draft"] else ""
-                print(
-                    f"{r['path']}: ok: {r['title']!r}, {plural(r['questions'], 'question')} "
-                    f"({r['experience']} experience{draft})"
-                )
-        total = sum(r["questions"] for r in reports)
-        failed = sum(bool(r["errors"]) for r in reports)
-        print(f"{plural(total, 'question')} in {plural(len(reports), 'file')}; {failed} with errors")
-    return 1 if any(r["errors"] for r in reports) else 0
+                reports.append(_failed(str(file), exc))
+    return reports
+
+
+def _failed(path: str, error: BankError) -> FileReport:
+    return FileReport(path=path, errors=[Problem(line=error.line, message=error.message)])
+
+
+def _loaded(path: str, bank: bank_mod.Bank, first_seen: dict[str, str]) -> FileReport:
+    errors = []
+    for q in bank.questions:
+        if q.id in first_seen:
+            errors.append(Problem(line=q.line, message=f"question id {q.id} already comes from {first_seen[q.id]}"))
+        first_seen.setdefault(q.id, path)
+    warnings = [Problem(line=q.line, message=w) for q in bank.questions for w in bank_mod.doubts(q)]
+    return FileReport(path=path, title=bank.title, questions=len(bank.questions), experience=bank.experience_count,
+                      draft=bank.draft, errors=errors, warnings=warnings)  # fmt: skip
+
+
+def report_lines(reports: list[FileReport]) -> list[str]:
+    """The reports as the terminal shows them: warnings, errors or an ok line per file, then the totals."""
+    lines = []
+    for r in reports:
+        lines += [f"{r.path}:{w.line}: warning: {w.message}" for w in r.warnings]
+        lines += [f"{f'{r.path}:{e.line}' if e.line else r.path}: error: {e.message}" for e in r.errors]
+        if not r.errors:
+            draft = ", draft: not yet reviewed" if r.draft else ""
+            questions = plural(r.questions, "question")
+            lines.append(f"{r.path}: ok: {r.title!r}, {questions} ({r.experience} experience{draft})")
+    failed = sum(bool(r.errors) for r in reports)
+    total = sum(r.questions for r in reports)
+    return [*lines, f"{plural(total, 'question')} in {plural(len(reports), 'file')}; {failed} with errors"]
 
 
 def export(paths: list[Path], fmt: str) -> int:

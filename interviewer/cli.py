@@ -18,8 +18,11 @@ from . import bank as bank_mod
 from . import bank_report, batch, cli_bank, terminal
 from .cli_history import history_commands, terminal_core
 from .config import Settings, configure_logging, load_settings
+from .conversation import draft_warning
 from .errors import BankError, InterviewerError
 from .grading.factory import choose_grader
+from .owner import ALL_OWNERS
+from .service import resume_saved
 from .users import Users
 
 MAX_QUESTIONS = 500
@@ -99,7 +102,26 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="start the web app (same as python app.py)")
     serve.set_defaults(func=_serve)
+    _practice_parser(sub)
+    history_commands(sub)
 
+    db = sub.add_parser("db", help="the history's database (INTERVIEWER_DATABASE_URL): bring its schema up to date")
+    db_sub = db.add_subparsers(metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply the schema migrations (the app also does it when it starts)").set_defaults(
+        func=_db_upgrade
+    )
+
+    users = sub.add_parser("users", help="people who log in to the web app (INTERVIEWER_USERS)")
+    users_sub = users.add_subparsers(metavar="ACTION")
+    add = users_sub.add_parser("add", help="add a person, or set their password (read from the terminal or stdin)")
+    add.add_argument("name")
+    add.set_defaults(func=_users_add)
+    _bank_parser(sub)
+    _batch_parsers(sub)
+    return p
+
+
+def _practice_parser(sub: Any) -> None:
     practice = sub.add_parser("practice", help="a practice session in the terminal")
     practice.add_argument("--bank", action="append", help="bank file or folder (repeatable); default: INTERVIEWER_BANK")
     practice.add_argument(
@@ -119,21 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     practice.set_defaults(func=_practice)
 
-    history_commands(sub)
 
-    db = sub.add_parser("db", help="the history's database (INTERVIEWER_DATABASE_URL): bring its schema up to date")
-    db_sub = db.add_subparsers(metavar="ACTION")
-    db_sub.add_parser("upgrade", help="apply the schema migrations (the app also does it when it starts)").set_defaults(
-        func=_db_upgrade
-    )
-
-    users = sub.add_parser("users", help="people who log in to the web app (INTERVIEWER_USERS)")
-    users_sub = users.add_subparsers(metavar="ACTION")
-    add = users_sub.add_parser("add", help="add a person, or set their password (read from the terminal or stdin)")
-    add.add_argument("name")
-    add.set_defaults(func=_users_add)
-    _bank_parser(sub)
-
+def _batch_parsers(sub: Any) -> None:
     grade = sub.add_parser("grade", help="grade a JSONL file of answers")
     grade.add_argument("--input", required=True, type=Path)
     grade.add_argument("--output", type=Path, help="default: standard output")
@@ -156,7 +165,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true")
     ev.set_defaults(func=_eval)
-    return p
 
 
 def _bank_parser(sub: Any) -> None:
@@ -205,17 +213,20 @@ def _practice(args: argparse.Namespace) -> int:
     settings = load_settings()
     _check_writable(args.out)  # now, not after the whole session
     core = terminal_core(settings, history_required=args.resume is not None)  # resuming needs the history
-    choice = core.default_grader()
+    choice = core.app.default_grader()
     if args.resume:
         wanted = None if args.resume == "latest" else args.resume
-        session = core.resume(wanted, choice, any_owner=wanted is not None)  # an id may name a browser's session
+        if wanted is None:
+            session = core.resume(None, choice)
+        else:  # an id may name a browser's session
+            session = resume_saved(core.app, core.resolve(wanted, ALL_OWNERS), choice)
     else:
         paths = args.bank or [str(p) for p in settings.bank_paths]
         banks = bank_mod.load_banks(paths)
         for b in banks:
             if b.draft:
-                print(f"! {b.path} is a draft, not yet reviewed: its reference answers may be wrong.", file=sys.stderr)
-        session_settings = core.session_settings(
+                print(f"! {draft_warning(b.path)}", file=sys.stderr)
+        session_settings = core.app.session_settings(
             count=args.count,
             order=args.order,
             seed=args.seed,
@@ -227,7 +238,9 @@ def _practice(args: argparse.Namespace) -> int:
     reconfigure = getattr(sys.stdin, "reconfigure", None)
     if reconfigure is not None:  # bytes that are not UTF-8 reach the answer as lone surrogates, then U+FFFD
         reconfigure(errors="surrogateescape")
-    return terminal.practice(core, session, choice, sys.stdin, sys.stdout, args.out, resumed=bool(args.resume))
+    if args.resume:
+        terminal.say_resuming(session, sys.stdout)
+    return terminal.practice(session, choice, sys.stdin, sys.stdout, args.out)
 
 
 def _check_writable(folder: Path) -> None:

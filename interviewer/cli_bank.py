@@ -93,8 +93,8 @@ def _draft(args: argparse.Namespace) -> int:
     title = args.topic or f"Questions for {args.from_jd.stem}"
     source = f'the topic "{args.topic}"' if args.topic else f"the job description {args.from_jd.name}"
     try:
-        drafted = asyncio.run(drafting.draft_bank(client, prepared, usage, against, settings.draft_duplicate, title,
-                                                  source, str(args.out)))  # fmt: skip
+        file = drafting.DraftedFile(title, source, str(args.out))
+        drafted = asyncio.run(drafting.draft_bank(client, prepared, usage, against, settings.draft_duplicate, file))
     except LLMError as exc:
         raise InterviewerError(f"the draft failed: {exc}") from exc
     for question, twin in drafted.dropped:

@@ -18,7 +18,7 @@ from .grading.factory import choose_grader
 from .owner import ALL_OWNERS, Owner
 from .presentation import render_transcript
 from .regrade import report_lines as regrade_lines
-from .service import Interviewer
+from .service import App, OwnerScope
 from .store import HistoryUnavailable, Store
 from .terminal import confirmed
 from .transcript import Transcript
@@ -63,7 +63,7 @@ def history_commands(sub: Any) -> None:
     deck.set_defaults(func=_anki)
 
 
-def terminal_core(settings: Settings | None = None, history_required: bool = True) -> Interviewer:
+def terminal_core(settings: Settings | None = None, history_required: bool = True) -> OwnerScope:
     """The application core for the terminal's own history (a practice session goes on without one)."""
     settings = settings or load_settings()
     try:
@@ -73,7 +73,7 @@ def terminal_core(settings: Settings | None = None, history_required: bool = Tru
             raise
         print(f"! History is off: {exc}. The transcript is still written at the end.", file=sys.stderr)
         store = None
-    return Interviewer(store, settings, Owner.terminal())
+    return App(store, settings).scope(Owner.terminal())
 
 
 # -- history --------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ def _regrade(args: argparse.Namespace) -> int:
         print(json.dumps({**report.model_dump(mode="json"), "output": str(output)}, ensure_ascii=False, indent=2))
     else:
         print("\n".join(regrade_lines(report)))
-        saved = f" and saved in the history as {new.session_id[:8]}" if core.store is not None else ""
+        saved = f" and saved in the history as {new.session_id[:8]}" if core.app.keeps_history else ""
         print(f"New transcript written to {output}{saved}; the original is unchanged.")
     return 0
 

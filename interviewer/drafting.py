@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -102,22 +103,31 @@ class Drafted(BaseModel):
     dropped: list[tuple[str, str]] = []
 
 
+@dataclass(frozen=True)
+class DraftedFile:
+    """What the drafted bank says of itself, and where it is written."""
+
+    title: str
+    source: str
+    """What it was drafted from, as its header says ("the topic ...", "a job description ...")."""
+    path: str
+
+
 async def draft_bank(
     client: LLMClient,
     prepared: PreparedDraft,
     usage: Usage,
     against: Iterable[str],
     threshold: float,
-    title: str,
-    source: str,
-    path: str,
+    file: DraftedFile,
 ) -> Drafted:
-    """The drafted questions, without near duplicates, rendered as a bank (the CLI and the web app both)."""
+    """The drafted questions, without near duplicates of `against` (at `threshold`), rendered as a bank (the
+    CLI and the web app both)."""
     out = await client.structured(prepared.messages, DraftOutput, usage=usage)
     kept, dropped = drop_near_duplicates(out.questions, against, threshold)
     if not kept:
         return Drafted(dropped=dropped)
-    markdown, bank = drafted_bank(title, client.model, source, kept, path)
+    markdown, bank = drafted_bank(file.title, client.model, file.source, kept, file.path)
     return Drafted(markdown=markdown, bank=bank, dropped=dropped)
 
 

@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -61,32 +61,47 @@ class Capabilities:
     stream_usage: bool = True
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where the model is served and how it is reached."""
+
+    base_url: str | None = None
+    """None: OpenAI's own."""
+    api_key: str | None = field(default=None, repr=False)
+    timeout: float = 60.0
+    """Seconds per attempt."""
+    retries: int = 2
+    """The SDK's own retries of a failed connection, a timeout, 429 or 5xx."""
+    allowed: Allowed | None = None
+    """For a URL a hosted app's visitor typed: the hosts each connection may reach (netguard.py)."""
+
+
 class LLMClient:
     _capabilities: dict[tuple[str, str], Capabilities] = {}  # per (server, model), shared by all sessions
 
     def __init__(
         self,
         model: str,
+        endpoint: Endpoint | None = None,
         *,
-        base_url: str | None = None,
-        api_key: str | None = None,
-        timeout: float = 60.0,
-        retries: int = 2,
         temperature: float | None = 0.0,
         seed: int | None = 7,
         prices: str | None = None,
-        allowed: Allowed | None = None,
     ) -> None:
         self.model = model
-        self.allowed = allowed  # for a URL a hosted app's visitor typed: each connection is checked (netguard.py)
-        self.base_url = base_url
+        self.endpoint = endpoint or Endpoint()
         self.temperature = temperature
         self.seed = seed
         self.prices = prices
-        self.timeout = timeout
-        self.retries = retries
-        self._api_key = api_key
         self._clients: dict[int, openai.AsyncOpenAI] = {}
+
+    @property
+    def base_url(self) -> str | None:
+        return self.endpoint.base_url
+
+    @property
+    def timeout(self) -> float:
+        return self.endpoint.timeout
 
     @property
     def client(self) -> openai.AsyncOpenAI:
@@ -96,10 +111,10 @@ class LLMClient:
             # A local server (base URL, no key) needs no key, but the SDK wants a non-empty string.
             self._clients = {
                 loop: openai.AsyncOpenAI(
-                    api_key=self._api_key or "not-needed",
-                    base_url=self.base_url,
-                    timeout=self.timeout,
-                    max_retries=self.retries,
+                    api_key=self.endpoint.api_key or "not-needed",
+                    base_url=self.endpoint.base_url,
+                    timeout=self.endpoint.timeout,
+                    max_retries=self.endpoint.retries,
                     http_client=self._http_client(),
                 )
             }
@@ -108,8 +123,8 @@ class LLMClient:
     def _http_client(self) -> httpx2.AsyncClient:
         # An API answers where it is asked: a redirect could lead a hosted app's request to an internal
         # address the typed URL was checked against (server-side request forgery).
-        if self.allowed is not None:
-            return guarded_client(self.allowed)
+        if self.endpoint.allowed is not None:
+            return guarded_client(self.endpoint.allowed)
         return openai.DefaultAsyncHttpxClient(follow_redirects=False)
 
     @property
@@ -119,21 +134,19 @@ class LLMClient:
         return self.client.chat.completions
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> LLMClient:
-        values: dict[str, Any] = dict(
-            model=settings.model,
+    def from_settings(cls, settings: Settings, allowed: Allowed | None = None) -> LLMClient:
+        """The client the settings describe (`allowed`: the hosts a visitor's typed URL may reach)."""
+        if not settings.model:
+            raise LLMError("no model name: set INTERVIEWER_MODEL")
+        endpoint = Endpoint(
             base_url=settings.base_url,
             api_key=settings.api_key.get_secret_value() if settings.api_key else None,
             timeout=settings.llm_timeout,
             retries=settings.llm_retries,
-            temperature=settings.temperature,
-            seed=settings.seed,
-            prices=str(settings.prices) if settings.prices else None,
+            allowed=allowed,
         )
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if not values["model"]:
-            raise LLMError("no model name: set INTERVIEWER_MODEL")
-        return cls(values.pop("model"), **values)
+        prices = str(settings.prices) if settings.prices else None
+        return cls(settings.model, endpoint, temperature=settings.temperature, seed=settings.seed, prices=prices)
 
     @property
     def server(self) -> str:
@@ -260,34 +273,39 @@ class LLMClient:
     ) -> AsyncIterator[str]:
         """Text as the model writes it."""
         for _ in range(4):
-            params = self._sampling()
-            if self.caps.stream_usage:
-                params["stream_options"] = {"include_usage": True}
             pieces: list[str] = []
             try:
-                stream = await self._completions.create(
-                    model=self.model, messages=messages, stream=True, max_tokens=max_tokens, **params
-                )
-                final = None
-                async for chunk in stream:
-                    if chunk.usage is not None:
-                        final = chunk
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        pieces.append(chunk.choices[0].delta.content)
-                        yield chunk.choices[0].delta.content
-                self._record(usage, final.usage if final else None, messages, "".join(pieces))
+                async for piece in self._stream_once(messages, usage, max_tokens, pieces):
+                    yield piece
                 return
             except openai.BadRequestError as exc:
                 if not pieces and self._adapt(exc):
                     continue
                 raise LLMError(f"the LLM server rejected the request: {exc.message}") from exc
-            except openai.APIError as exc:
-                if pieces and type(exc) is openai.APIConnectionError:  # the stream broke while being read
+            except (openai.APIError, httpx2.HTTPError) as exc:  # httpx2: should the SDK let it through
+                if isinstance(exc, httpx2.HTTPError) or (pieces and type(exc) is openai.APIConnectionError):
                     raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
                 raise LLMError(describe_api_error(exc, self)) from exc
-            except httpx2.HTTPError as exc:  # the same, should the SDK let the transport's error through
-                raise LLMError(f"the LLM server's stream broke off ({_first_line(exc)})") from exc
         raise LLMError("the LLM server kept rejecting the request parameters")
+
+    async def _stream_once(
+        self, messages: list[dict[str, str]], usage: Usage | None, max_tokens: int, pieces: list[str]
+    ) -> AsyncIterator[str]:
+        """One streamed request: each piece is yielded and kept in `pieces`; the usage is recorded at the end."""
+        params = self._sampling()
+        if self.caps.stream_usage:
+            params["stream_options"] = {"include_usage": True}
+        stream = await self._completions.create(
+            model=self.model, messages=messages, stream=True, max_tokens=max_tokens, **params
+        )
+        final = None
+        async for chunk in stream:
+            if chunk.usage is not None:
+                final = chunk
+            if chunk.choices and (text := chunk.choices[0].delta.content):
+                pieces.append(text)
+                yield text
+        self._record(usage, final.usage if final else None, messages, "".join(pieces))
 
 
 @dataclass(frozen=True)

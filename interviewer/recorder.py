@@ -12,7 +12,7 @@ from .bank import Question, extract_key_points
 from .errors import InterviewerError
 from .owner import Owner
 from .review import review
-from .session import Session, SessionEvent, SessionSettings
+from .session import EventKind, Session, SessionEvent, SessionSettings
 from .store import HistoryUnavailable, Store
 from .transcript import Transcript, TurnRecord, summarise
 from .writes import Transaction, question_hash
@@ -59,16 +59,18 @@ class Recorder:
     def _save(self, event: SessionEvent) -> None:
         s = event.session
         with self.store.transaction() as tx:
-            if event.kind == "started":
+            if event.kind is EventKind.STARTED:
                 tx.insert_session(s.transcript(), self.owner, s.questions)
                 return
-            if event.kind == "finished" and not s.turns:  # ended before any answer: nothing worth keeping
+            if event.kind is EventKind.FINISHED and not s.turns:  # ended before any answer: nothing worth keeping
                 tx.delete_session(s.session_id)
                 return
             if event.turn_index is not None and event.turn_index < len(s.turns):
                 turn = s.turns[event.turn_index]
                 tx.save_turn(s.session_id, event.turn_index, turn)
-                if event.kind in ("graded", "skipped") and turn.attempt == 1:  # a retry is not recall: see README
+                if (
+                    event.kind in (EventKind.GRADED, EventKind.SKIPPED) and turn.attempt == 1
+                ):  # a retry is not recall: see README
                     record_review(tx, self.owner, turn)
             tx.update_session(s.session_id, s.finished_at, summarise(s.turns), s.usage, len(s.turns))
 
@@ -97,7 +99,7 @@ def import_transcript(store: Store, tr: Transcript, owner: Owner) -> None:
         tx.insert_session(tr, owner, [_question_of(t) for t in tr.turns])
         for idx, turn in enumerate(tr.turns):
             tx.save_turn(tr.session_id, idx, turn)
-            if (turn.skipped or turn.grade is not None) and turn.attempt == 1 and tr.regrade_of is None:
+            if turn.done and turn.attempt == 1 and tr.regrade_of is None:
                 record_review(tx, owner, turn)  # a re-grade is the same practice graded again: no new review
         tx.update_session(tr.session_id, tr.finished_at, tr.summary or summarise(tr.turns), tr.usage, len(tr.turns))
 

@@ -13,7 +13,8 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from enum import StrEnum
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -78,13 +79,56 @@ class StepTaken:
 AnswerEvent = FollowUpPiece | StepTaken
 
 
+class EventKind(StrEnum):
+    """What changed in a session (the persistence hook saves each)."""
+
+    STARTED = "started"
+    ASKED = "asked"
+    HINT = "hint"
+    ANSWERED = "answered"
+    FOLLOWUP = "followup"
+    GRADED = "graded"
+    SKIPPED = "skipped"
+    FINISHED = "finished"
+
+
 @dataclass
 class SessionEvent:
     """One change of a session, for the persistence hook."""
 
-    kind: Literal["started", "asked", "hint", "answered", "followup", "graded", "skipped", "finished"]
+    kind: EventKind
     session: Session
     turn_index: int | None = None
+
+
+EventHook = Callable[[SessionEvent], None]
+
+
+@runtime_checkable
+class Saving(Protocol):
+    """An event hook that saves the session and can say why it is behind (`recorder.Recorder`)."""
+
+    problem: str | None
+
+    def __call__(self, event: SessionEvent) -> None: ...
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An action the session does not take now, and why (said to the candidate as it is)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Graders:
+    """What grades a session's answers and writes its follow-ups."""
+
+    grader: Grader = field(default_factory=OfflineGrader)
+    offline: OfflineGrader = field(default_factory=OfflineGrader)
+    """Grades at once when the candidate stops waiting for `grader`."""
+    followup_writer: FollowUpWriter = field(default_factory=TemplateFollowUps)
+    followup_policy: FollowUpPolicy = field(default_factory=CoveragePolicy)
 
 
 def _now() -> datetime:
@@ -95,12 +139,8 @@ def _now() -> datetime:
 class Session:
     questions: list[Question]
     settings: SessionSettings
-    grader: Grader = field(default_factory=OfflineGrader)
-    offline: OfflineGrader = field(default_factory=OfflineGrader)
-    """Grades at once when the candidate stops waiting for `grader`."""
-    followup_writer: FollowUpWriter = field(default_factory=TemplateFollowUps)
-    followup_policy: FollowUpPolicy = field(default_factory=CoveragePolicy)
-    on_event: Callable[[SessionEvent], None] | None = None
+    graders: Graders = field(default_factory=Graders)
+    on_event: EventHook | None = None
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: datetime = field(default_factory=_now)
     finished_at: datetime | None = None
@@ -113,25 +153,38 @@ class Session:
             raise ValueError("a session needs at least one question")
 
     @classmethod
-    def start(cls, questions: list[Question], settings: SessionSettings, **parts: object) -> Session:
+    def start(
+        cls,
+        questions: list[Question],
+        settings: SessionSettings,
+        graders: Graders | None = None,
+        on_event: EventHook | None = None,
+    ) -> Session:
         """A new session: reports "started" and asks the first question."""
-        session = cls(questions, settings, **parts)  # type: ignore[arg-type]
-        session._emit("started")
+        session = cls(questions, settings, graders or Graders(), on_event)
+        session._emit(EventKind.STARTED)
         session._ask(0)
         return session
 
     @classmethod
-    def restore(cls, questions: list[Question], transcript: Transcript, **parts: object) -> Session:
+    def restore(
+        cls,
+        questions: list[Question],
+        transcript: Transcript,
+        graders: Graders | None = None,
+        on_event: EventHook | None = None,
+    ) -> Session:
         """A saved session rebuilt as it was; call `settle()` next."""
         session = cls(
             questions=questions,
             settings=SessionSettings.model_validate(transcript.settings),
+            graders=graders or Graders(),
+            on_event=on_event,
             session_id=transcript.session_id,
             started_at=transcript.started_at,
             finished_at=transcript.finished_at,
             turns=list(transcript.turns),
             usage=transcript.usage.model_copy(),
-            **parts,  # type: ignore[arg-type]
         )
         if not session.turns and not session.finished:  # saved before its first question was asked
             session._ask(0)
@@ -158,6 +211,10 @@ class Session:
         return len(self.turns) - 1
 
     @property
+    def grader(self) -> Grader:
+        return self.graders.grader
+
+    @property
     def current(self) -> TurnRecord | None:
         return None if self.finished or not self.turns else self.turns[-1]
 
@@ -165,6 +222,10 @@ class Session:
     def awaiting_followup(self) -> bool:
         turn = self.current
         return bool(turn and turn.followups and turn.followups[-1].answer is None)
+
+    def history_problem(self) -> str | None:
+        """Why this session is not being saved right now (None: it is, or nothing saves it)."""
+        return self.on_event.problem if isinstance(self.on_event, Saving) else None
 
     def question_message(self) -> str:
         """The current question as the interviewer asks it (the bank's text, verbatim)."""
@@ -176,15 +237,15 @@ class Session:
 
     # -- actions ---------------------------------------------------------------------------------
 
-    def hint(self, draft: str = "") -> str:
+    def hint(self, draft: str = "") -> str | Refused:
         """The next rung of the hint ladder for what the draft still misses, with its cost (recorded in the
         transcript and taken off this question's overall after grading)."""
         turn = self._require_turn()
         hint = next_hint(self.questions[self.index], draft, turn.hints, self.hint_costs())
         if hint is None or isinstance(hint, str):
-            return hint or NO_MORE
+            return Refused(hint or NO_MORE)
         turn.hints.append(hint)
-        self._emit("hint", self.turn_index)
+        self._emit(EventKind.HINT, self.turn_index)
         return f"{describe(hint)}\n{cost_note(self.next_hint_cost())}"
 
     def next_hint_cost(self) -> float | None:
@@ -205,17 +266,19 @@ class Session:
             return False
         if self.finished:  # only after the last question: an interview ended early stays ended
             return self.turns[-1].grade is not None and self.index + 1 == self.total
-        turn, before = self.turns[-1], self.turns[-2] if len(self.turns) >= 2 else None
+        if len(self.turns) < 2:
+            return False
+        before, turn = self.turns[-2], self.turns[-1]
         untouched = turn.answer is None and not turn.skipped and not turn.hints and not turn.followups
-        return untouched and bool(before and before.grade) and before.question_id != turn.question_id  # type: ignore[union-attr]
+        return untouched and before.grade is not None and before.question_id != turn.question_id
 
-    def retry(self) -> str:
+    def retry(self) -> str | Refused:
         """Answer the question just graded again: a new attempt (a new turn, `attempt` + 1) is asked now, and
-        the question that was next comes after it."""
+        the question that was next comes after it. Returns the question as asked."""
         if not self.can_retry():
             if self.settings.mode != "practice":
-                return "Mock mode has no retries: practise your weakest questions after the summary."
-            return "Nothing to try again right now: answer the question, then try it again after its feedback."
+                return Refused("Mock mode has no retries: practise your weakest questions after the summary.")
+            return Refused("Nothing to try again right now: answer the question, then try it again after its feedback.")
         graded = self.turns[-1] if self.finished else self.turns[-2]
         attempt = graded.model_copy(
             update={"attempt": graded.attempt + 1, "answer": None, "followups": [], "hints": [], "grade": None,
@@ -226,20 +289,20 @@ class Session:
             self.turns.append(attempt)
         else:  # the question that was next is asked again after this attempt
             self.turns[-1] = attempt
-        self._emit("asked", self.turn_index)
+        self._emit(EventKind.ASKED, self.turn_index)
         return self.question_message()
 
     def repeat(self) -> str:
-        self._require_turn()
+        turn = self._require_turn()
         if self.awaiting_followup:
-            return self.current.followups[-1].question  # type: ignore[union-attr]
+            return turn.followups[-1].question
         return self.question_message()
 
     def skip(self) -> Step:
         turn = self._require_turn()
         turn.skipped = True
         turn.answered_at = _now()
-        self._emit("skipped", self.turn_index)
+        self._emit(EventKind.SKIPPED, self.turn_index)
         return self._advance(Step())
 
     async def answer(self, text: str) -> Step:
@@ -259,7 +322,7 @@ class Session:
         else:
             turn.answer = text
         turn.answered_at = _now()
-        self._emit("answered", self.turn_index)
+        self._emit(EventKind.ANSWERED, self.turn_index)
 
         request = self._request(turn)
         missed = self._points_to_probe(request, turn)
@@ -267,7 +330,7 @@ class Session:
             shown: list[str] = []  # exactly what the candidate saw, which is what the transcript records
             failed: str | None = None
             try:
-                async for piece in self.followup_writer.write(request, missed, self.usage):
+                async for piece in self.graders.followup_writer.write(request, missed, self.usage):
                     shown.append(piece)
                     yield FollowUpPiece(piece)
             except (GraderError, TimeoutError) as exc:  # the writer failed: the template finishes the question
@@ -279,7 +342,7 @@ class Session:
                 shown.append(extra)
                 yield FollowUpPiece(extra)
             turn.followups.append(FollowUp(question="".join(shown)))
-            self._emit("followup", self.turn_index)
+            self._emit(EventKind.FOLLOWUP, self.turn_index)
             yield StepTaken(Step(followup=turn.followups[-1].question, followup_fallback_reason=failed))
             return
 
@@ -292,7 +355,7 @@ class Session:
             return None
         if turn.answer is not None and turn.grade is None and not turn.skipped and not self.awaiting_followup:
             return await self._grade_and_advance(turn, self._request(turn))
-        if turn.skipped or turn.grade is not None:
+        if turn.done:
             return self._advance(Step())
         return None
 
@@ -301,7 +364,7 @@ class Session:
         turn = self.current
         if turn is not None and turn.answer is not None and turn.grade is None and not turn.skipped:
             turn.grade = await self._grade(self._request(turn))
-            self._emit("graded", self.turn_index)
+            self._emit(EventKind.GRADED, self.turn_index)
         return self.end()
 
     def end(self) -> Summary:
@@ -311,7 +374,7 @@ class Session:
             if turn and turn.answer is None and not turn.skipped:
                 self.turns.pop()  # asked but not answered: not part of the interview
             self.finished_at = _now()
-            self._emit("finished")
+            self._emit(EventKind.FINISHED)
         return self.summary()
 
     # -- results ---------------------------------------------------------------------------------
@@ -353,7 +416,7 @@ class Session:
     async def _grade_and_advance(self, turn: TurnRecord, request: GradeRequest) -> Step:
         grade = await self._grade(request)
         turn.grade = grade
-        self._emit("graded", self.turn_index)
+        self._emit(EventKind.GRADED, self.turn_index)
         feedback = grade if self.settings.mode == "practice" else None
         return self._advance(Step(feedback=feedback, fallback_reason=grade.fallback_reason))
 
@@ -362,7 +425,7 @@ class Session:
         self.turns.append(
             TurnRecord(question_id=q.id, question=q.text, reference=q.reference, kind=q.kind, asked_at=_now())
         )
-        self._emit("asked", self.turn_index)
+        self._emit(EventKind.ASKED, self.turn_index)
 
     def _advance(self, step: Step) -> Step:
         if self.index + 1 < self.total:
@@ -377,7 +440,7 @@ class Session:
         """Missed key points worth a follow-up (the policy's choice); none once the follow-up budget is spent."""
         if len(turn.followups) >= self.settings.followups:
             return []
-        return self.followup_policy.points_to_probe(request)
+        return self.graders.followup_policy.points_to_probe(request)
 
     def grade_offline_now(self) -> None:
         """Stop waiting for the grader (an LLM taking long): the answer being graded is graded offline at once."""
@@ -389,11 +452,14 @@ class Session:
 
     async def _grade(self, request: GradeRequest) -> Grade:
         """The grader's grade (unless the candidate stops waiting for it), less the hints' costs."""
-        return apply_hints(await self._grading.grade(self.grader, self.offline, request, self.usage), request.hints)
+        graders = self.graders
+        return apply_hints(
+            await self._grading.grade(graders.grader, graders.offline, request, self.usage), request.hints
+        )
 
-    def _emit(self, kind: str, turn_index: int | None = None) -> None:
+    def _emit(self, kind: EventKind, turn_index: int | None = None) -> None:
         if self.on_event is not None:
-            self.on_event(SessionEvent(kind, self, turn_index))  # type: ignore[arg-type]
+            self.on_event(SessionEvent(kind, self, turn_index))
 
 
 class SessionOver(InterviewerError):

@@ -1,6 +1,7 @@
 """Practice in the terminal: read answers and commands, print questions, feedback and the summary.
 
-Only translation between the terminal and the application core (`service.Interviewer`).
+Only translation between the terminal and the session: what is said comes from `conversation.py`, drawn here
+as lines of text.
 """
 
 from __future__ import annotations
@@ -12,21 +13,11 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from .conversation import HistoryWatch, Said, Tone, questions_done, told, write_transcripts
 from .errors import InterviewerError
 from .grading.factory import GraderChoice
-from .presentation import (
-    counts,
-    fallback_notice,
-    followup_fallback_notice,
-    format_grade,
-    history_notice,
-    overall_headline,
-    render_transcript,
-    transcript_filename,
-    turn_view_in,
-)
-from .service import Interviewer
-from .session import FollowUpPiece, Session, Step, StepTaken
+from .presentation import counts, format_grade, overall_headline
+from .session import FollowUpPiece, Refused, Session, Step, StepTaken
 from .transcript import Transcript, summarise
 from .unicode import replaced_notice, scrub
 
@@ -34,19 +25,8 @@ COMMANDS = ("/hint", "/skip", "/repeat", "/retry", "/end")
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
 
-def practice(
-    core: Interviewer,
-    session: Session,
-    choice: GraderChoice,
-    stdin: TextIO,
-    out: TextIO,
-    folder: Path,
-    resumed: bool = False,
-) -> int:
+def practice(session: Session, choice: GraderChoice, stdin: TextIO, out: TextIO, folder: Path) -> int:
     """Run a session in the terminal until it or the input ends; then write its transcript into `folder`."""
-    if resumed:
-        done = len({t.question_id for t in session.turns if t.skipped or t.grade is not None})
-        print(f"Resuming session {session.session_id[:8]}: {done} of {session.total} questions done.", file=out)
     print(f"Grader: {choice.label}", file=out)
     if choice.notice:
         print(choice.notice, file=out)
@@ -61,7 +41,7 @@ def practice(
     # so Ctrl+C stops a read at once (inside the loop asyncio would only cancel the task).
     with asyncio.Runner() as runner:
         try:
-            practice_loop(core, session, read_answers(stdin, out), out, runner.run)
+            practice_loop(session, read_answers(stdin, out), out, runner.run)
         except KeyboardInterrupt:
             save_transcript(answered_so_far(session), folder, out)
             print(
@@ -70,7 +50,12 @@ def practice(
                 file=out,
             )
             return 130
-    return save_transcript(core.transcript(session), folder, out)
+    return save_transcript(session.transcript(), folder, out)
+
+
+def say_resuming(session: Session, out: TextIO) -> None:
+    done = questions_done(session.turns)
+    print(f"Resuming session {session.session_id[:8]}: {done} of {session.total} questions done.", file=out)
 
 
 def read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
@@ -110,7 +95,6 @@ def read_answers(stream: TextIO, out: TextIO) -> Iterator[str | None]:
 
 
 def practice_loop(
-    core: Interviewer,
     session: Session,
     answers: Iterator[str | None],
     out: TextIO,
@@ -120,56 +104,34 @@ def practice_loop(
 
     `run` runs one coroutine in the session's event loop (asyncio.Runner.run).
     """
-    settled = run(core.settle(session))
+    settled = run(session.settle())
     if settled is not None:
-        show_step(settled, out)
+        draw(told(session, settled), out)
     elif session.current is not None:
         print(session.question_message(), file=out)
         if session.awaiting_followup:
             print(session.repeat(), file=out)
-    told = _tell_history(core.history_problem(session), False, out)
+    history = HistoryWatch()
     while not session.finished:
         text = next(answers)
         if text is None or text == "/end":
-            run(core.end(session))
-        elif text == "/hint":
-            print(core.hint(session), file=out)
-        elif text == "/repeat":
-            print(session.repeat(), file=out)
-        elif text == "/retry":
-            print(core.retry(session), file=out)
+            run(session.finish())
+        elif text in ("/hint", "/retry", "/repeat"):
+            said = {"/hint": session.hint, "/retry": session.retry, "/repeat": session.repeat}[text]()
+            print(said.reason if isinstance(said, Refused) else said, file=out)
         elif text == "/skip":
-            show_step(core.skip(session), out)
+            draw(told(session, session.skip()), out)
         else:
-            step = run(_answer(core, session, text, out))
-            show_step(step, out, _change_lines(session, step))
-        told = _tell_history(core.history_problem(session), told, out)
+            draw(told(session, run(_answer(session, text, out))), out)
+        draw([news] if (news := history.news(session)) else [], out)
     if session.turns:
         show_results(session, out)
 
 
-def _change_lines(session: Session, step: Step) -> list[str]:
-    """Under an answer's feedback: what a further attempt changed, and that /retry is there."""
-    if step.feedback is None:
-        return []
-    graded = next((i for i, t in enumerate(session.turns) if t.grade is step.feedback), None)
-    change = turn_view_in(session.turns, graded).change if graded is not None else None
-    lines = [f"  {change.text}"] if change is not None else []
-    again = session.can_retry() and not session.finished  # the last feedback ends a terminal session
-    return lines + (["  (/retry answers that question again.)"] if again else [])
-
-
-def _tell_history(problem: str | None, told: bool, out: TextIO) -> bool:
-    """Say once that the history stopped being saved (and once that it works again); whether it is told."""
-    if bool(problem) != told:
-        print(f"! {history_notice(problem)}", file=out)
-    return bool(problem)
-
-
-async def _answer(core: Interviewer, session: Session, text: str, out: TextIO) -> Step:
+async def _answer(session: Session, text: str, out: TextIO) -> Step:
     """Take an answer, printing a follow-up question as it is written."""
     step = Step()
-    async for event in core.answer_stream(session, text):
+    async for event in session.answer_stream(text):
         if isinstance(event, FollowUpPiece):
             out.write(event.text)
             out.flush()
@@ -180,17 +142,21 @@ async def _answer(core: Interviewer, session: Session, text: str, out: TextIO) -
     return step
 
 
-def show_step(step: Step, out: TextIO, after_feedback: list[str] | None = None) -> None:
-    if step.followup_fallback_reason:
-        print(f"! {followup_fallback_notice(step.followup_fallback_reason)}", file=out)
-    if step.feedback:
-        print(format_grade(step.feedback), file=out)  # says so itself when grading fell back
-    elif step.fallback_reason:  # mock mode: no feedback yet, but the candidate is told now
-        print(f"! {fallback_notice(step.fallback_reason)}", file=out)
-    for line in after_feedback or []:
-        print(line, file=out)
-    if step.next_question:
-        print(f"\n{step.next_question}", file=out)
+def draw(said: list[Said], out: TextIO) -> None:
+    """What the interviewer says, as terminal lines (the whole feedback is printed, not its headline)."""
+    for item in said:
+        if item.tone is Tone.NOTICE and not item.in_feedback:
+            print(f"! {item.text}", file=out)
+        elif item.tone is Tone.FEEDBACK and item.grade is not None:
+            print(format_grade(item.grade), file=out)
+            if item.change:
+                print(f"  {item.change}", file=out)
+            if item.can_retry:
+                print("  (/retry answers that question again.)", file=out)
+        elif item.tone is Tone.QUESTION and not item.streamed:
+            print(f"\n{item.text}", file=out)
+        elif item.tone is Tone.REMARK:
+            print(item.text, file=out)
 
 
 def show_results(session: Session, out: TextIO) -> None:
@@ -220,11 +186,8 @@ def save_transcript(transcript: Transcript, folder: Path, out: TextIO) -> int:
     if not transcript.turns:
         print("\nNo answer given: no transcript written.", file=out)
         return 0
-    md, js = (folder / transcript_filename(transcript, fmt) for fmt in ("markdown", "json"))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        md.write_text(render_transcript(transcript, "markdown"), encoding="utf-8")
-        js.write_text(render_transcript(transcript, "json"), encoding="utf-8")
+        md, js = write_transcripts(transcript, folder, ("markdown", "json"))
     except OSError as exc:
         raise InterviewerError(
             f"cannot write the transcript in {folder} ({exc.strerror or exc}); it is in the history: "

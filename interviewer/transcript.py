@@ -34,6 +34,11 @@ class TurnRecord(BaseModel):
     asked_at: datetime | None = None
     answered_at: datetime | None = None
 
+    @property
+    def done(self) -> bool:
+        """Answered and graded, or skipped: the turn needs nothing more."""
+        return self.skipped or self.grade is not None
+
     @field_validator("hints", mode="before")
     @classmethod
     def _hints_before_the_ladder(cls, hints: Any) -> Any:
@@ -117,7 +122,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
         hints=sum(len(t.grade.penalties) for t in asked if t.grade),
         hint_points=sum(p.points for t in asked if t.grade for p in t.grade.penalties),
         recovered=sum(len(t.grade.recovered) for t in asked if t.grade),
-        retries=sum(t.attempt > 1 for t in turns if t.skipped or t.grade is not None),
+        retries=sum(t.attempt > 1 for t in turns if t.done),
     )
 
 

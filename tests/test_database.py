@@ -27,7 +27,7 @@ from interviewer.owner import ALL_OWNERS, Owner
 from interviewer.presentation import history_notice
 from interviewer.recorder import Recorder
 from interviewer.schema import metadata
-from interviewer.service import Interviewer
+from interviewer.service import App
 from interviewer.session import Session, SessionSettings
 from interviewer.store import Store
 from interviewer.terminal import practice_loop
@@ -230,7 +230,7 @@ def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(t
     live in the session, the candidate is told once, and the fourth answer's event writes all of them."""
     with Postgres() as server:
         store = Store(tmp_path / "data", url=server.create_database("class"))
-        core = Interviewer(store, Settings(), Owner.terminal())
+        core = App(store, Settings()).scope(Owner.terminal())
         session = core.start(list(QUESTIONS[:4]), SessionSettings(count=4, followups=0, order="in-order"))
 
         def answers():
@@ -244,7 +244,7 @@ def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(t
 
         out = io.StringIO()
         with asyncio.Runner() as runner:
-            practice_loop(core, session, answers(), out, runner.run)
+            practice_loop(session, answers(), out, runner.run)
         shown = out.getvalue()
         assert shown.count("The history is not being saved") == 1
         assert shown.count(history_notice(None)) == 1
@@ -257,17 +257,19 @@ def test_the_database_going_away_mid_session_keeps_every_answer_and_tells_once(t
 @pytest.mark.postgres
 def test_the_web_app_says_the_history_cannot_be_read_while_the_database_is_away(tmp_path):
     from interviewer.web.handlers import Handlers
+    from interviewer.web.history_events import HistoryTab
     from interviewer.web.setup import bundled_banks
 
     with Postgres() as server:
         settings = Settings(data_dir=tmp_path / "data", database_url=server.create_database("class"))
-        handlers = Handlers(Interviewer(Store.open(settings), settings, Owner.terminal()), bundled_banks(settings))
-        assert handlers.history("browser-1").note is None  # readable: the tab's tables
+        app = App(Store.open(settings), settings)
+        handlers, history_tab = Handlers(app, bundled_banks(settings)), HistoryTab(app, bundled_banks(settings))
+        assert history_tab.history(Owner.browser("browser-1")).note is None  # readable: the tab's tables
         server.stop()
-        assert "The history cannot be read right now" in (handlers.history("browser-1").note or "")
-        assert handlers.on_load("browser-1", None).session_id is None  # no resume offer, and no error
+        assert "The history cannot be read right now" in (history_tab.history(Owner.browser("browser-1")).note or "")
+        assert handlers.on_load(Owner.browser("browser-1"), None).session_id is None  # no resume offer, and no error
         server.start()
-        assert handlers.history("browser-1").note is None
+        assert history_tab.history(Owner.browser("browser-1")).note is None
 
 
 def _environ() -> dict[str, str]:

@@ -222,7 +222,7 @@ def test_practising_a_drafted_bank_in_the_terminal_says_it_is_a_draft(tmp_path):
     result = run_cli("practice", "--bank", "d.md", "-n", "1", "--followups", "0", "--out", "tr", stdin=typed,
                      env=env(tmp_path, None), cwd=tmp_path)  # fmt: skip
     assert result.code == 0, result.err
-    assert "d.md is a draft, not yet reviewed" in result.err
+    assert "d.md is a drafted bank, not yet reviewed" in result.err
     [saved] = (tmp_path / "tr").glob("*.json")
     assert json.loads(saved.read_text(encoding="utf-8"))["settings"]["banks"] == ["d.md (draft, not yet reviewed)"]
     markdown = next((tmp_path / "tr").glob("*.md")).read_text(encoding="utf-8")

@@ -24,7 +24,7 @@ from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.owner import Owner
 from interviewer.presentation import render_transcript
-from interviewer.service import Interviewer
+from interviewer.service import App
 from interviewer.store import Store
 from tests.support.cli import run_cli
 
@@ -64,15 +64,15 @@ def fill(folder: Path) -> Path:
 def test_a_full_disk_mid_session_keeps_the_answers_says_so_once_and_saves_again_when_it_can(tmp_path):
     with tmpfs(tmp_path / "disk", "512k") as disk:
         store = Store(disk / "data")
-        core = Interviewer(store, Settings(), Owner.terminal())
-        session = core.start(QUESTIONS[:3], core.session_settings(count=3, followups=0))
+        core = App(store, Settings()).scope(Owner.terminal())
+        session = core.start(QUESTIONS[:3], core.app.session_settings(count=3, followups=0))
         filler = fill(disk)
-        step = asyncio.run(core.answer(session, LONG_ANSWER))
+        step = asyncio.run(session.answer(LONG_ANSWER))
         assert step.feedback is not None, "the grade is still shown"
-        assert "full" in core.history_problem(session)
+        assert "full" in session.history_problem()
         filler.unlink()  # space again: the next event writes the whole session
-        asyncio.run(core.answer(session, "Second answer: misinformation and privacy, with human review."))
-        assert core.history_problem(session) is None
+        asyncio.run(session.answer("Second answer: misinformation and privacy, with human review."))
+        assert session.history_problem() is None
         saved = core.saved_transcript(session.session_id)
         assert [t.answer for t in saved.turns[:2]] == [LONG_ANSWER, session.turns[1].answer]
 
@@ -96,11 +96,11 @@ def test_the_terminal_on_a_full_disk_writes_its_transcript_and_says_once_why_his
     from interviewer import terminal
 
     with tmpfs(tmp_path / "disk", "512k") as disk:
-        core = Interviewer(Store(disk / "data"), Settings(), Owner.terminal())
-        session = core.start(QUESTIONS[:3], core.session_settings(count=3, followups=0))
+        core = App(Store(disk / "data"), Settings()).scope(Owner.terminal())
+        session = core.start(QUESTIONS[:3], core.app.session_settings(count=3, followups=0))
         typed = FillsTheDiskWhileTyping(f"{LONG_ANSWER}\n\n/skip\nA third answer about transparency.\n\n", disk)
         out = io.StringIO()
-        code = terminal.practice(core, session, core.default_grader(), typed, out, tmp_path / "out")
+        code = terminal.practice(session, core.app.default_grader(), typed, out, tmp_path / "out")
     shown = out.getvalue()
     assert code == 0 and "Key-point coverage" in shown  # the grade is still shown
     assert shown.count("The history is not being saved") == 1 and "full" in shown
@@ -122,8 +122,8 @@ def test_a_read_only_data_folder_turns_history_off(tmp_path):
 
 def test_a_database_locked_by_another_writer_waits_instead_of_failing(tmp_path):
     store = Store(tmp_path / "data")
-    core = Interviewer(store, Settings(), Owner.terminal())
-    session = core.start(QUESTIONS[:1], core.session_settings(count=1, followups=0))
+    core = App(store, Settings()).scope(Owner.terminal())
+    session = core.start(QUESTIONS[:1], core.app.session_settings(count=1, followups=0))
     held = threading.Event()
 
     def hold_lock() -> None:
@@ -136,9 +136,9 @@ def test_a_database_locked_by_another_writer_waits_instead_of_failing(tmp_path):
     holder = threading.Thread(target=hold_lock)
     holder.start()
     held.wait(5)
-    asyncio.run(core.answer(session, LONG_ANSWER))
+    asyncio.run(session.answer(LONG_ANSWER))
     holder.join()
-    assert core.history_problem(session) is None
+    assert session.history_problem() is None
     assert core.saved_transcript(session.session_id).turns[0].answer == LONG_ANSWER
 
 
@@ -153,9 +153,9 @@ def no_mount_left(tmp_path):
 
 
 def exported_transcript(tmp_path: Path) -> dict:
-    core = Interviewer(Store(tmp_path / "src"), Settings(), Owner.terminal())
-    session = core.start(QUESTIONS[:1], core.session_settings(count=1, followups=0))
-    asyncio.run(core.answer(session, ANSWER))
+    core = App(Store(tmp_path / "src"), Settings()).scope(Owner.terminal())
+    session = core.start(QUESTIONS[:1], core.app.session_settings(count=1, followups=0))
+    asyncio.run(session.answer(ANSWER))
     return json.loads(render_transcript(core.saved_transcript(session.session_id), "json"))
 
 
@@ -222,9 +222,9 @@ def test_lone_surrogates_in_a_batch_grade_every_line(tmp_path):
 
 def test_lone_surrogates_through_the_engine_a_transcript_import_and_the_history(tmp_path):
     store = Store(tmp_path / "data")
-    core = Interviewer(store, Settings(), Owner.terminal())
-    session = core.start(QUESTIONS[:1], core.session_settings(count=1, followups=0))
-    asyncio.run(core.answer(session, "Bias \ud800 audits and oversight."))  # e.g. through the web API
+    core = App(store, Settings()).scope(Owner.terminal())
+    session = core.start(QUESTIONS[:1], core.app.session_settings(count=1, followups=0))
+    asyncio.run(session.answer("Bias \ud800 audits and oversight."))  # e.g. through the web API
     saved = core.saved_transcript(session.session_id)
     assert saved.turns[0].answer == "Bias \ufffd audits and oversight."
     data = json.loads(render_transcript(saved, "json"))

@@ -13,7 +13,8 @@ from interviewer.config import Settings
 from interviewer.errors import ConfigError
 from interviewer.owner import Owner
 from interviewer.presentation import render_transcript
-from interviewer.service import Interviewer
+from interviewer.service import App, OwnerScope
+from interviewer.session import Graders
 from interviewer.store import Store
 from tests.support.cli import run_cli
 from tests.support.fake_openai import FakeOpenAI
@@ -25,10 +26,10 @@ QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
 ANSWER = "Bias audits, human oversight and content filtering before release, then monitoring for harms."
 
 
-def run_session(core: Interviewer, base_url: str) -> str:
-    choice = core.grader_for(base_url, "fake-model", "")
-    session = core.start(QUESTIONS[:1], core.session_settings(count=1, followups=0), choice)
-    asyncio.run(core.answer(session, ANSWER))
+def run_session(core: OwnerScope, base_url: str) -> str:
+    choice = core.app.grader_for(base_url, "fake-model", "")
+    session = core.start(QUESTIONS[:1], core.app.session_settings(count=1, followups=0), choice)
+    asyncio.run(session.answer(ANSWER))
     return choice.label
 
 
@@ -38,7 +39,7 @@ def run_session(core: Interviewer, base_url: str) -> str:
 @pytest.mark.parametrize("working", [True, False])
 def test_credentials_in_a_base_url_are_never_shown_stored_or_exported(tmp_path, working):
     store = Store(tmp_path / "data")
-    core = Interviewer(store, Settings(llm_timeout=2, llm_retries=0, llm_budget=5), Owner.browser("b"))
+    core = App(store, Settings(llm_timeout=2, llm_retries=0, llm_budget=5)).scope(Owner.browser("b"))
     with FakeOpenAI(responder=grade_responder) as fake:
         port = fake.port if working else free_port()
         query = "" if working else "?api-key=q-s3cr3t"  # a key in a query string is a secret too
@@ -54,12 +55,12 @@ def test_credentials_in_a_base_url_are_never_shown_stored_or_exported(tmp_path, 
 
 
 def test_a_base_url_that_cannot_be_a_server_is_refused_at_start_in_the_forms_words():
-    core = Interviewer(None, Settings(), Owner.browser("b"))
+    core = App(None, Settings()).scope(Owner.browser("b"))
     for url in ("not a url", "ftp://example.org/v1", "http://:80/v1"):
         with pytest.raises(ConfigError, match="base URL"):
-            core.grader_for(url, "m", "")
+            core.app.grader_for(url, "m", "")
     with pytest.raises(ConfigError, match="base URL .* or an API key") as info:
-        core.grader_for("", "llama3.1", "")  # a model alone
+        core.app.grader_for("", "llama3.1", "")  # a model alone
     assert "OPENAI" not in str(info.value) and "INTERVIEWER" not in str(info.value)
     assert json.dumps(str(info.value))  # plain text
 
@@ -73,9 +74,9 @@ def test_the_markdown_export_shows_a_banks_reference_literally(tmp_path):
     hostile = ("# Bank\n\n## 1. What is bias?\n\n**Answer:**\nSkewed data. <script>alert(1)</script> "
                "[click](javascript:alert(1)) <img src=x onerror=alert(1)>\n")
     question = parse_bank(hostile, "hostile.md").questions[0]
-    core = Interviewer(None, Settings(), Owner.terminal())
-    session = core.start([question], core.session_settings(count=1, followups=0))
-    asyncio.run(core.answer(session, "Skewed training data leads to skewed outputs and unfair decisions."))
+    core = App(None, Settings()).scope(Owner.terminal())
+    session = core.start([question], core.app.session_settings(count=1, followups=0))
+    asyncio.run(session.answer("Skewed training data leads to skewed outputs and unfair decisions."))
     markdown = render_transcript(session.transcript(), "markdown")
     reference = markdown[markdown.index("<summary>Reference answer</summary>"):]
     opens, closes = reference.index("~~~~text"), reference.index("~~~~", reference.index("~~~~text") + 4)
@@ -188,8 +189,7 @@ def web_handlers(tmp_path: Path, **settings):
     from interviewer.web.setup import bundled_banks
 
     settings = Settings(data_dir=tmp_path / "data", **settings)
-    core = Interviewer(Store(tmp_path / "data"), settings, Owner.terminal())
-    return Handlers(core, bundled_banks(settings))
+    return Handlers(App(Store(tmp_path / "data"), settings), bundled_banks(settings))
 
 
 def start_form(**changes):
@@ -206,15 +206,17 @@ async def answer(handlers, text, ws):
 
 def test_two_tabs_never_overwrite_an_answer_the_second_tab_takes_the_session_over(tmp_path):
     handlers = web_handlers(tmp_path)
-    first = asyncio.run(handlers.start(start_form(banks=list(handlers.banks)[:1]), "browser-1", None, "tab-1")).ws
+    first = asyncio.run(handlers.start(start_form(banks=list(handlers.banks)[:1]), Owner.browser("browser-1"), None,
+                                       "tab-1")).ws
     asyncio.run(answer(handlers, ANSWER, first))
-    offer = handlers.on_load("browser-1", None)  # a second tab of the same browser is offered the session
+    offer = handlers.on_load(Owner.browser("browser-1"),
+                             None)  # a second tab of the same browser is offered the session
     assert offer.session_id == first.session.session_id
-    second = asyncio.run(handlers.resume(offer.session_id, "browser-1", None, "tab-2")).ws
+    second = asyncio.run(handlers.resume(offer.session_id, Owner.browser("browser-1"), None, "tab-2")).ws
     said = asyncio.run(answer(handlers, "Tab one's answer to question 2.", first))
     assert "goes on in another tab" in said.text
     asyncio.run(answer(handlers, "Tab two's answer to question 2.", second))
-    saved = second.core.saved_transcript(first.session.session_id)
+    saved = second.scope.saved_transcript(first.session.session_id)
     assert [t.answer for t in saved.turns[:2]] == [ANSWER, "Tab two's answer to question 2."]
 
 
@@ -236,10 +238,10 @@ def test_resuming_an_interview_graded_with_typed_llm_settings_goes_on_offline_an
     handlers = web_handlers(tmp_path, llm_timeout=1, llm_retries=0, llm_budget=3)
     with FakeOpenAI(responder=grade_responder) as fake:
         form = start_form(banks=list(handlers.banks)[:1], base_url=fake.base_url, model="fake-model")
-        ws = asyncio.run(handlers.start(form, "browser-1", None, "tab-1")).ws
+        ws = asyncio.run(handlers.start(form, Owner.browser("browser-1"), None, "tab-1")).ws
         asyncio.run(answer(handlers, ANSWER, ws))
         calls = len(fake.requests)
-        resumed = asyncio.run(handlers.resume(ws.session.session_id, "browser-1", None, "tab-2")).ws
+        resumed = asyncio.run(handlers.resume(ws.session.session_id, Owner.browser("browser-1"), None, "tab-2")).ws
         said = resumed.notice  # shown with the resumed interview
         asyncio.run(answer(handlers, "A second answer about misinformation and privacy.", resumed))
         assert len(fake.requests) == calls  # the typed server is not called again: its settings were not kept
@@ -250,15 +252,17 @@ def test_resuming_an_interview_graded_with_typed_llm_settings_goes_on_offline_an
 def test_stale_resume_offers_and_not_now(tmp_path):
     handlers = web_handlers(tmp_path)
     banks = list(handlers.banks)[:1]
-    never_answered = asyncio.run(handlers.start(start_form(banks=banks), "b", None, "t")).ws
-    assert handlers.on_load("b", None).session_id is None  # no answer: nothing to resume
-    answered = asyncio.run(handlers.start(start_form(banks=banks), "b", None, "t")).ws
+    never_answered = asyncio.run(handlers.start(start_form(banks=banks), Owner.browser("b"), None, "t")).ws
+    assert handlers.on_load(Owner.browser("b"), None).session_id is None  # no answer: nothing to resume
+    answered = asyncio.run(handlers.start(start_form(banks=banks), Owner.browser("b"), None, "t")).ws
     asyncio.run(answer(handlers, ANSWER, answered))
-    assert handlers.on_load("b", None).session_id == answered.session.session_id
-    assert handlers.on_load("b", None, dismissed=[answered.session.session_id]).session_id is None  # "Not now"
-    finished = asyncio.run(handlers.start(start_form(banks=banks, count=1), "b", None, "t")).ws
+    assert handlers.on_load(Owner.browser("b"), None).session_id == answered.session.session_id
+    assert handlers.on_load(Owner.browser("b"), None,
+                            dismissed=[answered.session.session_id]).session_id is None  # "Not now"
+    finished = asyncio.run(handlers.start(start_form(banks=banks, count=1), Owner.browser("b"), None, "t")).ws
     asyncio.run(answer(handlers, ANSWER, finished))
-    assert finished.session.finished and handlers.on_load("b", None).session_id is None  # a newer finished one
+    newer = handlers.on_load(Owner.browser("b"), None)
+    assert finished.session.finished and newer.session_id is None  # a newer finished one
     assert never_answered.session.session_id
 
 
@@ -284,8 +288,8 @@ def test_a_silent_server_costs_a_follow_up_its_short_budget_not_minutes_and_says
         fake.enqueue(*[hang(30)] * 4)  # the follow-up's request (and its retries) never get an answer
         choice = choose_grader(Settings(base_url=fake.base_url, model="fake-model", grader="llm", llm_timeout=60,
                                         followup_budget=1.0))  # fmt: skip
-        session = Session.start(QUESTIONS[:1], SessionSettings(count=1, followups=1), grader=choice.grader,
-                                followup_writer=choice.followups)  # fmt: skip
+        session = Session.start(QUESTIONS[:1], SessionSettings(count=1, followups=1),
+                                graders=Graders(grader=choice.grader, followup_writer=choice.followups))  # fmt: skip
         started = time.monotonic()
         step = asyncio.run(session.answer("Bias only."))
         waited = time.monotonic() - started
@@ -300,10 +304,11 @@ def test_no_stale_downloads_after_ending_before_any_answer(tmp_path):
     from dataclasses import fields
 
     from interviewer.web.layout import Layout
-    from interviewer.web.view import PageView, render
+    from interviewer.web.render import render
+    from interviewer.web.views import PageView
 
     handlers = web_handlers(tmp_path)
-    ws = asyncio.run(handlers.start(start_form(banks=list(handlers.banks)[:1]), "b", None, "t")).ws
+    ws = asyncio.run(handlers.start(start_form(banks=list(handlers.banks)[:1]), Owner.browser("b"), None, "t")).ws
     ui = Layout(**{f.name: f.name for f in fields(Layout)})  # stand-ins for the components
     assert render(PageView(ws), ui)["downloads"]["visible"] is True  # downloads at any point of a session
     asyncio.run(handlers.end(ws))
@@ -317,7 +322,7 @@ def test_skip_or_end_while_a_slow_llm_grades_stops_waiting_and_grades_offline(tm
     handlers = web_handlers(tmp_path, llm_timeout=60, llm_retries=0, llm_budget=60)
     with FakeOpenAI(responder=grade_responder, delay=30) as fake:
         form = start_form(banks=list(handlers.banks)[:1], count=2, base_url=fake.base_url, model="fake-model")
-        ws = asyncio.run(handlers.start(form, "b", None, "t")).ws
+        ws = asyncio.run(handlers.start(form, Owner.browser("b"), None, "t")).ws
 
         async def answer_then_stop_waiting():
             answering = asyncio.ensure_future(answer(handlers, ANSWER, ws))
@@ -353,5 +358,9 @@ def test_a_start_before_the_pages_load_event_is_saved_under_the_id_the_load_even
     asyncio.run(answer(h, ANSWER, ws))
     offer = h.on_load(who(None, Page("p1")), None)  # the load event comes after and stores this id
     assert offer.session_id == ws.session.session_id
-    assert [r[0] for r in h.history(offer.owner).sessions] == [ws.session.session_id[:8]]
-    assert who(None, Page("p2")) != offer.owner and who("stored-id", Page("p1")) == "stored-id"
+    from interviewer.web.history_events import HistoryTab
+
+    history = HistoryTab(h.app, h.banks).history(Owner.browser(offer.owner))
+    assert [r[0] for r in history.sessions] == [ws.session.session_id[:8]]
+    assert who(None, Page("p2")) != Owner.browser(offer.owner)
+    assert who("stored-id", Page("p1")) == Owner.browser("stored-id")

@@ -15,11 +15,12 @@ from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.grading.factory import choose_grader
 from interviewer.grading.models import CriterionScore, Grade, GradeRequest, Hint, KeyPoint
+from interviewer.grading.offline import OfflineGrader
 from interviewer.hints import NO_MORE
 from interviewer.owner import Owner
 from interviewer.rubric import parse_rubric
-from interviewer.service import Interviewer
-from interviewer.session import Session, SessionSettings
+from interviewer.service import App
+from interviewer.session import Graders, Refused, Session, SessionSettings
 from interviewer.store import Store
 from interviewer.transcript import Transcript
 from tests.support.fake_openai import FakeOpenAI
@@ -46,7 +47,7 @@ class FixedGrader:
 
 
 def start(question, grader=None) -> Session:
-    return Session.start([question], SessionSettings(count=1, followups=0), **({"grader": grader} if grader else {}))
+    return Session.start([question], SessionSettings(count=1, followups=0), Graders(grader=grader or OfflineGrader()))
 
 
 def test_three_hints_climb_toward_one_missed_point_then_there_are_no_more():
@@ -63,7 +64,7 @@ def test_three_hints_climb_toward_one_missed_point_then_there_are_no_more():
     full = s.hint()
     assert full.startswith("Hint 3 of 3 (partial answer, −20 points)") and target in full
     assert "No hints left" in full and s.next_hint_cost() is None
-    assert s.hint() == NO_MORE
+    assert s.hint() == Refused(NO_MORE)
     assert [(h.level, h.cost, h.point) for h in s.current.hints] == [(1, 5, target), (2, 10, target), (3, 20, target)]
 
 
@@ -134,10 +135,10 @@ def test_a_story_climbs_the_star_parts_and_shows_the_banks_example_last():
 
 
 def test_hints_are_saved_with_level_cost_and_point_and_read_back(tmp_path):
-    core = Interviewer(Store(tmp_path), Settings(), Owner.terminal())
-    session = core.start([ETHICS], core.session_settings(count=1, followups=0))
-    core.hint(session), core.hint(session)
-    asyncio.run(core.answer(session, "Bias amplification and misinformation."))
+    core = App(Store(tmp_path), Settings()).scope(Owner.terminal())
+    session = core.start([ETHICS], core.app.session_settings(count=1, followups=0))
+    session.hint(), session.hint()
+    asyncio.run(session.answer("Bias amplification and misinformation."))
     saved = core.saved_transcript(session.session_id)
     assert [(h.level, h.cost, h.point) for h in saved.turns[0].hints] == [
         (1, 5, ETHICS.key_points[0]),
@@ -212,7 +213,8 @@ def test_a_hint_with_nothing_left_to_reveal_is_free_and_a_hinted_point_is_not_re
     s = start(ETHICS)
     everything = ". ".join(ETHICS.key_points)
     said = s.hint(everything)
-    assert "nothing charged" in said and s.current.hints == [] and s.next_hint_cost() == 5
+    assert isinstance(said, Refused) and "nothing charged" in said.reason
+    assert s.current.hints == [] and s.next_hint_cost() == 5
 
     from interviewer.hints import apply_hints
 

@@ -1,7 +1,7 @@
-"""House limits on the `interviewer` package, read with `ast`: modules of at most 400 lines, functions of at
-most 80, and no import cycle, neither between modules nor between the package's top-level parts (a
-subpackage such as `grading` counts as one part). Imports under `if TYPE_CHECKING:` do not count; imports
-inside functions do (a cycle deferred to call time is still a cycle in the design)."""
+"""House limits on the `interviewer` package, read with `ast`: functions of at most 60 lines, and no import
+cycle, neither between modules nor between the package's top-level parts (a subpackage such as `grading`
+counts as one part). Imports under `if TYPE_CHECKING:` do not count; imports inside functions do (a cycle
+deferred to call time is still a cycle in the design)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "interviewer"
-MAX_MODULE_LINES = 400
-MAX_FUNCTION_LINES = 80
+MAX_FUNCTION_LINES = 60
+"""A module's size is not capped: complexity and argument counts are ruff's (C901, PLR0912, PLR0913 in
+pyproject.toml), and a module holds one job however long that takes."""
 
 
 # -- reading the package ---------------------------------------------------------------------------------
@@ -177,16 +178,7 @@ def _cycle_through(graph: dict[str, set[str]], group: list[str]) -> list[str]:
 # -- the limits on interviewer/ --------------------------------------------------------------------------
 
 
-def test_no_module_is_over_400_lines():
-    too_long = []
-    for name, path in package_modules(ROOT, PACKAGE).items():
-        lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines > MAX_MODULE_LINES:
-            too_long.append(f"{path.relative_to(ROOT)} ({name}): {lines} lines")
-    assert not too_long, f"modules over {MAX_MODULE_LINES} lines:\n" + "\n".join(too_long)
-
-
-def test_no_function_is_over_80_lines():
+def test_no_function_is_over_60_lines():
     too_long = []
     for name, path in package_modules(ROOT, PACKAGE).items():
         for function, line, length in long_functions(_parse(path), MAX_FUNCTION_LINES):
@@ -256,5 +248,5 @@ def test_long_functions_are_measured_from_def_to_last_line():
         "def outer():\n",                                               # line 163
         _function("def inner():", 81, "    "),                          # lines 164-244
     ])
-    found = list(long_functions(ast.parse(source), MAX_FUNCTION_LINES))
+    found = list(long_functions(ast.parse(source), 80))
     assert found == [("C.method", 82, 81), ("outer", 163, 82), ("outer.<locals>.inner", 164, 81)]

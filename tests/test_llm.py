@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from interviewer.config import Settings
-from interviewer.llm import InvalidOutput, LLMClient, LLMError
+from interviewer.llm import Endpoint, InvalidOutput, LLMClient, LLMError
 from interviewer.transcript import Usage
 from tests.support.fake_openai import (
     FakeOpenAI,
@@ -43,7 +43,7 @@ def fake():
 
 def client_for(fake: FakeOpenAI, model: str = "fake-model", **options) -> LLMClient:
     options = {"timeout": 1.0, "retries": 0, **options}
-    return LLMClient(model, base_url=fake.base_url, **options)
+    return LLMClient(model, Endpoint(base_url=fake.base_url, **options))
 
 
 def structured(client: LLMClient, check=lambda v: v, usage: Usage | None = None, messages=MESSAGES) -> Verdict:
@@ -77,7 +77,7 @@ def test_from_settings_reads_the_environment(monkeypatch):
     monkeypatch.setenv("INTERVIEWER_LLM_RETRIES", "1")
     monkeypatch.setenv("INTERVIEWER_TEMPERATURE", "none")
     client = LLMClient.from_settings(Settings())
-    assert (client.model, client.timeout, client.retries, client.temperature, client.seed) == (
+    assert (client.model, client.timeout, client.endpoint.retries, client.temperature, client.seed) == (
         "llama3.1:8b", 7.5, 1, None, 7)
     assert client.server == "127.0.0.1:11434"
     assert LLMClient("gpt-4o-mini").server == "api.openai.com"

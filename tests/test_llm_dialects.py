@@ -15,7 +15,7 @@ from interviewer.bank import Question, load_bank
 from interviewer.config import Settings
 from interviewer.grading.llm_grader import LLMGrader, quote_in_reply
 from interviewer.grading.models import GradeRequest
-from interviewer.llm import DIALECTS, LLMClient
+from interviewer.llm import DIALECTS, Endpoint, LLMClient
 from interviewer.rubric import load_rubric
 from tests.support.fake_openai import (
     FakeOpenAI,
@@ -55,7 +55,7 @@ def random_instance(schema: dict, rng: random.Random, root: dict | None = None) 
 
 
 def grader_for(fake: FakeOpenAI, model: str = "fake-model") -> LLMGrader:
-    return LLMGrader(LLMClient(model, base_url=fake.base_url, timeout=5, retries=0), Settings(llm_budget=20))
+    return LLMGrader(LLMClient(model, Endpoint(base_url=fake.base_url, timeout=5, retries=0)), Settings(llm_budget=20))
 
 
 def request_for(question: Question, answer: str = GOOD_REPLY) -> GradeRequest:

@@ -24,9 +24,9 @@ from interviewer.grading.llm_grader import LLMFollowUps, LLMGrader, neutralise_t
 from interviewer.grading.llm_schema import criterion_outputs, grade_output_model, key_point_outputs
 from interviewer.grading.models import INJECTION, TRUNCATED, GradeRequest
 from interviewer.grading.offline import OfflineGrader
-from interviewer.llm import LLMClient
+from interviewer.llm import Endpoint, LLMClient
 from interviewer.rubric import load_rubric
-from interviewer.session import FollowUpPiece, Session, SessionSettings, StepTaken
+from interviewer.session import FollowUpPiece, Graders, Session, SessionSettings, StepTaken
 from interviewer.transcript import Usage
 from tests.support.fake_openai import (
     FakeOpenAI,
@@ -55,7 +55,7 @@ PROJECT = Q[2]  # experience
 
 
 def test_responder_output_is_a_valid_grade_for_a_real_request():
-    grader = LLMGrader(LLMClient("m", base_url="http://127.0.0.1:9/v1"), Settings())
+    grader = LLMGrader(LLMClient("m", Endpoint(base_url="http://127.0.0.1:9/v1")), Settings())
     messages, _ = grader.messages(request_for(LATENT, GOOD_REPLY))
     technical = load_rubric("technical")
     output = grade_output_model(technical, len(LATENT.key_points))
@@ -78,7 +78,7 @@ def fake():
 
 def make_grader(fake: FakeOpenAI, model: str = "fake-model", timeout: float = 1.0, retries: int = 0,
                 budget: float = 10.0, answer_tokens: int = 2000, **client_options) -> LLMGrader:
-    client = LLMClient(model, base_url=fake.base_url, timeout=timeout, retries=retries, **client_options)
+    client = LLMClient(model, Endpoint(base_url=fake.base_url, timeout=timeout, retries=retries), **client_options)
     return LLMGrader(client, Settings(llm_budget=budget, answer_token_budget=answer_tokens))
 
 
@@ -89,7 +89,7 @@ def request_for(question: Question, answer: str) -> GradeRequest:
 
 def session_answer(grader, answer: str, question: Question = LATENT, followups: int = 0, **kw):
     """Answer one question in a real Session; returns the session, the step and the turn."""
-    session = Session.start([question], SessionSettings(count=1, followups=followups), grader=grader, **kw)
+    session = Session.start([question], SessionSettings(count=1, followups=followups), Graders(grader=grader, **kw))
     step = asyncio.run(session.answer(answer))
     return session, step, session.transcript().turns[0]
 
@@ -537,8 +537,8 @@ async def _answer_collecting(session: Session, text: str):
 
 def test_llm_followup_streams_and_the_grade_covers_both_answers(fake):
     grader = make_grader(fake)
-    session = Session.start([LATENT], SessionSettings(count=1, followups=1), grader=grader,
-                      followup_writer=LLMFollowUps(grader.client))
+    graders = Graders(grader=grader, followup_writer=LLMFollowUps(grader.client))
+    session = Session.start([LATENT], SessionSettings(count=1, followups=1), graders)
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
     assert len(pieces) > 1  # streamed, not delivered at once
     assert "".join(pieces) == FOLLOWUP_TEXT == step.followup
@@ -565,8 +565,8 @@ def test_followup_failure_falls_back_to_the_template(fake, fault):
         fake.enqueue(stall_stream(0, 3))
     else:
         fake.enqueue(status(500))
-    session = Session.start([LATENT], SessionSettings(count=1, followups=1), grader=grader,
-                      followup_writer=LLMFollowUps(grader.client))
+    graders = Graders(grader=grader, followup_writer=LLMFollowUps(grader.client))
+    session = Session.start([LATENT], SessionSettings(count=1, followups=1), graders)
     started = time.monotonic()
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
     assert time.monotonic() - started < 3
@@ -580,8 +580,8 @@ def test_followup_failure_falls_back_to_the_template(fake, fault):
 def test_a_followup_stream_failing_midway_shows_what_is_recorded(fake):
     grader = make_grader(fake, timeout=0.5)
     fake.enqueue(stall_stream(3, 3))
-    session = Session.start([LATENT], SessionSettings(count=1, followups=1), grader=grader,
-                      followup_writer=LLMFollowUps(grader.client))
+    graders = Graders(grader=grader, followup_writer=LLMFollowUps(grader.client))
+    session = Session.start([LATENT], SessionSettings(count=1, followups=1), graders)
     pieces, step = asyncio.run(_answer_collecting(session, PARTIAL_REPLY))
     assert step.followup and session.awaiting_followup  # the session goes on either way
     assert "".join(pieces) == step.followup == session.transcript().turns[0].followups[0].question

@@ -10,7 +10,7 @@ from interviewer.config import Settings, browser_llm_allowed
 from interviewer.errors import ConfigError
 from interviewer.netguard import refusal
 from interviewer.owner import Owner
-from interviewer.service import Interviewer
+from interviewer.service import App
 
 NAMES = {"internal.corp": ["10.0.0.5"], "api.example.com": ["93.184.216.34"], "mixed.example": ["93.184.216.34",
          "192.168.0.9"], "ollama.internal": ["10.9.9.9"]}  # fmt: skip
@@ -55,13 +55,13 @@ def test_a_hosted_app_takes_no_browser_llm_settings_unless_turned_on_and_then_re
     local, hosted = Settings(), Settings(server_name="0.0.0.0")
     assert browser_llm_allowed(local) and not browser_llm_allowed(hosted)
     with pytest.raises(ConfigError, match="does not take LLM settings from the browser"):
-        Interviewer(None, hosted, Owner.terminal()).grader_for("https://api.example.com/v1", "m", "k")
-    opened = Interviewer(None, hosted.model_copy(update={"browser_llm_settings": True}), Owner.terminal())
+        App(None, hosted).grader_for("https://api.example.com/v1", "m", "k")
+    opened = App(None, hosted.model_copy(update={"browser_llm_settings": True})).scope(Owner.terminal())
     for url in ("http://169.254.169.254/v1", "http://localhost:11434/v1", "http://127.0.0.1:8080/v1"):
         with pytest.raises(ConfigError, match="the base URL is refused"):
-            opened.grader_for(url, "m", "k")
+            opened.app.grader_for(url, "m", "k")
     # A local app keeps its use: a model server on the same machine (Ollama, llama.cpp).
-    assert Interviewer(None, local, Owner.terminal()).grader_for("http://localhost:11434/v1", "m", "").label
+    assert App(None, local).grader_for("http://localhost:11434/v1", "m", "").label
 
 
 def test_redirects_from_an_llm_server_are_not_followed():
@@ -107,9 +107,9 @@ def test_replicas_behind_a_proxy_are_hosted_though_they_listen_on_loopback():
     assert hosted(behind) and not browser_llm_allowed(behind)
     with pytest.raises(ConfigError, match="refusing to serve others without a login"):
         server_settings(behind)
-    opened = Interviewer(None, behind.model_copy(update={"browser_llm_settings": True}), Owner.terminal())
+    opened = App(None, behind.model_copy(update={"browser_llm_settings": True})).scope(Owner.terminal())
     with pytest.raises(ConfigError, match="the base URL is refused"):
-        opened.grader_for("http://169.254.169.254/latest/meta-data", "m", "k")
+        opened.app.grader_for("http://169.254.169.254/latest/meta-data", "m", "k")
     assert hosted(Settings(users="users.txt")) and not hosted(Settings())
 
 
@@ -139,12 +139,12 @@ def test_a_name_that_rebinds_to_an_internal_address_after_the_check_is_refused_a
     hosted = Settings(hosted=True, browser_llm_settings=True, llm_retries=0)
     with FakeOpenAI() as fake:
         url = f"http://rebind.example:{fake.port}/v1"
-        grade = asyncio.run(Interviewer(None, hosted, Owner.terminal()).grader_for(url, "m", "").grader.grade(request))
+        grade = asyncio.run(App(None, hosted).grader_for(url, "m", "").grader.grade(request))
         assert lookups == ["rebind.example", "rebind.example"]  # checked public, then connected as loopback
         assert fake.requests == []
         assert grade.grader == "offline:words" and "loopback address (127.0.0.1)" in (grade.fallback_reason or "")
 
         allowed = hosted.model_copy(update={"llm_url_allow": "127.0.0.0/8"})
         lookups.clear()
-        grade = asyncio.run(Interviewer(None, allowed, Owner.terminal()).grader_for(url, "m", "").grader.grade(request))
+        grade = asyncio.run(App(None, allowed).grader_for(url, "m", "").grader.grade(request))
         assert len(fake.requests) == 1 and grade.grader == "llm:m"  # allowed by the host: the same server answers

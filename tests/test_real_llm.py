@@ -25,7 +25,7 @@ from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.owner import Owner
 from interviewer.rubric import load_rubric
-from interviewer.service import Interviewer
+from interviewer.service import App
 from interviewer.session import FollowUpPiece, StepTaken
 from tests.support.cli import run_cli
 from tests.support.net import free_port
@@ -101,12 +101,12 @@ def test_batch_grading_ends_in_llm_grades(llama_server, tmp_path):
 def test_a_practice_session_streams_its_followup_and_counts_tokens(llama_server, tmp_path):
     settings = Settings(base_url=llama_server, model=MODEL, grader="llm", llm_timeout=180, llm_budget=300,
                         llm_retries=0, data_dir=tmp_path / "data")  # fmt: skip
-    core = Interviewer(None, settings, Owner.terminal())
-    session = core.start([QUESTIONS[1]], core.session_settings(count=1, followups=1))
+    core = App(None, settings).scope(Owner.terminal())
+    session = core.start([QUESTIONS[1]], core.app.session_settings(count=1, followups=1))
 
     async def answer(text: str) -> tuple[list[str], object]:
         pieces, step = [], None
-        async for event in core.answer_stream(session, text):
+        async for event in session.answer_stream(text):
             if isinstance(event, FollowUpPiece):
                 pieces.append(event.text)
             elif isinstance(event, StepTaken):

@@ -15,7 +15,7 @@ from interviewer.grading.factory import choose_grader
 from interviewer.grading.models import FollowUp, GradeRequest
 from interviewer.grading.offline import OfflineGrader
 from interviewer.presentation import format_grade, render_transcript
-from interviewer.session import Session, SessionSettings
+from interviewer.session import Graders, Session, SessionSettings
 from tests.support.cli import run_cli
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import GradingResponder, by_id, by_name, grade_request_of
@@ -80,8 +80,8 @@ def test_the_llm_grader_reports_recovered_through_its_schema_and_the_quote_decid
 
     with FakeOpenAI(responder=responder) as fake:
         choice = choose_grader(Settings(grader="llm", base_url=fake.base_url, model="m", llm_retries=0))
-        s = Session.start([ETHICS], SessionSettings(count=1, followups=1), grader=choice.grader,
-                          followup_writer=choice.followups)  # fmt: skip
+        graders = Graders(grader=choice.grader, followup_writer=choice.followups)
+        s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
         assert asyncio.run(s.answer(FIRST)).followup
         asyncio.run(s.answer(AFTER))
         system = fake.requests[-1].body["messages"][0]["content"]
@@ -96,8 +96,8 @@ def test_the_llm_grader_reports_recovered_through_its_schema_and_the_quote_decid
 def test_the_llm_grader_with_a_plain_model_still_tells_recovered_from_covered():
     with FakeOpenAI(responder=GradingResponder()) as fake:
         choice = choose_grader(Settings(grader="llm", base_url=fake.base_url, model="m", llm_retries=0))
-        s = Session.start([ETHICS], SessionSettings(count=1, followups=1), grader=choice.grader,
-                          followup_writer=choice.followups)  # fmt: skip
+        graders = Graders(grader=choice.grader, followup_writer=choice.followups)
+        s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
         assert asyncio.run(s.answer(FIRST)).followup
         asyncio.run(s.answer(AFTER))
     grade = s.turns[0].grade

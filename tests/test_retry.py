@@ -15,8 +15,8 @@ from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.owner import Owner
 from interviewer.presentation import render_transcript
-from interviewer.service import Interviewer
-from interviewer.session import Session, SessionSettings
+from interviewer.service import App
+from interviewer.session import Refused, Session, SessionSettings
 from interviewer.store import Store
 from tests.support.browser import served
 from tests.support.cli import run_cli
@@ -64,7 +64,8 @@ def test_the_last_question_can_be_tried_again_and_the_session_goes_on_for_it():
 def test_mock_mode_has_no_retries_until_the_end():
     s = practice(mode="mock")
     asyncio.run(s.answer(WEAK))
-    assert not s.can_retry() and "Mock mode has no retries" in s.retry()
+    refused = s.retry()
+    assert not s.can_retry() and isinstance(refused, Refused) and "Mock mode has no retries" in refused.reason
     assert len(s.turns) == 2 and s.turns[1].attempt == 1
 
 
@@ -82,12 +83,12 @@ def test_the_transcript_shows_every_attempt_and_what_changed():
 
 
 def test_every_attempt_is_saved_and_the_review_schedule_sees_only_the_first(tmp_path):
-    core = Interviewer(Store(tmp_path), Settings(), Owner.terminal())
-    s = core.start(QS[:2], core.session_settings(count=2, followups=0))
-    asyncio.run(core.answer(s, WEAK))
+    core = App(Store(tmp_path), Settings()).scope(Owner.terminal())
+    s = core.start(QS[:2], core.app.session_settings(count=2, followups=0))
+    asyncio.run(s.answer(WEAK))
     before = core.review_states()
-    core.retry(s)
-    asyncio.run(core.answer(s, STRONG))
+    s.retry()
+    asyncio.run(s.answer(STRONG))
     after = core.review_states()
     assert after[QS[0].id] == before[QS[0].id]  # a retry right after the feedback is not recall
     saved = core.saved_transcript(s.session_id)
@@ -99,10 +100,10 @@ def test_every_attempt_is_saved_and_the_review_schedule_sees_only_the_first(tmp_
 
 
 def test_a_retry_asked_but_not_answered_resumes_as_that_attempt(tmp_path):
-    core = Interviewer(Store(tmp_path), Settings(), Owner.terminal())
-    s = core.start(QS[:2], core.session_settings(count=2, followups=0))
-    asyncio.run(core.answer(s, WEAK))
-    core.retry(s)
+    core = App(Store(tmp_path), Settings()).scope(Owner.terminal())
+    s = core.start(QS[:2], core.app.session_settings(count=2, followups=0))
+    asyncio.run(s.answer(WEAK))
+    s.retry()
     resumed = core.resume(s.session_id)
     assert resumed.question_message() == f"Question 1 of 2 (attempt 2): {QS[0].text}"
 
@@ -146,11 +147,11 @@ def test_a_skipped_retry_keeps_the_answer_before_it_and_an_ended_interview_stays
     early.end()  # ended at question 2 of 3
     assert not early.can_retry() and early.finished
 
-    core = Interviewer(Store(tmp_path), Settings(), Owner.terminal())
-    saved = core.start(QS[:2], core.session_settings(count=2, followups=0))
-    asyncio.run(core.answer(saved, WEAK))
-    core.retry(saved)
-    asyncio.run(core.answer(saved, STRONG))
+    core = App(Store(tmp_path), Settings()).scope(Owner.terminal())
+    saved = core.start(QS[:2], core.app.session_settings(count=2, followups=0))
+    asyncio.run(saved.answer(WEAK))
+    saved.retry()
+    asyncio.run(saved.answer(STRONG))
     [row] = core.sessions()
     assert row.answered == 1  # questions answered, not attempts
 

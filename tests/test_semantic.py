@@ -186,10 +186,11 @@ def test_eval_shows_both_readings_side_by_side_and_refuses_them_for_an_llm(tmp_p
 
 
 def test_a_huge_reply_is_read_by_meaning_up_to_a_bound_and_still_graded(meaning_layer):
-    from interviewer.grading.meaning import MAX_UNITS, read
+    from interviewer.grading.meaning import MAX_UNITS, Against, read
 
     huge = "Similar examples sit close together in the learned code space. " * 1000  # 1,000 sentences
-    reading = read(meaning_layer.embedder(), huge, units(huge), LATENT.text, LATENT.reference, LATENT.key_points, [])
+    against = Against(LATENT.text, LATENT.reference, LATENT.key_points, [])
+    reading = read(meaning_layer.embedder(), huge, units(huge), against)
     assert len(reading.units) == MAX_UNITS and reading.point_similarity.shape == (len(LATENT.key_points), MAX_UNITS)
     grade = ask(OfflineGrader(semantic=meaning_layer), huge)
     assert grade.grader == MEANING and grade.overall > 0

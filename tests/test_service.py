@@ -16,8 +16,8 @@ from interviewer.config import Settings
 from interviewer.errors import GraderError, InterviewerError
 from interviewer.migrations import head
 from interviewer.owner import ALL_OWNERS, Owner
-from interviewer.service import Interviewer
-from interviewer.session import Session, SessionSettings
+from interviewer.service import App, OwnerScope, resume_saved
+from interviewer.session import Graders, Session, SessionSettings
 from interviewer.store import Store
 from tests.support.cli import run_cli
 from tests.support.legacy_schema import MIGRATIONS
@@ -27,14 +27,14 @@ QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
 ANSWER = "Bias audits, human oversight and content filtering before release."
 
 
-def core(tmp_path: Path, owner: Owner) -> Interviewer:
-    return Interviewer(Store(tmp_path / "data"), Settings(), owner)
+def core(tmp_path: Path, owner: Owner) -> OwnerScope:
+    return App(Store(tmp_path / "data"), Settings()).scope(owner)
 
 
-def started(c: Interviewer, n: int = 2) -> Session:
-    settings = c.session_settings(count=n, followups=0)
+def started(c: OwnerScope, n: int = 2) -> Session:
+    settings = c.app.session_settings(count=n, followups=0)
     session = c.start(QUESTIONS[:n], settings)
-    asyncio.run(c.answer(session, ANSWER))
+    asyncio.run(session.answer(ANSWER))
     return session
 
 
@@ -55,8 +55,8 @@ def test_each_owner_resumes_and_reads_only_its_own_sessions(tmp_path):
 def test_the_terminal_resumes_a_browsers_session_by_id_and_it_stays_the_browsers(tmp_path):
     terminal, browser = core(tmp_path, Owner.terminal()), core(tmp_path, Owner.browser("b1"))
     theirs = started(browser)
-    resumed = terminal.resume(theirs.session_id[:8], any_owner=True)
-    asyncio.run(terminal.answer(resumed, "Second answer."))
+    resumed = resume_saved(terminal.app, terminal.resolve(theirs.session_id[:8], ALL_OWNERS))
+    asyncio.run(resumed.answer("Second answer."))
     assert resumed.finished
     assert terminal.sessions() == []
     [row] = browser.sessions()
@@ -70,17 +70,16 @@ def test_no_unfinished_session_is_a_clear_error(tmp_path):
 
 
 def test_session_settings_follow_the_configured_followups():
-    c = Interviewer(None, Settings(followups=2), Owner.terminal())
-    assert c.session_settings().followups == 2
-    assert c.session_settings(followups=True).followups == 2
-    assert c.session_settings(followups=False).followups == 0
-    assert Interviewer(None, Settings(followups=0), Owner.terminal()).session_settings(followups=True).followups == 1
+    c = App(None, Settings(followups=2)).scope(Owner.terminal())
+    assert c.app.session_settings().followups == 2
+    assert c.app.followups_on(True) == 2 and c.app.followups_on(False) == 0  # the page's switch
+    assert App(None, Settings(followups=0)).followups_on(True) == 1
     with pytest.raises(ValueError):
-        c.session_settings(order="sideways")
+        c.app.session_settings(order="sideways")
 
 
 def test_history_off_still_runs_sessions_and_reads_nothing():
-    c = Interviewer(None, Settings(), Owner.browser("b"))
+    c = App(None, Settings()).scope(Owner.browser("b"))
     session = started(c, 1)
     assert session.finished and c.sessions() == [] and c.question_stats() == [] and c.progress() == []
     with pytest.raises(InterviewerError, match="history is off"):
@@ -127,7 +126,8 @@ def test_a_failing_followup_writer_is_logged_without_the_answer(caplog):
             yield ""  # pragma: no cover
 
     secret = "MY-PRIVATE-ANSWER-TEXT"
-    session = Session.start([QUESTIONS[0]], SessionSettings(count=1, followups=1), followup_writer=Broken())
+    session = Session.start([QUESTIONS[0]], SessionSettings(count=1, followups=1),
+                            graders=Graders(followup_writer=Broken()))
     with caplog.at_level(logging.DEBUG, logger="interviewer"):
         step = asyncio.run(session.answer(f"Bias only. {secret}"))
     assert step.followup, "the template follow-up was asked instead"

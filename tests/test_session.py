@@ -15,6 +15,7 @@ from interviewer.grading.models import CriterionScore, Grade, GradeRequest, KeyP
 from interviewer.planning import plan_questions
 from interviewer.session import (
     FollowUpPiece,
+    Graders,
     Session,
     SessionOver,
     SessionSettings,
@@ -93,8 +94,8 @@ class ScriptedPolicy:
 def session(numbers, scores=(50.0,), thin=(), **settings) -> Session:
     questions = [Q[n] for n in numbers]
     settings.setdefault("count", len(questions))
-    return Session.start(questions, SessionSettings(**settings), grader=ScriptedGrader(scores),
-                         followup_policy=ScriptedPolicy(thin))
+    graders = Graders(grader=ScriptedGrader(scores), followup_policy=ScriptedPolicy(thin))
+    return Session.start(questions, SessionSettings(**settings), graders)
 
 
 # -- whole sessions ----------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def test_mock_session_feedback_only_at_the_end():
 
 def test_summary_names_what_to_study_from_the_weakest_answers():
     s = Session.start([Q[3], Q[5]], SessionSettings(count=2, followups=0),
-                      grader=ScriptedGrader((20.0, 90.0), missed=Q[3].key_points[:2]))
+                      graders=Graders(grader=ScriptedGrader((20.0, 90.0), missed=Q[3].key_points[:2])))
     run(s.answer("weak"))
     run(s.answer("strong"))
     summary = s.summary()
@@ -177,8 +178,8 @@ def test_repeat_gives_the_question_or_the_pending_followup():
 
 def test_end_early_leaves_unasked_questions_out():
     events = []
-    s = Session.start([Q[3], Q[5], Q[6]], SessionSettings(count=3, followups=0), grader=ScriptedGrader((55.0,)),
-                      on_event=lambda e: events.append(e.kind))
+    s = Session.start([Q[3], Q[5], Q[6]], SessionSettings(count=3, followups=0),
+                      graders=Graders(grader=ScriptedGrader((55.0,))), on_event=lambda e: events.append(e.kind))
     run(s.answer("a"))
     summary = s.end()
     assert s.finished and summary.total == 1 and summary.answered == 1 and summary.overall == 55.0
@@ -215,7 +216,8 @@ def test_end_while_a_followup_is_pending_grades_the_answer():
 
 def test_followup_then_the_grade_covers_both_replies():
     grader, policy = ScriptedGrader(), ScriptedPolicy({"thin"})
-    s = Session.start([Q[1], Q[5]], SessionSettings(count=2, followups=1), grader=grader, followup_policy=policy)
+    graders = Graders(grader=grader, followup_policy=policy)
+    s = Session.start([Q[1], Q[5]], SessionSettings(count=2, followups=1), graders)
     step = run(s.answer("thin"))
     assert step.followup and step.feedback is None and step.next_question is None and not step.finished
     assert s.awaiting_followup and s.current.grade is None and grader.requests == []
@@ -232,7 +234,8 @@ def test_followup_then_the_grade_covers_both_replies():
 
 def test_no_followup_when_turned_off():
     policy = ScriptedPolicy({"thin"})
-    s = Session.start([Q[1]], SessionSettings(count=1, followups=0), grader=ScriptedGrader(), followup_policy=policy)
+    graders = Graders(grader=ScriptedGrader(), followup_policy=policy)
+    s = Session.start([Q[1]], SessionSettings(count=1, followups=0), graders)
     step = run(s.answer("thin"))
     assert step.followup is None and step.feedback is not None and s.turns[0].followups == []
     assert policy.seen == []
@@ -252,8 +255,8 @@ def test_followup_writer_streams_typed_events():
             for piece in ("Tell me ", "about ", missed[0].lower(), "?"):
                 yield piece
 
-    s = Session.start([Q[1]], SessionSettings(count=1, followups=1), grader=ScriptedGrader(),
-                      followup_writer=Writer(), followup_policy=ScriptedPolicy({"thin"}))
+    graders = Graders(grader=ScriptedGrader(), followup_writer=Writer(), followup_policy=ScriptedPolicy({"thin"}))
+    s = Session.start([Q[1]], SessionSettings(count=1, followups=1), graders)
 
     async def collect():
         return [event async for event in s.answer_stream("thin")]
@@ -275,8 +278,8 @@ def test_a_failing_writer_falls_back_to_the_template_and_a_bug_is_not_hidden():
             raise self.error
 
     def start(error):
-        return Session.start([Q[1]], SessionSettings(count=1, followups=1), grader=ScriptedGrader(),
-                             followup_writer=Broken(error), followup_policy=ScriptedPolicy({"thin"}))
+        graders = Graders(ScriptedGrader(), followup_writer=Broken(error), followup_policy=ScriptedPolicy({"thin"}))
+        return Session.start([Q[1]], SessionSettings(count=1, followups=1), graders)
 
     step = run(start(GraderError("server down")).answer("thin"))
     assert step.followup.startswith("Half a  …") and step.followup.endswith("?")
@@ -294,8 +297,8 @@ def test_persistence_hook_receives_events_in_order():
         turn = event.session.turns[event.turn_index] if event.turn_index is not None else None
         seen.append((event.kind, event.turn_index, turn.grade is not None if turn else None))
 
-    s = Session.start([Q[3], Q[1], Q[5]], SessionSettings(count=3, followups=1), grader=ScriptedGrader(),
-                      followup_policy=ScriptedPolicy({"thin"}), on_event=hook)
+    s = Session.start([Q[3], Q[1], Q[5]], SessionSettings(count=3, followups=1),
+                      graders=Graders(grader=ScriptedGrader(), followup_policy=ScriptedPolicy({"thin"})), on_event=hook)
     s.hint()
     run(s.answer("full"))
     run(s.answer("thin"))
@@ -313,9 +316,9 @@ def test_construction_has_no_side_effects_and_restore_reports_nothing_already_sa
     events = []
     s = Session([Q[3], Q[5]], SessionSettings(count=2, followups=0), on_event=lambda e: events.append(e.kind))
     assert s.turns == [] and events == []
-    s = Session.start([Q[3], Q[5]], SessionSettings(count=2, followups=0), grader=ScriptedGrader())
+    s = Session.start([Q[3], Q[5]], SessionSettings(count=2, followups=0), graders=Graders(grader=ScriptedGrader()))
     run(s.answer("a"))
-    restored = Session.restore([Q[3], Q[5]], s.transcript(), grader=ScriptedGrader((70.0,)),
+    restored = Session.restore([Q[3], Q[5]], s.transcript(), graders=Graders(grader=ScriptedGrader((70.0,))),
                                on_event=lambda e: events.append(e.kind))
     assert events == [] and restored.session_id == s.session_id
     assert restored.question_message() == f"Question 2 of 2: {Q[5].text}"
@@ -328,8 +331,8 @@ def test_construction_has_no_side_effects_and_restore_reports_nothing_already_sa
 
 def test_engine_passes_the_request_and_usage_to_the_grader():
     grader = ScriptedGrader(scores=(80.0, 20.0))
-    s = Session.start([Q[1], Q[2]], SessionSettings(count=2, followups=1), grader=grader,
-                      followup_policy=ScriptedPolicy({"thin"}))
+    graders = Graders(grader=grader, followup_policy=ScriptedPolicy({"thin"}))
+    s = Session.start([Q[1], Q[2]], SessionSettings(count=2, followups=1), graders)
     run(s.answer("thin"))
     run(s.answer("Privacy and misinformation."))
     step = run(s.answer("I built a RAG system."))
@@ -347,7 +350,7 @@ def test_engine_passes_the_request_and_usage_to_the_grader():
 def test_fallback_reason_reaches_the_step_in_both_modes():
     for mode in ("practice", "mock"):
         s = Session.start([Q[3]], SessionSettings(count=1, followups=0, mode=mode),
-                          grader=ScriptedGrader(fallback_reason="timeout after 60 s"))
+                          graders=Graders(grader=ScriptedGrader(fallback_reason="timeout after 60 s")))
         assert run(s.answer("a")).fallback_reason == "timeout after 60 s"
 
 

@@ -22,7 +22,7 @@ from interviewer.migrations import head
 from interviewer.owner import ALL_OWNERS, Owner
 from interviewer.recorder import Recorder, import_transcript
 from interviewer.review import count_due, order_due, order_weakest, rating_for
-from interviewer.service import Interviewer
+from interviewer.service import App
 from interviewer.session import Session, SessionEvent, SessionSettings
 from interviewer.store import Store
 from interviewer.transcript import Transcript
@@ -111,7 +111,7 @@ def test_resume_grades_an_answer_saved_before_its_grade(tmp_path):
     # Simulate a crash between saving the answer and grading it.
     s.turns[0].answer = GOOD
     Recorder(store, TERMINAL)(SessionEvent("answered", s, 0))
-    restored = Interviewer(store, Settings(), TERMINAL).resume(s.session_id)
+    restored = App(store, Settings()).scope(TERMINAL).resume(s.session_id)
     step = run(restored.settle())
     assert step is not None and step.feedback is not None and step.feedback.overall > 0
     assert restored.question_message().startswith("Question 2 of 2")
@@ -139,7 +139,7 @@ def test_killed_practice_session_resumes_with_both_answers(tmp_path):
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    row = Interviewer(store, Settings(), TERMINAL).unfinished()[0]
+    row = App(store, Settings()).scope(TERMINAL).unfinished()[0]
     assert [t.answer for t in store.transcript(row.id).turns[:2]] == answers
 
     resumed = run_cli("practice", "--resume", "--out", str(tmp_path), stdin="Third answer.\n\n/end\n",
@@ -258,7 +258,7 @@ def test_resume_of_a_session_saved_before_its_first_question_asks_it_once(tmp_pa
     s = new_session(store, QUESTIONS[:3])
     with sqlite3.connect(store.path) as conn:  # a crash right after the session row was written
         conn.execute("DELETE FROM turns WHERE session_id = ?", (s.session_id,))
-    restored = Interviewer(store, Settings(), TERMINAL).resume(s.session_id)
+    restored = App(store, Settings()).scope(TERMINAL).resume(s.session_id)
     assert [t.question_id for t in restored.turns] == [QUESTIONS[0].id]
     assert restored.question_message().startswith(f"Question 1 of 3: {QUESTIONS[0].text}")
 

@@ -13,7 +13,7 @@ import pytest
 from interviewer.bank import load_bank
 from interviewer.grading.models import CriterionScore, Grade
 from interviewer.presentation import render_transcript
-from interviewer.session import Session, SessionSettings
+from interviewer.session import Graders, Session, SessionSettings
 from interviewer.transcript import SCHEMA, Transcript
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,7 +200,7 @@ def test_markdown_table_rows_keep_their_cell_count():
                 fallback_reason="bad | reason\n# heading",
             )
 
-    s = Session.start([Q[3], Q[6]], SessionSettings(count=2, followups=0), grader=PipeGrader())
+    s = Session.start([Q[3], Q[6]], SessionSettings(count=2, followups=0), graders=Graders(grader=PipeGrader()))
     asyncio.run(s.answer(NASTY))
     asyncio.run(s.answer("| only | pipes |\n|---|---|"))
     md = render_transcript(s.transcript(), "markdown")
@@ -270,7 +270,7 @@ def test_html_escapes_grade_fields():
                          missed=["<script>bad()</script>"], improved_answer="</pre><script>x()</script>",
                          grader="llm:html", fallback_reason="<iframe>")
 
-    s = Session.start([Q[3]], SessionSettings(count=1, followups=0), grader=HtmlGrader())
+    s = Session.start([Q[3]], SessionSettings(count=1, followups=0), graders=Graders(grader=HtmlGrader()))
     asyncio.run(s.answer("Latent space <em>is</em> compressed."))
     c = _Collector()
     c.feed(render_transcript(s.transcript(), "html"))

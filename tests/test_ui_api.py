@@ -141,14 +141,14 @@ def test_an_empty_answer_is_not_taken(url):
 
 def test_typed_llm_settings_never_send_the_servers_key_elsewhere():
     from interviewer.owner import Owner
-    from interviewer.service import Interviewer
+    from interviewer.service import App
 
     server = Settings(grader="llm", api_key="sk-SERVER-SECRET", model="gpt-4o-mini")
-    core = Interviewer(None, server, Owner.browser("b"))
-    choice = core.grader_for("http://elsewhere.example/v1", "m", "")
-    assert choice.grader.client._api_key is None  # the server's key stays with the server's URL
-    choice = core.grader_for("", "gpt-4.1-mini", "")
-    assert choice.grader.client._api_key == "sk-SERVER-SECRET" and choice.grader.client.base_url is None
-    closed = Interviewer(None, server.model_copy(update={"browser_llm_settings": False}), Owner.browser("b"))
+    core = App(None, server).scope(Owner.browser("b"))
+    choice = core.app.grader_for("http://elsewhere.example/v1", "m", "")
+    assert choice.grader.client.endpoint.api_key is None  # the server's key stays with the server's URL
+    choice = core.app.grader_for("", "gpt-4.1-mini", "")
+    assert choice.grader.client.endpoint.api_key == "sk-SERVER-SECRET" and choice.grader.client.base_url is None
+    closed = App(None, server.model_copy(update={"browser_llm_settings": False})).scope(Owner.browser("b"))
     with pytest.raises(Exception, match="INTERVIEWER_BROWSER_LLM_SETTINGS"):
-        closed.grader_for("http://elsewhere.example/v1", "m", "")
+        closed.app.grader_for("http://elsewhere.example/v1", "m", "")

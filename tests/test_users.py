@@ -9,7 +9,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from interviewer.config import Settings
 from interviewer.errors import ConfigError
-from interviewer.users import Users
+from interviewer.owner import Owner
+from interviewer.users import Users, user_owner
 from interviewer.web.app import _who
 from tests.support.browser import answer, launch_chromium, new_page, served, setup, start
 from tests.support.cli import isolated_env, run_cli
@@ -42,9 +43,9 @@ def test_a_logged_in_persons_owner_never_comes_from_the_page(tmp_path):
         username = "alice"
 
     users = Users(tmp_path / "u.txt")
-    assert _who(users)("some-browser-id", Request()) == "user:alice"
+    assert _who(users)("some-browser-id", Request()) == user_owner("alice")
     assert _who(users)("user:bob", None) is None  # not logged in: no owner, whatever the page sends
-    assert _who(None)("some-browser-id", None) == "some-browser-id"  # no users file: the browser's id
+    assert _who(None)("some-browser-id", None) == Owner.browser("some-browser-id")  # no users file: the browser's id
 
 
 def log_in(page, url: str, name: str, password: str) -> None:

@@ -67,18 +67,21 @@ class Reading:
         return float(row.max()) if row.size else 0.0
 
 
-def read(
-    embedder: Embedder,
-    reply: str,
-    pieces: Sequence[str],
-    question: str,
-    reference: str,
-    points: Sequence[str],
-    documents: Sequence[tuple[str, str]],
-) -> Reading:
-    """Embed the reply whole and compare it with the question and the rival questions among `documents`
-    (question, reference pairs: the banks in use); with key points, embed its units (`pieces`, from `units`) too
-    and compare each with each point."""
+@dataclass(frozen=True)
+class Against:
+    """What a reply is read against: its question and reference, their key points, and the banks in use."""
+
+    question: str
+    reference: str
+    points: Sequence[str]
+    documents: Sequence[tuple[str, str]]
+    """(question, reference) pairs of the banks in use: the rival questions."""
+
+
+def read(embedder: Embedder, reply: str, pieces: Sequence[str], against: Against) -> Reading:
+    """Embed the reply whole and compare it with its question and the rival questions; with key points, embed
+    its units (`pieces`, from `units`) too and compare each with each point."""
+    question, reference, points, documents = against.question, against.reference, against.points, against.documents
     pieces = list(pieces[:MAX_UNITS]) or [reply]
     whole = embedder.embed([reply])[0]  # the whole reply (up to 256 word pieces) places it better than its units' mean
     own = float(embedder.embed_known([f"{question}\n{reference}"])[0] @ whole)

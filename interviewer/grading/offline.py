@@ -15,6 +15,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..bank import Question, extract_key_points
 from ..rubric import Rubric, load_rubric
@@ -141,8 +142,8 @@ class OfflineGrader:
         if embedder is None:
             return None
         try:
-            pairs = self.corpus.pairs
-            return meaning.read(embedder, reply.text, reply.units, request.question, request.reference, points, pairs)
+            against = meaning.Against(request.question, request.reference, points, self.corpus.pairs)
+            return meaning.read(embedder, reply.text, reply.units, against)
         except Exception:  # onnxruntime's own errors: grade this reply by words rather than not at all
             log.exception("the embedding model failed on a reply: grading it by words")
             return None
@@ -199,7 +200,7 @@ class OfflineGrader:
         elif depth < 3:
             suggestions.append("Explain why and how, not only what: add a mechanism, a trade-off or an example.")
         grader = MEANING if reading else WORDS
-        return self._grade(rubric, scores, justification, judged, flags, suggestions, grader)
+        return scored_grade(rubric, scores, justification, judged, flags=flags, suggestions=suggestions, grader=grader)
 
     def _placed(
         self, request: GradeRequest, reply: Reply, asked: Asked, ratio: float, reading: Reading | None
@@ -288,36 +289,11 @@ class OfflineGrader:
         if reply.prose < 1:
             suggestions.append("Tell it as a story in sentences, not as a list of terms.")
         grader = MEANING if reading else WORDS
-        return self._grade(rubric, scores, justification, structure, flags, suggestions, grader)
+        return scored_grade(
+            rubric, scores, justification, structure, flags=flags, suggestions=suggestions, grader=grader
+        )
 
     # -- shared ----------------------------------------------------------------------------------
-
-    def _grade(
-        self,
-        rubric: Rubric,
-        scores: dict[str, float],
-        justification: dict[str, str],
-        key_points: list[KeyPoint],
-        flags: list[str],
-        suggestions: list[str],
-        grader: str,
-    ) -> Grade:
-        scores = {k: round(min(5.0, max(1.0, v)), 1) for k, v in scores.items()}
-        strengths = [
-            f"{c.name.replace('_', ' ').capitalize()}: {justification[c.name]}"
-            for c in rubric.criteria
-            if scores.get(c.name, 0) >= 4
-        ]
-        return assemble_grade(
-            rubric,
-            scores,
-            justification,
-            key_points,
-            strengths=strengths,
-            suggestions=suggestions,
-            grader=grader,
-            flags=flags,
-        )
 
     def _minimum(self, request: GradeRequest, flags: list[str], reason: str, grader: str) -> Grade:
         rubric = self.rubrics[request.kind]
@@ -392,3 +368,17 @@ def _depth_words(score: float, reply: Reply) -> str:
 def _communication_words(reply: Reply) -> str:
     words, sentences = reply.words, len(reply.sentences)
     return f"{_count(words, 'word')} in {_count(sentences, 'sentence')} (judged on structure and length only)."
+
+
+def scored_grade(
+    rubric: Rubric, scores: dict[str, float], justification: dict[str, str], key_points: list[KeyPoint], **fields: Any
+) -> Grade:
+    """A grade from the offline grader's raw criterion scores: each kept within 1-5, the criteria scored 4 or more
+    named as strengths; `fields` are the Grade's other fields (flags, suggestions, grader)."""
+    scores = {k: round(min(5.0, max(1.0, v)), 1) for k, v in scores.items()}
+    strengths = [
+        f"{c.name.replace('_', ' ').capitalize()}: {justification[c.name]}"
+        for c in rubric.criteria
+        if scores.get(c.name, 0) >= 4
+    ]
+    return assemble_grade(rubric, scores, justification, key_points, strengths=strengths, **fields)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
 from starlette.middleware import Middleware
 
 from ..config import Settings, configure_logging, load_settings
@@ -25,13 +26,15 @@ from ..errors import InterviewerError
 from ..grading.offline import OfflineGrader
 from ..grading.semantic import shared_layer
 from ..owner import Owner
-from ..service import Interviewer
+from ..service import App
 from ..users import Users, user_owner
-from .draft_events import draft_bank
+from .draft_events import DraftForm, draft_bank
 from .handlers import Handlers, StartForm
+from .history_events import HistoryTab
 from .internals import forget_browser_session
-from .layout import Layout, build_layout, draft_inputs, draft_outputs
+from .layout import Layout, PageStart, build_layout, draft_inputs, draft_outputs
 from .login_limit import LoginLimiter
+from .render import render
 from .setup import (
     MAX_UPLOAD_BYTES,
     bank_problems,
@@ -44,7 +47,6 @@ from .setup import (
 )
 from .state import WebSession, free_files
 from .theme import interviewer_theme
-from .view import render
 
 CSS = """
 .iv-progress{margin:.25rem 0 .5rem}.iv-progress-label{font-weight:600;margin-bottom:.25rem}
@@ -89,32 +91,33 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     shared_layer().preload()  # the embedding model loads while the page is first served, not at the first grade
     store, store_problem = open_store(settings)
     banks = bundled_banks(settings)
-    core = Interviewer(store, settings, Owner.terminal())  # each event takes its browser's owner
-    handlers = Handlers(core, banks, store_problem)
+    app = App(store, settings)  # each event takes the scope of its browser's owner
+    handlers = Handlers(app, banks, store_problem)
+    history = HistoryTab(app, banks, store_problem)
     users = Users(settings.users) if settings.users else None
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
-        ui = build_layout(
-            settings,
-            list(banks),
-            default_bank,
-            grader_line(core.default_grader(), " ".join(filter(None, [store_problem, *bank_problems(settings)]))),
-            store_problem,
-            browser_secret(store),
-            on_expire=lambda ws: _expire(demo, ws),
-            regrade_choices=_regrade_choices(core),
+        shown = PageStart(
+            bank_labels=list(banks),
+            default_bank=default_bank,
+            grader_line=grader_line(
+                app.default_grader(), " ".join(filter(None, [store_problem, *bank_problems(settings)]))
+            ),
+            history_note=store_problem,
+            regrade_choices=_regrade_choices(app),
             drafting_off="" if settings.llm_configured else DRAFTING_OFF,
         )
-        _wire(demo, ui, handlers, settings.concurrency, _who(users))
+        ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))
+        _wire(demo, ui, handlers, history, settings.concurrency, _who(users))
     demo.queue(default_concurrency_limit=settings.concurrency)
     demo.interviewer_users = users  # launch() asks them to log in with it
     return demo
 
 
-def _regrade_choices(core: Interviewer) -> list[tuple[str, str]]:
+def _regrade_choices(app: App) -> list[tuple[str, str]]:
     """Graders a past session can be re-graded with: offline, and the server's own LLM when it has one."""
     choices = [("Offline grader (key-point coverage)", "offline")]
-    default = core.default_grader()
+    default = app.default_grader()
     if not isinstance(default.grader, OfflineGrader):
         choices.append((default.label, "server"))
     return choices
@@ -127,10 +130,16 @@ def _expire(demo: gr.Blocks, ws: WebSession | None) -> None:
         forget_browser_session(demo, ws.browser_session)
 
 
-Who = Callable[[str | None, "gr.Request | None"], str | None]
+Who = Callable[[str | None, "gr.Request | None"], Owner | None]
 """The owner of an event: the browser's id, or, when people log in, the logged-in person (never the id the page
 sent, which anyone could forge)."""
 
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+"""Events that are the page's own, not the public API's."""
+
+HAND_OVER = "() => { document.querySelector('#dl-file')?.click(); }"
+"""Once a download is written: the hidden download button hands it to the browser."""
 
 PAGE_IDS_KEPT = 10_000
 """Page sessions whose browser id is remembered until their load event has stored it in the browser."""
@@ -142,37 +151,76 @@ def _who(users: Users | None) -> Who:
     # take the same new id, kept per page session.
     page_ids: OrderedDict[str, str] = OrderedDict()
 
-    def who(browser_id: str | None, request: gr.Request | None) -> str | None:
+    def who(browser_id: str | None, request: gr.Request | None) -> Owner | None:
         if users is not None:
             name = getattr(request, "username", None)
-            return user_owner(name).key if name else None
+            return user_owner(name) if name else None
         page = getattr(request, "session_hash", None)
         if browser_id or not page:
-            return browser_id
+            return Owner.browser(browser_id) if browser_id else None
         if page not in page_ids:
             page_ids[page] = os.urandom(12).hex()
             while len(page_ids) > PAGE_IDS_KEPT:
                 page_ids.popitem(last=False)
-        return page_ids[page]
+        return Owner.browser(page_ids[page])
 
     return who
 
 
-def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, limit: int, who: Who) -> None:
+def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, history: HistoryTab, limit: int, who: Who) -> None:
     """Every event: inputs, handler, outputs. `start`, `answer` and `transcript` are the public API."""
     _wire_interview(ui, h, limit, who)
-    _wire_resume_and_history(demo, ui, h, who)
+    _wire_resume(demo, ui, h, who)
+    _wire_history(ui, history, who)
 
 
 def _wire_interview(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
-    interview, page = ui.interview_outputs(), ui.page_outputs()
+    _wire_start(ui, h, limit, who)
+    _wire_actions(ui, h, limit, who)
+    _wire_drafting(ui, h, who)
 
-    # Parameter names are the public API's (gradio_client keywords); every input has a default.
-    async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="", model="",
+
+def _wire_start(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
+    page, private = ui.page_outputs(), PRIVATE
+
+    # The public /start: its parameters are the API's (gradio_client keywords), one per setup input, and every
+    # one has a default.
+    async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="", model="",  # noqa: PLR0913
                     api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):  # fmt: skip
         browser_session = request.session_hash if request else None
         form = StartForm(banks, count, order, mode, followups, base_url, model, api_key, upload)
         return render(await h.start(form, who(owner, request), ws, browser_session), ui)
+
+    async def weakest(ws, request: gr.Request | None = None):
+        return render(await h.practise_weakest(ws, request.session_hash if request else None), ui)
+
+    def transcript(fmt="json", ws=None):
+        try:
+            return h.transcript(fmt, ws)
+        except InterviewerError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
+    ui.weakest_btn.click(weakest, [ui.state], page, **private)
+    ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
+    ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
+    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
+
+    def downloader(what: str) -> Callable[[WebSession | None], Any]:
+        def written(ws: WebSession | None = None) -> Any:
+            path = h.download(what, ws)
+            return gr.update(value=path) if path else gr.update()
+
+        return written
+
+    for button, what in ((ui.dl_md, "markdown"), (ui.dl_json, "json"), (ui.dl_html, "html"), (ui.dl_anki, "anki")):
+        written = button.click(downloader(what), [ui.state], [ui.dl_file], **private)
+        written.success(None, None, None, js=HAND_OVER, **private)
+
+
+def _wire_actions(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
+    """The buttons of a running interview; each reads only this page's interview (`ui.state`)."""
+    interview, private = ui.interview_outputs(), PRIVATE
 
     async def answer(text="", ws=None):
         async for vm in h.answer(text, ws):
@@ -184,9 +232,6 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     async def retry(ws=None):
         return render(await h.retry(ws), ui, within=interview)
 
-    async def weakest(ws, request: gr.Request | None = None):
-        return render(await h.practise_weakest(ws, request.session_hash if request else None), ui)
-
     async def hint(draft, ws):
         return render(await h.hint(draft, ws), ui, within=interview)
 
@@ -196,14 +241,6 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     async def end(ws):
         return render(await h.end(ws), ui, within=interview)
 
-    def transcript(fmt="json", ws=None):
-        try:
-            return h.transcript(fmt, ws)
-        except InterviewerError as exc:
-            raise gr.Error(str(exc)) from exc
-
-    private: dict[str, Any] = {"api_visibility": "private"}
-    ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
     actions = [
         ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit),
         ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, **private),
@@ -219,28 +256,30 @@ def _wire_interview(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
         action.then(offer_here, [ui.browser_id, ui.state], [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
     ui.offline_btn.click(offline_now, [ui.state], interview, **private)
     ui.retry_btn.click(retry, [ui.state], interview, api_name="retry")  # public: /retry, like /answer
-    ui.weakest_btn.click(weakest, [ui.state], page, **private)
-    ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
-    ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
-    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
 
+
+def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
     async def draft(topic, jd, count, level, experience):
-        return render(await draft_bank(h.core, h.banks, topic, jd, count, level, experience), ui)
+        form = DraftForm(topic, jd, count, level, experience)
+        return render(await draft_bank(h.app.settings, h.banks, form), ui)
 
-    async def start_with_draft(count, order, mode, followups, base_url, model, api_key, drafted, owner, ws,
-                               request: gr.Request | None = None):  # fmt: skip
-        form = StartForm([], count, order, mode, followups, base_url, model, api_key, drafted)  # the draft alone
-        return render(await h.start(form, who(owner, request), ws, request.session_hash if request else None), ui)
+    with_draft: set[Block] = {ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key,
+                              ui.drafted_bank, ui.browser_id, ui.state}  # fmt: skip
 
-    ui.draft_btn.click(draft, draft_inputs(ui), draft_outputs(ui), **private)
-    with_draft = [ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key, ui.drafted_bank,
-                  ui.browser_id, ui.state]  # fmt: skip
-    ui.draft_use_btn.click(start_with_draft, with_draft, page, **private)
+    async def start_with_draft(values: dict[Any, Any], request: gr.Request | None = None):
+        """Start with the drafted bank alone, under the setup form's other choices (a set of inputs: one dict)."""
+        v = values
+        form = StartForm([], v[ui.count], v[ui.order], v[ui.mode], v[ui.followups], v[ui.base_url], v[ui.model],
+                         v[ui.api_key], v[ui.drafted_bank])  # fmt: skip
+        owner = who(v[ui.browser_id], request)
+        return render(await h.start(form, owner, values[ui.state], request.session_hash if request else None), ui)
+
+    ui.draft_btn.click(draft, draft_inputs(ui), draft_outputs(ui), **PRIVATE)
+    ui.draft_use_btn.click(start_with_draft, with_draft, ui.page_outputs(), **PRIVATE)
 
 
-def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
-    history = ui.history_outputs()
-    private: dict[str, Any] = {"api_visibility": "private"}
+def _wire_resume(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
+    private = PRIVATE
 
     async def resume(session_id, owner, ws, request: gr.Request | None = None, keep_answer=False):
         vm = await h.resume(session_id, who(owner, request), ws, request.session_hash if request else None, keep_answer)
@@ -258,6 +297,18 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who)
 
     ui.dismiss_btn.click(dismiss, [ui.resume_id, ui.dismissed], [ui.resume_row, ui.dismissed], **private)
 
+    def on_load(owner, ws, dismissed, request: gr.Request | None = None):
+        return render(h.on_load(who(owner, request), ws, dismissed), ui)
+
+    demo.load(None, None, None, js=PAGE_JS)
+    offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
+    load_inputs = [ui.browser_id, ui.state, ui.dismissed]
+    demo.load(on_load, load_inputs, offer, **private)
+
+
+def _wire_history(ui: Layout, h: HistoryTab, who: Who) -> None:
+    history, private = ui.history_outputs(), PRIVATE
+
     def show_history(owner, request: gr.Request | None = None):
         return render(h.history(who(owner, request)), ui)
 
@@ -270,9 +321,6 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who)
     def delete_all(owner, request: gr.Request | None = None):
         return render(h.delete_history(who(owner, request)), ui)
 
-    def on_load(owner, ws, dismissed, request: gr.Request | None = None):
-        return render(h.on_load(who(owner, request), ws, dismissed), ui)
-
     for event in (ui.history_tab.select, ui.refresh_btn.click):
         event(show_history, [ui.browser_id], history, **private)
     past = [ui.past_md, ui.past_json, ui.past_html, ui.past_view, ui.past_anki]
@@ -282,10 +330,6 @@ def _wire_resume_and_history(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who)
     ui.delete_btn.click(lambda: gr.update(visible=True), None, [ui.confirm_row], **private)
     ui.cancel_btn.click(lambda: gr.update(visible=False), None, [ui.confirm_row], **private)
     ui.confirm_btn.click(delete_all, [ui.browser_id], history, **private)
-    demo.load(None, None, None, js=PAGE_JS)
-    offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
-    load_inputs = [ui.browser_id, ui.state, ui.dismissed]
-    demo.load(on_load, load_inputs, offer, **private)
 
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:

@@ -5,31 +5,41 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import drafting
 from .. import webview as html
+from ..config import Settings
 from ..llm import LLMClient, LLMError
 from ..presentation import plural
-from ..service import Interviewer
 from ..tokens import Usage
 from ..unicode import scrub
 from .setup import questions_or_none
-from .view import DraftView
+from .views import DraftView
 
 
-async def draft_bank(core: Interviewer, banks: dict[str, str], topic: str | None, jd: str | None,
-                     count: float | None, level: str | None, experience: float | None) -> DraftView:  # fmt: skip
+@dataclass(frozen=True)
+class DraftForm:
+    """What the "Draft a bank" form sent (each field as the page sends it: possibly empty)."""
+
+    topic: str | None
+    job_description: str | None
+    count: float | None
+    level: str | None
+    experience: float | None
+
+
+async def draft_bank(settings: Settings, banks: dict[str, str], form: DraftForm) -> DraftView:
     """Draft a bank with the server's LLM: a preview, the Markdown to download, the bank to practise with."""
-    settings = core.settings
     if not settings.llm_configured:
         return DraftView(note=drafting.NO_LLM)
-    topic, jd = scrub(topic or "")[0].strip(), scrub(jd or "")[0].strip()
+    topic, jd = scrub(form.topic or "")[0].strip(), scrub(form.job_description or "")[0].strip()
     if not topic and not jd:
         return DraftView(note="Give a topic, or paste a job description.")
     request = drafting.DraftRequest(topic=topic or None, job_description=None if topic else jd,
-                                    count=int(count or 6), level=level or "mid",
-                                    experience=int(experience or 0))  # fmt: skip
+                                    count=int(form.count or 6), level=form.level or "mid",
+                                    experience=int(form.experience or 0))  # fmt: skip
     prepared = drafting.prepare_draft(request)
     against = [q.text for path in banks.values() for q in questions_or_none(path)]
     name = re.sub(r"[^\w-]+", "-", (topic or "job-description").lower()).strip("-")[:40] or "draft"
@@ -37,8 +47,9 @@ async def draft_bank(core: Interviewer, banks: dict[str, str], topic: str | None
     source = f'the topic "{topic}"' if topic else "a job description pasted in the web app"
     title = topic or "Questions for a job description"
     try:
-        drafted = await drafting.draft_bank(LLMClient.from_settings(settings), prepared, Usage(), against,
-                                            settings.draft_duplicate, title, source, str(path))  # fmt: skip
+        file = drafting.DraftedFile(title, source, str(path))
+        client = LLMClient.from_settings(settings)
+        drafted = await drafting.draft_bank(client, prepared, Usage(), against, settings.draft_duplicate, file)
     except LLMError as exc:
         return DraftView(note=f"**The draft failed:** {html.literal_markdown(str(exc))}")
     if (bank := drafted.bank) is None:

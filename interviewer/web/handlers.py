@@ -13,15 +13,17 @@ from typing import Any
 
 from .. import bank as bank_mod
 from .. import webview as html
+from ..conversation import ENDED, draft_warning
 from ..errors import InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
 from ..grading.models import GraderId
-from ..service import Interviewer
-from ..session import FollowUpPiece, SessionOver, Step, StepTaken
+from ..owner import Owner
+from ..service import App, OwnerScope
+from ..session import FollowUpPiece, Refused, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
-from .history_events import HistoryTab
-from .state import FORMATS, WebSession, free_files
-from .view import ChatView, NoticeView, PageView, ResumeHere, ResumeOffer
+from .history_events import newest_session, scope_for
+from .state import FORMATS, WebSession, free_files, write_deck_file
+from .views import ChatView, NoticeView, PageView, ResumeHere, ResumeOffer
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,12 @@ STILL_GRADING = NoticeView(
 )
 
 
-class Handlers(HistoryTab):
+class Handlers:
     """The interview's events and the resume offer (the History tab's are `HistoryTab`'s)."""
 
-    def __init__(self, core: Interviewer, banks: dict[str, str], store_problem: str = "") -> None:
-        self.core = core
-        """The core without a browser owner; each event takes `for_owner` of its browser."""
+    def __init__(self, app: App, banks: dict[str, str], store_problem: str = "") -> None:
+        self.app = app
+        """Shared by every browser; each event takes the scope of its browser's owner."""
         self.banks = banks
         """Label -> path of the banks offered."""
         self.store_problem = store_problem
@@ -83,13 +85,13 @@ class Handlers(HistoryTab):
     # -- the interview ---------------------------------------------------------------------------
 
     async def start(
-        self, form: StartForm, owner: str | None, ws: WebSession | None, browser_session: str | None
+        self, form: StartForm, owner: Owner | None, ws: WebSession | None, browser_session: str | None
     ) -> PageView:
-        core = self._core_of(owner)
+        core = scope_for(self.app, owner)
         try:
-            choice = core.grader_for(form.base_url, form.model, form.api_key)
+            choice = self.app.grader_for(form.base_url, form.model, form.api_key)
             paths = [self.banks[label] for label in (form.banks or []) if label in self.banks]
-            questions = core.load_questions(paths)
+            questions = self.app.load_questions(paths)
             upload = form.upload
             if isinstance(upload, str):
                 return PageView(None, error=f"**The uploaded bank has an error:** {upload} Fix it or remove it.")
@@ -104,14 +106,12 @@ class Handlers(HistoryTab):
         if isinstance(upload, bank_mod.Bank):
             banks.append(upload.label(Path(upload.path).name))
             if upload.draft:
-                draft_notice = (
-                    "This interview uses a drafted bank, not yet reviewed: its reference answers may be wrong."
-                )
-        settings = core.session_settings(
+                draft_notice = draft_warning(banks[-1])
+        settings = self.app.session_settings(
             count=int(form.count or 5),
             order=form.order or "in-order",
             mode=form.mode or "practice",
-            followups=bool(form.followups),
+            followups=self.app.followups_on(bool(form.followups)),
             banks=banks,
         )
         free_files(ws)
@@ -150,7 +150,7 @@ class Handlers(HistoryTab):
             written = ""
             step = Step()
             try:
-                async for event in _offering_offline(ws, ws.core.answer_stream(ws.session, text)):
+                async for event in _offering_offline(ws, ws.session.answer_stream(text)):
                     if isinstance(event, NoticeView):
                         yield event
                         continue
@@ -173,7 +173,7 @@ class Handlers(HistoryTab):
         """The "Grade offline now" button: stop waiting for the LLM's grade."""
         if ws is None or ws.taken_over or not ws.busy.locked():
             return NoticeView(None, offer_offline=False)  # the grade came first: nothing to stop
-        ws.core.grade_offline_now(ws.session)
+        ws.session.grade_offline_now()
         return NOT_WAITING
 
     async def retry(self, ws: WebSession | None) -> Any:
@@ -181,9 +181,10 @@ class Handlers(HistoryTab):
         if (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
             return refusal
         async with ws.busy:
-            if not ws.session.can_retry():
-                return NoticeView(ws.core.retry(ws.session))  # says why not
-            ws.say(html.e(ws.core.retry(ws.session)))
+            asked = ws.session.retry()
+            if isinstance(asked, Refused):
+                return NoticeView(asked.reason)
+            ws.say(html.e(asked))
         return PageView(ws, clear_answer=True)
 
     async def practise_weakest(self, ws: WebSession | None, browser_session: str | None) -> PageView:
@@ -194,9 +195,9 @@ class Handlers(HistoryTab):
         questions = [q for qid in weakest for q in ws.session.questions if q.id == qid]
         s = ws.session
         settings = s.settings.model_copy(update={"mode": "practice", "order": "in-order", "count": len(questions)})
-        choice = GraderChoice(s.grader, s.followup_writer, ws.grader_label)
+        choice = GraderChoice(s.grader, s.graders.followup_writer, ws.grader_label)
         free_files(ws)
-        new = WebSession(ws.core, ws.core.start(questions, settings, choice), ws.grader_label,
+        new = WebSession(ws.scope, ws.scope.start(questions, settings, choice), ws.grader_label,
                          notice=ws.notice, browser_session=browser_session)  # fmt: skip
         new.greet()
         self._run_here(new)
@@ -205,30 +206,31 @@ class Handlers(HistoryTab):
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
         if (refusal := self._refusal(ws)) or ws is None:
             return refusal
-        ws.say(html.e(ws.core.hint(ws.session, scrub(draft or "")[0])))
+        said = ws.session.hint(scrub(draft or "")[0])
+        ws.say(html.e(said.reason if isinstance(said, Refused) else said))
         return PageView(ws)
 
     async def skip(self, ws: WebSession | None) -> Any:
         if ws is not None and ws.busy.locked() and not ws.taken_over:  # grading: stop waiting for the LLM
-            ws.core.grade_offline_now(ws.session)
+            ws.session.grade_offline_now()
             return NOT_WAITING
         if (refusal := self._refusal(ws)) or ws is None:
             return refusal
         async with ws.busy:
             ws.chat.append({"role": "user", "content": "*(skipped)*"})
-            ws.show_step(ws.core.skip(ws.session))
+            ws.show_step(ws.session.skip())
             ws.check_history()
         return PageView(ws, clear_answer=True)
 
     async def end(self, ws: WebSession | None) -> Any:
         if ws is not None and ws.busy.locked() and not ws.taken_over:
-            ws.core.grade_offline_now(ws.session)  # stop waiting for the LLM, then end once the answer is graded
+            ws.session.grade_offline_now()  # stop waiting for the LLM, then end once the answer is graded
         elif (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
             return refusal
         async with ws.busy:
             if not ws.session.finished:
-                await ws.core.end(ws.session)
-                ws.say("The interview is over. Your summary is below.")
+                await ws.session.finish()
+                ws.say(ENDED)
                 ws.check_history()
         return PageView(ws)
 
@@ -242,31 +244,39 @@ class Handlers(HistoryTab):
             raise InterviewerError("No interview in this session yet: call /start first.")
         return ws.write_transcript(fmt if fmt in FORMATS else "json")[0]
 
+    def download(self, what: str, ws: WebSession | None) -> str | None:
+        """A download button clicked: the file written now (None: nothing to download, e.g. no interview)."""
+        if ws is None or not ws.session.turns:
+            return None
+        if what == "anki":
+            return write_deck_file(ws.session.transcript(), ws.folder)
+        return ws.write_transcript(what)[0]
+
     # -- resume ----------------------------------------------------------------------------------
 
-    def on_load(self, owner: str | None, ws: WebSession | None, dismissed: list[str] | None = None) -> ResumeOffer:
+    def on_load(self, owner: Owner | None, ws: WebSession | None, dismissed: list[str] | None = None) -> ResumeOffer:
         """Give this browser an id, and offer to resume its latest interview if it is unfinished, has an answer
         and was not put off with "Not now" (`dismissed`, remembered in the browser)."""
-        owner = owner or os.urandom(12).hex()
+        owner = owner or Owner.browser(os.urandom(12).hex())
         offer = None
         if ws is None:
-            latest = self._newest_session(owner)
+            latest = newest_session(self.app.scope(owner))
             if latest and latest.finished_at is None and latest.answered and latest.id not in (dismissed or []):
                 offer = latest
         if offer is None:
-            return ResumeOffer(owner)
+            return ResumeOffer(owner.key)
         text = (
             f"You have an unfinished interview from {offer.started_at:%Y-%m-%d %H:%M} UTC "
             f"({offer.answered} of {offer.total} questions answered)."
         )
-        return ResumeOffer(owner, text, offer.id)
+        return ResumeOffer(owner.key, text, offer.id)
 
-    def resume_here(self, owner: str | None, ws: WebSession | None) -> ResumeHere:
+    def resume_here(self, owner: Owner | None, ws: WebSession | None) -> ResumeHere:
         """After an action found no interview in this page: if the page's interview was closed (idle too long,
         or the server restarted) but is saved, offer to resume it right there."""
-        if ws is not None or self.core.store is None or not owner:
+        if ws is not None or not self.app.keeps_history or not owner:
             return ResumeHere()
-        latest = self._newest_session(owner)
+        latest = newest_session(self.app.scope(owner))
         if latest is None or latest.finished_at is not None:
             return ResumeHere()
         return ResumeHere(
@@ -278,31 +288,31 @@ class Handlers(HistoryTab):
     async def resume(
         self,
         session_id: str | None,
-        owner: str | None,
+        owner: Owner | None,
         ws: WebSession | None,
         browser_session: str | None,
         keep_answer: bool = False,
     ) -> PageView:
-        core = self._core_of(owner)
-        if core.store is None or not session_id or not owner:
+        if not self.app.keeps_history or not session_id or not owner:
             return PageView(ws, hide_resume=True)
+        core = self.app.scope(owner)
         free_files(ws)
         choice, notice = self._grader_to_resume(core, session_id)
         session = core.resume(session_id, choice)  # only this browser's own sessions
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.replay()
         self._run_here(new)
-        step = await core.settle(session)
+        step = await session.settle()
         if step is not None:
             new.show_step(step)
         return PageView(new, clear_answer=not keep_answer, hide_resume=True)
 
     @staticmethod
-    def _grader_to_resume(core: Interviewer, session_id: str) -> tuple[GraderChoice, str]:
+    def _grader_to_resume(core: OwnerScope, session_id: str) -> tuple[GraderChoice, str]:
         """The grader a resumed interview goes on with, and what the candidate is told about it. LLM settings
         typed in the page are never stored: an interview they graded goes on offline (never with the server's
         own LLM, a provider the candidate did not choose), and says so."""
-        default = core.default_grader()
+        default = core.app.default_grader()
         was = core.saved_transcript(session_id).grader
         if was == default.grader.name:
             return default, ""
@@ -318,7 +328,7 @@ class Handlers(HistoryTab):
 async def _offering_offline(ws: WebSession, events: AsyncIterator[Any]) -> AsyncIterator[Any]:
     """The answer's events, with OFFER_OFFLINE put in once its grading has waited for the LLM for
     `offline_offer_after` seconds (the follow-up's own writing has its own short budget)."""
-    after, offered = ws.core.settings.offline_offer_after, False
+    after, offered = ws.scope.settings.offline_offer_after, False
     iterator = aiter(events)
     while True:
         pending = asyncio.ensure_future(anext(iterator))

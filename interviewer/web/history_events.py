@@ -1,5 +1,5 @@
-"""The web app's History tab events (a part of `Handlers`): the saved sessions, progress and statistics of the
-browser's owner, a past session's files and cards, its re-grade, and deleting it all."""
+"""The web app's History tab events: the saved sessions, progress and statistics of the browser's owner, a past
+session's files and cards, its re-grade, and deleting it all."""
 
 from __future__ import annotations
 
@@ -12,35 +12,38 @@ from ..errors import HistoryUnavailable, InterviewerError
 from ..grading.factory import offline_choice
 from ..owner import Owner
 from ..rows import SessionRow
-from ..service import Interviewer
+from ..service import App, OwnerScope
 from .setup import questions_or_none
 from .state import write_deck_file, write_transcript_files
-from .view import HistoryView, PastView
+from .views import HistoryView, PastView
+
+
+def scope_for(app: App, owner: Owner | None) -> OwnerScope:
+    """The app for an event's owner. Before the page has loaded its id, a browser owns nothing it could find
+    again: a throwaway id."""
+    return app.scope(owner or Owner.browser(os.urandom(12).hex()))
+
+
+def newest_session(scope: OwnerScope) -> SessionRow | None:
+    try:
+        return next(iter(scope.sessions()), None)  # newest first
+    except HistoryUnavailable:  # the database is away: no offer now, the next load asks again
+        return None
 
 
 class HistoryTab:
-    core: Interviewer
-    """The core without a browser owner; each event takes `for_owner` of its browser."""
-    banks: dict[str, str]
-    """Label -> path of the banks offered."""
-    store_problem: str
+    def __init__(self, app: App, banks: dict[str, str], store_problem: str = "") -> None:
+        self.app = app
+        self.banks = banks
+        """Label -> path of the banks offered."""
+        self.store_problem = store_problem
 
-    def _core_of(self, owner: str | None) -> Interviewer:
-        # Before the page has loaded its id, a browser owns nothing it could find again: a throwaway id.
-        return self.core.for_owner(Owner.browser(owner or os.urandom(12).hex()))
-
-    def _newest_session(self, owner: str) -> SessionRow | None:
-        try:
-            return next(iter(self._core_of(owner).sessions()), None)  # newest first
-        except HistoryUnavailable:  # the database is away: no offer now, the next load asks again
-            return None
-
-    def history(self, owner: str | None) -> HistoryView:
-        if self.core.store is None:
+    def history(self, owner: Owner | None) -> HistoryView:
+        if not self.app.keeps_history:
             return HistoryView(note=self.store_problem)
         if not owner:  # the browser's id is not known yet: show nothing rather than everyone's sessions
             return HistoryView(note="Loading your history…")
-        core = self._core_of(owner)
+        core = self.app.scope(owner)
         all_questions = [q for path in self.banks.values() for q in questions_or_none(path)]
         try:
             rows, points, stats, due = (
@@ -61,11 +64,11 @@ class HistoryTab:
             stats=html.question_stats_rows(stats),
         )
 
-    def open_past(self, session_id: str | None, owner: str | None) -> PastView:
-        if self.core.store is None or not session_id or not owner:
+    def open_past(self, session_id: str | None, owner: Owner | None) -> PastView:
+        if not self.app.keeps_history or not session_id or not owner:
             return PastView()
         try:
-            tr = self._core_of(owner).saved_transcript(session_id)  # only this browser's own sessions
+            tr = self.app.scope(owner).saved_transcript(session_id)  # only this browser's own sessions
         except InterviewerError:
             return PastView()
         # One folder per past session, rewritten on each opening: nothing piles up.
@@ -74,15 +77,15 @@ class HistoryTab:
         cards = html.feedback_cards_html(tr.turns)
         return PastView(files, cards=cards, deck=write_deck_file(tr, folder))
 
-    async def regrade_past(self, session_id: str | None, which: str | None, owner: str | None) -> str:
+    async def regrade_past(self, session_id: str | None, which: str | None, owner: Owner | None) -> str:
         """The opened past session graded again (offline, or with the server's LLM): the comparison, as HTML.
         The re-grade is saved as its own session; the original is untouched."""
-        if self.core.store is None or not owner:
+        if not self.app.keeps_history or not owner:
             return html.e(self.store_problem or "History is off.")
         if not session_id:
             return "Open a past session first, then re-grade it."
-        core = self._core_of(owner)
-        choice = core.default_grader() if which == "server" else offline_choice()
+        core = self.app.scope(owner)
+        choice = self.app.default_grader() if which == "server" else offline_choice()
         try:
             original = core.saved_transcript(session_id)  # only this browser's own sessions
             _, report = await core.regrade(original, choice)
@@ -90,7 +93,7 @@ class HistoryTab:
             return f"Cannot re-grade: {html.e(str(exc))}"
         return html.regrade_html(report)
 
-    def delete_history(self, owner: str | None) -> HistoryView:
-        if self.core.store is not None and owner:
-            self._core_of(owner).delete_all()
+    def delete_history(self, owner: Owner | None) -> HistoryView:
+        if self.app.keeps_history and owner:
+            self.app.scope(owner).delete_all()
         return self.history(owner)

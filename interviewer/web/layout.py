@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
@@ -14,103 +14,103 @@ from .state import FORMATS
 @dataclass(frozen=True)
 class Layout:
     # per browser session
-    state: Any
-    uploaded_bank: Any
-    browser_id: Any
-    dismissed: Any
-    resume_id: Any
+    state: gr.State
+    uploaded_bank: gr.State
+    browser_id: gr.BrowserState
+    dismissed: gr.BrowserState
+    resume_id: gr.State
     # header and resume offer
-    grader_md: Any
-    resume_row: Any
-    resume_md: Any
-    resume_btn: Any
-    dismiss_btn: Any
+    grader_md: gr.Markdown
+    resume_row: gr.Row
+    resume_md: gr.Markdown
+    resume_btn: gr.Button
+    dismiss_btn: gr.Button
     # setup
-    setup_col: Any
-    banks: Any
-    upload: Any
-    upload_md: Any
-    count: Any
-    order: Any
-    mode: Any
-    followups: Any
-    base_url: Any
-    model: Any
-    api_key: Any
-    start_btn: Any
-    setup_error: Any
+    setup_col: gr.Column
+    banks: gr.CheckboxGroup
+    upload: gr.File
+    upload_md: gr.Markdown
+    count: gr.Slider
+    order: gr.Radio
+    mode: gr.Radio
+    followups: gr.Checkbox
+    base_url: gr.Textbox
+    model: gr.Textbox
+    api_key: gr.Textbox
+    start_btn: gr.Button
+    setup_error: gr.Markdown
     # interview
-    interview_col: Any
-    progress: Any
-    chat: Any
-    notice: Any
-    offline_btn: Any
-    retry_btn: Any
-    weakest_btn: Any
-    dl_anki: Any
-    past_anki: Any
-    resume_here_btn: Any
-    answer_area: Any
-    answer_box: Any
-    submit_btn: Any
-    hint_btn: Any
-    skip_btn: Any
-    end_btn: Any
-    feedback_col: Any
-    feedback: Any
+    interview_col: gr.Column
+    progress: gr.HTML
+    chat: gr.Chatbot
+    notice: gr.Markdown
+    offline_btn: gr.Button
+    retry_btn: gr.Button
+    weakest_btn: gr.Button
+    dl_anki: gr.Button
+    past_anki: gr.DownloadButton
+    resume_here_btn: gr.Button
+    answer_area: gr.Column
+    answer_box: gr.Textbox
+    submit_btn: gr.Button
+    hint_btn: gr.Button
+    skip_btn: gr.Button
+    end_btn: gr.Button
+    feedback_col: gr.Column
+    feedback: gr.HTML
     # summary and downloads
-    summary_col: Any
-    summary_box: Any
-    summary_plot: Any
-    summary_details: Any
-    again_btn: Any
-    downloads: Any
-    dl_md: Any
-    dl_json: Any
-    dl_html: Any
+    summary_col: gr.Column
+    summary_box: gr.HTML
+    summary_plot: gr.BarPlot
+    summary_details: gr.HTML
+    again_btn: gr.Button
+    downloads: gr.Row
+    dl_md: gr.Button
+    dl_json: gr.Button
+    dl_html: gr.Button
+    dl_file: gr.DownloadButton
     # history
-    history_tab: Any
-    history_note: Any
-    due_md: Any
-    progress_plot: Any
-    sessions_table: Any
-    past_pick: Any
-    past_md: Any
-    past_json: Any
-    past_html: Any
-    past_view: Any
-    regrade_with: Any
-    regrade_btn: Any
-    regrade_view: Any
+    history_tab: gr.Tab
+    history_note: gr.Markdown
+    due_md: gr.Markdown
+    progress_plot: gr.LinePlot
+    sessions_table: gr.Dataframe
+    past_pick: gr.Dropdown
+    past_md: gr.DownloadButton
+    past_json: gr.DownloadButton
+    past_html: gr.DownloadButton
+    past_view: gr.HTML
+    regrade_with: gr.Dropdown
+    regrade_btn: gr.Button
+    regrade_view: gr.HTML
     # drafting a bank
-    draft_note: Any
-    draft_topic: Any
-    draft_jd: Any
-    draft_count: Any
-    draft_level: Any
-    draft_experience: Any
-    draft_btn: Any
-    draft_preview: Any
-    draft_file: Any
-    draft_use_btn: Any
-    drafted_bank: Any
-    stats_table: Any
-    refresh_btn: Any
-    delete_btn: Any
-    confirm_row: Any
-    confirm_btn: Any
-    cancel_btn: Any
+    draft_note: gr.Markdown
+    draft_topic: gr.Textbox
+    draft_jd: gr.Textbox
+    draft_count: gr.Slider
+    draft_level: gr.Radio
+    draft_experience: gr.Slider
+    draft_btn: gr.Button
+    draft_preview: gr.HTML
+    draft_file: gr.DownloadButton
+    draft_use_btn: gr.Button
+    drafted_bank: gr.State
+    stats_table: gr.Dataframe
+    refresh_btn: gr.Button
+    delete_btn: gr.Button
+    confirm_row: gr.Row
+    confirm_btn: gr.Button
+    cancel_btn: gr.Button
     # automation (gradio_client): the transcript in a chosen format
-    transcript_format: Any
-    transcript_file: Any
-    transcript_btn: Any
+    transcript_format: gr.Radio
+    transcript_file: gr.File
+    transcript_btn: gr.Button
 
     def interview_outputs(self) -> list[Any]:
         """What an event in the interview can change."""
         return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
                 self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
-                self.dl_md, self.dl_json, self.dl_html, self.offline_btn, self.hint_btn, self.retry_btn,
-                self.weakest_btn, self.dl_anki]  # fmt: skip
+                self.offline_btn, self.hint_btn, self.retry_btn, self.weakest_btn, self.dl_anki]  # fmt: skip
 
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""
@@ -127,17 +127,23 @@ class Layout:
                 self.stats_table, self.confirm_row]  # fmt: skip
 
 
-def build_layout(
-    settings: Settings,
-    bank_labels: list[str],
-    default_bank: str | None,
-    grader_line: str,
-    history_note: str,
-    browser_secret: str | None,
-    on_expire: Any,
-    regrade_choices: list[tuple[str, str]] | None = None,
-    drafting_off: str = "",
-) -> Layout:
+@dataclass(frozen=True)
+class PageStart:
+    """What the page shows before any event: the banks offered, the grader, and what is off and why."""
+
+    bank_labels: list[str]
+    default_bank: str | None
+    grader_line: str
+    history_note: str = ""
+    """Why the history is off (empty: it is on)."""
+    regrade_choices: list[tuple[str, str]] = field(
+        default_factory=lambda: [("Offline grader (key-point coverage)", "offline")]
+    )
+    drafting_off: str = ""
+    """Why drafting is off (empty: it is on)."""
+
+
+def build_layout(settings: Settings, shown: PageStart, browser_secret: str | None, on_expire: Any) -> Layout:
     """Every component of the page, in page order (call inside `with gr.Blocks()`)."""
     c: dict[str, Any] = {}
     c["state"] = gr.State(None, time_to_live=settings.session_ttl, delete_callback=on_expire)
@@ -151,18 +157,18 @@ def build_layout(
         "**No time limit:** take as long as you need; an unfinished interview can be resumed later.",
         elem_id="intro",
     )
-    c["grader_md"] = gr.Markdown(grader_line, elem_id="grader-label")
+    c["grader_md"] = gr.Markdown(shown.grader_line, elem_id="grader-label")
     with gr.Row(visible=False, elem_id="resume") as c["resume_row"]:
         c["resume_md"] = gr.Markdown(elem_id="resume-text")
         c["resume_btn"] = gr.Button("Resume it", variant="primary", elem_id="resume-btn", scale=0)
         c["dismiss_btn"] = gr.Button("Not now", elem_id="dismiss-btn", scale=0)
     c["resume_id"] = gr.State(None)
     with gr.Tab("Interview", elem_id="tab-interview"):
-        _setup(c, settings, bank_labels, default_bank, drafting_off)
+        _setup(c, settings, shown.bank_labels, shown.default_bank, shown.drafting_off)
         _interview(c)
         _summary(c)
     with gr.Tab("History", elem_id="tab-history") as c["history_tab"]:
-        _history(c, history_note, regrade_choices or [("Offline grader (key-point coverage)", "offline")])
+        _history(c, shown.history_note, shown.regrade_choices)
     c["transcript_format"] = gr.Radio(list(FORMATS), value="json", visible=False)
     c["transcript_file"] = gr.File(visible=False)
     c["transcript_btn"] = gr.Button(visible=False)
@@ -304,11 +310,14 @@ def _summary(c: dict[str, Any]) -> None:
             c["again_btn"] = gr.Button("New interview", elem_id="again-btn")
             # Mock mode has no retries until the end: then a practice session on the weakest questions.
             c["weakest_btn"] = gr.Button("Practise my weakest", visible=False, elem_id="weakest-btn")
-            c["dl_anki"] = gr.DownloadButton("Download Anki deck", visible=False, elem_id="dl-anki")
+            c["dl_anki"] = gr.Button("Download Anki deck", visible=False, elem_id="dl-anki")
+    # Each download is written when its button is clicked, then handed to the browser by the one hidden
+    # download button (not written after every answer in case it is wanted).
     with gr.Row(visible=False, elem_id="downloads") as c["downloads"]:
-        c["dl_md"] = gr.DownloadButton("Download Markdown", elem_id="dl-md")
-        c["dl_json"] = gr.DownloadButton("Download JSON", elem_id="dl-json")
-        c["dl_html"] = gr.DownloadButton("Download printable HTML", elem_id="dl-html")
+        c["dl_md"] = gr.Button("Download Markdown", elem_id="dl-md")
+        c["dl_json"] = gr.Button("Download JSON", elem_id="dl-json")
+        c["dl_html"] = gr.Button("Download printable HTML", elem_id="dl-html")
+    c["dl_file"] = gr.DownloadButton(visible="hidden", elem_id="dl-file")
 
 
 def _history(c: dict[str, Any], history_note: str, regrade_choices: list[tuple[str, str]]) -> None:

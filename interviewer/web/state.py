@@ -12,14 +12,8 @@ from typing import Any
 
 from .. import anki
 from .. import webview as view
-from ..presentation import (
-    fallback_notice,
-    followup_fallback_notice,
-    history_notice,
-    render_transcript,
-    transcript_filename,
-)
-from ..service import Interviewer
+from ..conversation import HistoryWatch, Said, Tone, told, write_transcripts
+from ..service import OwnerScope
 from ..session import Session, Step
 from ..transcript import Transcript
 
@@ -31,7 +25,7 @@ FORMATS = ("markdown", "json", "html")
 class WebSession:
     """One browser session: its engine, its chat as shown, its grader, and a folder for downloads."""
 
-    core: Interviewer
+    scope: OwnerScope
     """The application core for this browser's owner."""
     session: Session
     grader_label: str
@@ -45,8 +39,7 @@ class WebSession:
     """Gradio's session hash of the browser session this interview belongs to."""
     taken_over: bool = False
     """Another tab resumed this session: this copy takes no more answers."""
-    history_told: bool = False
-    """Whether the candidate was told that the history is not being saved."""
+    history: HistoryWatch = field(default_factory=HistoryWatch)
     busy: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     """Held while an action changes the session: a Skip or End pressed during grading must not interleave."""
 
@@ -90,28 +83,24 @@ class WebSession:
 
     def show_step(self, step: Step) -> None:
         """What the interviewer says after an action."""
-        if step.fallback_reason:
-            self.notice = fallback_notice(step.fallback_reason)
-        if step.followup_fallback_reason:
-            self.notice = followup_fallback_notice(step.followup_fallback_reason)
-        if step.followup:
-            self.say(view.e(step.followup))
-            return
-        if step.feedback is not None:
-            self.say(f"{view.e(step.feedback.headline)}. The feedback is below the chat.")
-        elif not step.finished:
-            self.say("Thank you.")
-        if step.next_question:
-            self.say(view.e(step.next_question))
-        if step.finished:
-            self.say("That was the last question. Your summary is below.")
+        self.draw(told(self.session, step))
+
+    def draw(self, said: list[Said]) -> None:
+        """Things said, in the chat (the feedback itself is shown below it) or on the notice line."""
+        if notices := [item.text for item in said if item.tone is Tone.NOTICE]:
+            self.notice = " ".join(notices)
+        for item in said:
+            if item.tone is Tone.NOTICE:
+                continue
+            if item.tone is Tone.FEEDBACK:
+                self.say(f"{view.e(item.text)}. The feedback is below the chat.")
+            else:
+                self.say(view.e(item.text))
 
     def check_history(self) -> None:
         """Tell once that the history stopped being saved (and once that it works again)."""
-        problem = self.core.history_problem(self.session)
-        if bool(problem) != self.history_told:
-            self.notice = " ".join(filter(None, [self.notice, history_notice(problem)]))
-            self.history_told = bool(problem)
+        if news := self.history.news(self.session):
+            self.notice = " ".join(filter(None, [self.notice, news.text]))
 
     def write_transcript(self, *formats: str) -> list[str]:
         """Write the transcript so far in the given formats; the files' paths, in the same order."""
@@ -119,13 +108,7 @@ class WebSession:
 
 
 def write_transcript_files(transcript: Transcript, folder: Path, formats: Sequence[str]) -> list[str]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in formats:
-        path = folder / transcript_filename(transcript, fmt)
-        path.write_text(render_transcript(transcript, fmt), encoding="utf-8")
-        paths.append(str(path))
-    return paths
+    return [str(path) for path in write_transcripts(transcript, folder, formats)]
 
 
 def write_deck_file(transcript: Transcript, folder: Path) -> str | None:

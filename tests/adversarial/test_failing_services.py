@@ -12,8 +12,8 @@ import pytest
 from interviewer.bank import load_bank
 from interviewer.config import Settings
 from interviewer.grading.llm_grader import LLMGrader
-from interviewer.llm import LLMClient
-from interviewer.session import Session, SessionSettings
+from interviewer.llm import Endpoint, LLMClient
+from interviewer.session import Graders, Session, SessionSettings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.responders import grade_responder
 from tests.support.steps import notice_of
@@ -33,13 +33,14 @@ ANSWERS = [
 
 
 def grader(fake: FakeOpenAI, budget: float, timeout: float = 1.0, retries: int = 2) -> LLMGrader:
-    client = LLMClient("fake-model", base_url=fake.base_url, timeout=timeout, retries=retries)
+    client = LLMClient("fake-model", Endpoint(base_url=fake.base_url, timeout=timeout, retries=retries))
     return LLMGrader(client, Settings(llm_budget=budget))
 
 
 def test_server_stops_mid_session_then_comes_back():
     with FakeOpenAI(responder=grade_responder) as fake:
-        session = Session.start(QUESTIONS[:5], SessionSettings(count=5, followups=0), grader=grader(fake, budget=5))
+        session = Session.start(QUESTIONS[:5], SessionSettings(count=5, followups=0),
+                                graders=Graders(grader=grader(fake, budget=5)))
 
         async def play() -> list:
             steps = [await session.answer(ANSWERS[0])]
@@ -66,7 +67,7 @@ def test_a_server_answering_500_for_a_minute_never_keeps_the_candidate_waiting()
         fake.fail_for(60, 500)
         # Retries with backoff would take longer than the budget: the budget wins.
         session = Session.start(QUESTIONS[:3], SessionSettings(count=3, followups=0),
-                          grader=grader(fake, budget=budget, timeout=5, retries=6))
+                          graders=Graders(grader=grader(fake, budget=budget, timeout=5, retries=6)))
         waits = []
         for answer in ANSWERS[:2]:
             started = time.monotonic()

@@ -14,7 +14,7 @@ from interviewer.config import Settings
 from interviewer.grading.llm_grader import LLMGrader
 from interviewer.grading.models import EMPTY_ANSWER, INJECTION, NO_ANSWER, TRUNCATED, GradeRequest
 from interviewer.grading.offline import OfflineGrader
-from interviewer.llm import LLMClient
+from interviewer.llm import Endpoint, LLMClient
 from interviewer.presentation import render_transcript
 from interviewer.session import Session, SessionSettings
 from interviewer.transcript import Transcript
@@ -80,7 +80,7 @@ def test_engine_keeps_every_reply_whole_and_exports_parse(name):
 
 def test_llm_grader_survives_every_hostile_reply():
     with FakeOpenAI(responder=grading_responder) as fake:
-        client = LLMClient("fake-model", base_url=fake.base_url, timeout=5, retries=0)
+        client = LLMClient("fake-model", Endpoint(base_url=fake.base_url, timeout=5, retries=0))
         grader = LLMGrader(client, Settings(answer_token_budget=2000))
 
         async def grade_all():

@@ -1,127 +1,80 @@
-"""View models (plain dataclasses the handlers return) and the one place that turns them into Gradio updates.
+"""The one place that turns view models (`views.py`) into Gradio updates: a function per view model.
 
 Updates are `gr.update` dicts where a property changes: cheaper for Gradio than component instances, whose
-whole config it would rebuild on every event.
+whole config it would rebuild on every event. Rendering reads and writes no file: downloads are built when
+their button is clicked (`Handlers.download`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from functools import singledispatch
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
+from .. import anki
 from .. import webview as html
+from ..conversation import questions_done
 from .layout import Layout
-from .state import WebSession, write_deck_file
-
-SESSION_COLUMNS = ["Session", "Started", "Status", "Answered", "Score", "Scored as", "Banks"]
-STATS_COLUMNS = ["Question", "Attempts", "Last", "Best", "Trend"]
-
-
-@dataclass
-class PageView:
-    """The interview as it stands (setup shown when there is none)."""
-
-    ws: WebSession | None
-    error: str = ""
-    clear_answer: bool = False
-    hide_resume: bool = False
-
-
-@dataclass
-class NoticeView:
-    """Only the notice line changes (e.g. "type an answer first"); what was typed stays."""
-
-    text: str | None
-    """None: the notice stays as it is."""
-    offer_offline: bool | None = None
-    """Show (True) or hide (False) the "Grade offline now" button; None leaves it."""
-
-
-@dataclass
-class ChatView:
-    """Only the chat changes (an answer echoed, a follow-up streaming in)."""
-
-    ws: WebSession
-    clear_answer: bool = False
-
-
-@dataclass
-class ResumeOffer:
-    owner: str
-    text: str = ""
-    session_id: str | None = None
-
-
-@dataclass
-class ResumeHere:
-    """This page's interview was closed (idle too long, or a restart) but is saved: offer Resume beside the
-    notice. `text` None: nothing to offer, nothing changes."""
-
-    text: str | None = None
-    session_id: str | None = None
-
-
-@dataclass
-class DraftView:
-    note: str
-    preview: str = ""
-    path: str | None = None
-    """The drafted bank's Markdown file, to download (None: no draft)."""
-    bank: object | None = None
-    """The drafted bank, to practise with."""
-
-
-@dataclass
-class HistoryView:
-    note: str | None = None
-    """Set alone when there is nothing else to show (history off, browser id not known yet)."""
-    due: str = ""
-    progress: list[dict[str, object]] = field(default_factory=list)
-    sessions: list[list[object]] = field(default_factory=list)
-    choices: list[tuple[str, str]] = field(default_factory=list)
-    stats: list[list[object]] = field(default_factory=list)
-
-
-@dataclass
-class PastView:
-    files: list[str] | None = None
-    """Markdown, JSON and HTML downloads of the session opened (None: nothing open)."""
-    deck: str | None = None
-    """Its Anki deck of what was missed (None: nothing was)."""
-    cards: str = ""
+from .state import WebSession
+from .views import (
+    SESSION_COLUMNS,
+    STATS_COLUMNS,
+    ChatView,
+    DraftView,
+    HistoryView,
+    NoticeView,
+    PageView,
+    PastView,
+    ResumeHere,
+    ResumeOffer,
+)
 
 
 def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
     """The Gradio updates for a view model (only the event's own outputs, when `within` is given)."""
-    if isinstance(vm, PageView):
-        out = _page(vm, ui)
-        return out if within is None else {k: v for k, v in out.items() if k in within}
-    if isinstance(vm, NoticeView):
-        out = {} if vm.text is None else {ui.notice: vm.text}
-        return out if vm.offer_offline is None else out | {ui.offline_btn: gr.update(visible=vm.offer_offline)}
-    if isinstance(vm, ChatView):
-        return {ui.state: vm.ws, ui.chat: list(vm.ws.chat), **({ui.answer_box: ""} if vm.clear_answer else {})}
-    if isinstance(vm, ResumeOffer):
-        return vm.owner, gr.update(visible=vm.session_id is not None), vm.text, vm.session_id
-    if isinstance(vm, ResumeHere):
-        if vm.text is None:  # nothing to offer: a no-op update (Gradio reads an empty dict as one value)
-            return {ui.resume_here_btn: gr.update()}
-        return {ui.notice: vm.text, ui.resume_here_btn: gr.update(visible=True), ui.resume_id: vm.session_id}
-    if isinstance(vm, DraftView):
-        shown = vm.path is not None
-        file = gr.update(value=vm.path, visible=True) if shown else gr.update(visible=False)
-        return {ui.draft_note: vm.note, ui.draft_preview: vm.preview, ui.draft_file: file,
-                ui.draft_use_btn: gr.update(visible=shown), ui.drafted_bank: vm.bank}  # fmt: skip
-    if isinstance(vm, HistoryView):
-        return _history(vm, ui)
-    if isinstance(vm, PastView):
-        return _past(vm, ui)
+    out = _updates(vm, ui)
+    return out if within is None or not isinstance(out, dict) else {k: v for k, v in out.items() if k in within}
+
+
+@singledispatch
+def _updates(vm: Any, ui: Layout) -> Any:
     raise TypeError(f"no view for {type(vm).__name__}")
 
 
+@_updates.register
+def _notice(vm: NoticeView, ui: Layout) -> dict[Any, Any]:
+    out = {} if vm.text is None else {ui.notice: vm.text}
+    return out if vm.offer_offline is None else out | {ui.offline_btn: gr.update(visible=vm.offer_offline)}
+
+
+@_updates.register
+def _chat(vm: ChatView, ui: Layout) -> dict[Any, Any]:
+    return {ui.state: vm.ws, ui.chat: list(vm.ws.chat), **({ui.answer_box: ""} if vm.clear_answer else {})}
+
+
+@_updates.register
+def _offer(vm: ResumeOffer, ui: Layout) -> tuple[Any, ...]:
+    return vm.owner, gr.update(visible=vm.session_id is not None), vm.text, vm.session_id
+
+
+@_updates.register
+def _here(vm: ResumeHere, ui: Layout) -> dict[Any, Any]:
+    if vm.text is None:  # nothing to offer: a no-op update (Gradio reads an empty dict as one value)
+        return {ui.resume_here_btn: gr.update()}
+    return {ui.notice: vm.text, ui.resume_here_btn: gr.update(visible=True), ui.resume_id: vm.session_id}
+
+
+@_updates.register
+def _draft(vm: DraftView, ui: Layout) -> dict[Any, Any]:
+    shown = vm.path is not None
+    file = gr.update(value=vm.path, visible=True) if shown else gr.update(visible=False)
+    return {ui.draft_note: vm.note, ui.draft_preview: vm.preview, ui.draft_file: file,
+            ui.draft_use_btn: gr.update(visible=shown), ui.drafted_bank: vm.bank}  # fmt: skip
+
+
+@_updates.register
 def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     ws = vm.ws
     hidden = gr.update(visible=False)
@@ -139,8 +92,8 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         }
     s = ws.session
     finished = s.finished
-    done = len({t.question_id for t in s.turns if t.skipped or t.grade is not None})  # a retry is no new question
-    last = next((t for t in reversed(s.turns) if t.grade is not None or t.skipped), None)
+    done = questions_done(s.turns)
+    last = next((t for t in reversed(s.turns) if t.done), None)
     show_feedback = s.settings.mode == "practice" and last is not None and not finished
     out[ui.state] = ws
     visible = {
@@ -177,8 +130,6 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         out[ui.answer_box] = ""
     if finished:
         out |= _summary(ws, ui)
-    if s.turns:
-        out[ui.dl_md], out[ui.dl_json], out[ui.dl_html] = ws.write_transcript("markdown", "json", "html")
     return out
 
 
@@ -192,15 +143,14 @@ def _summary(ws: WebSession, ui: Layout) -> dict[Any, Any]:
         ui.summary_plot: gr.update(
             value=pd.DataFrame(rows, columns=["criterion", "score"]), sort=[r["criterion"] for r in rows]
         ),
-        ui.dl_anki: gr.update(value=deck, visible=True)
-        if (deck := write_deck_file(transcript, ws.folder))
-        else gr.update(visible=False),
+        ui.dl_anki: gr.update(visible=bool(anki.notes_for([transcript]))),  # built when clicked
         # Mock mode: every card open (this is the first feedback). Practice: the cards seen already are folded,
         # the last one (not shown before the summary replaced it) is open.
         ui.summary_details: html.summary_details_html(transcript, all_open=s.settings.mode == "mock"),
     }
 
 
+@_updates.register
 def _history(vm: HistoryView, ui: Layout) -> dict[Any, Any]:
     if vm.note is not None:
         return {ui.history_note: vm.note}
@@ -214,6 +164,7 @@ def _history(vm: HistoryView, ui: Layout) -> dict[Any, Any]:
     }
 
 
+@_updates.register
 def _past(vm: PastView, ui: Layout) -> dict[Any, Any]:
     buttons = (ui.past_md, ui.past_json, ui.past_html)
     deck = gr.update(value=vm.deck, visible=True) if vm.deck else gr.update(visible=False)
