@@ -36,9 +36,12 @@ lint: $(STAMP)
 	$(BIN)/mypy interviewer
 	$(BIN)/lint-imports
 
-# The quick loop while editing: no Chromium, no load run, no real processes, no PostgreSQL, no root.
+# The quick loop while editing: no Chromium, no load run, no real processes, no PostgreSQL, no root; on two
+# workers, and with bytecode cached (some machines set PYTHONDONTWRITEBYTECODE: every run, and every CLI test's
+# subprocess, would compile gradio and the package from source again).
+test-fast: export PYTHONDONTWRITEBYTECODE=
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not browser and not slow and not real_llm and not postgres and not root"
+	$(BIN)/python -m pytest -q -n 2 -m "not browser and not slow and not real_llm and not postgres and not root"
 
 # Only the grading through a real llama.cpp server (about a minute once built).
 test-real-llm: $(REAL_LLM)
