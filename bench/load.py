@@ -27,7 +27,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from concurrency import MODEL, Run, TimedResponder, start_app, stop_process, wait_until_serving  # noqa: E402
+from concurrency import (  # noqa: E402
+    MODEL,
+    Run,
+    TimedResponder,
+    cpu_seconds,
+    start_app,
+    stop_process,
+    wait_until_serving,
+)
 
 from tests.support.fake_openai import FakeOpenAI  # noqa: E402
 from tests.support.net import free_port  # noqa: E402
@@ -94,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             afters = []
             for round_ in range(args.rounds):
                 names = [f"r{round_}s{i:03d}" for i in range(args.sessions)]
+                app_cpu, harness_cpu = cpu_seconds(proc.pid), time.process_time()
                 round_wall, round_runs = run_all(url, names, args.answers)
                 if round_ == 0:
                     wall, runs = round_wall, round_runs
+                    app_cpu, harness_cpu = cpu_seconds(proc.pid) - app_cpu, time.process_time() - harness_cpu
                 for r in round_runs:
                     r.client.close()
                 time.sleep(args.ttl + 5)  # sessions expire (time-to-live) and their state is freed
@@ -121,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"answer to feedback: p50 {percentile(latencies, 0.5):.2f} s, p95 {percentile(latencies, 0.95):.2f} s "
           f"(n={len(latencies)}; one LLM call takes {args.delay:g} s); single session p50 "
           f"{statistics.median(one.answer_seconds) if one.answer_seconds else float('nan'):.2f} s")
+    calls = args.sessions * (args.answers + 2)  # /start, the answers, /transcript
+    print(f"CPU per call: app {app_cpu / calls * 1000:.0f} ms, harness (the {args.sessions} clients) "
+          f"{harness_cpu / calls * 1000:.0f} ms, together {(app_cpu + harness_cpu) / calls * 1000:.0f} ms "
+          f"({calls} calls; Gradio's floor, bench/gradio_floor.py: 18 ms together on 2026-12-07)")
     change = (after - before) / before * 100
     print(f"app memory (RSS): before {before:.0f} MB, peak {peak[0]:.0f} MB, after expiry {after:.0f} MB "
           f"({change:+.0f}% vs before; target within 20%)")
@@ -133,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {p}")
     if args.json:
         print(json.dumps({"sessions": len(runs), "completed": len(runs) - len(errors), "errors": len(errors),
-                          "ratio": wall / one_wall, "p50": percentile(latencies, 0.5),
+                          "ratio": wall / one_wall, "app_cpu_ms_per_call": app_cpu / calls * 1000,
+                          "harness_cpu_ms_per_call": harness_cpu / calls * 1000, "p50": percentile(latencies, 0.5),
                           "p95": percentile(latencies, 0.95), "memory_before_mb": before, "memory_peak_mb": peak[0],
                           "memory_after_mb": afters, "isolation_problems": problems}))
     return 0

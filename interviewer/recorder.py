@@ -3,7 +3,11 @@ skipped turn updates its owner's spaced-review state in that same transaction.""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -12,12 +16,49 @@ from .bank import Question, extract_key_points
 from .errors import InterviewerError
 from .owner import Owner
 from .review import review
-from .session import EventKind, Session, SessionEvent, SessionSettings
+from .session import EventKind, SessionEvent, SessionSettings
 from .store import HistoryUnavailable, Store
-from .transcript import Transcript, TurnRecord, summarise
+from .tokens import Usage
+from .transcript import Summary, Transcript, TurnRecord, summarise
 from .writes import Transaction, question_hash
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one event's write needs, copied when it happens (the session goes on changing meanwhile): the turn
+    it changed and the session's totals, or the whole session when it starts or after writes were missed."""
+
+    kind: EventKind
+    session_id: str
+    turn_index: int | None
+    turn: TurnRecord | None
+    finished_at: datetime | None
+    summary: Summary
+    usage: Usage
+    turns_kept: int
+    whole: Transcript | None
+    questions: list[Question]
+
+    @classmethod
+    def of(cls, event: SessionEvent, whole: bool) -> Snapshot:
+        s, index = event.session, event.turn_index
+        turn = s.turns[index].model_copy(deep=True) if index is not None and index < len(s.turns) else None
+        whole = whole or event.kind is EventKind.STARTED
+        return cls(event.kind, s.session_id, index, turn, s.finished_at, summarise(s.turns), s.usage.model_copy(),
+                   len(s.turns), s.transcript() if whole else None, s.questions)  # fmt: skip
+
+
+class Writer:
+    """One thread that makes the history's writes in the order they were asked for, so that a database's
+    round trips and locks never hold up an event loop serving others (the web app)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-writer")
+
+    def submit(self, write: Callable[[], None]) -> Future[None]:
+        return self._pool.submit(write)
 
 
 class Recorder:
@@ -25,54 +66,77 @@ class Recorder:
 
     A write that fails (a full disk, a locked or vanished database) never stops the interview: the session
     lives on in memory, `problem` says why history is not being saved, and the next event writes the whole
-    session again."""
+    session again. With a `Writer`, writes happen on its thread: `saved()` waits for them without blocking,
+    `flush()` blocking."""
 
-    def __init__(self, store: Store, owner: Owner) -> None:
+    def __init__(self, store: Store, owner: Owner, writer: Writer | None = None) -> None:
         self.store = store
         self.owner = owner
-        self.problem: str | None = None
-        """Why the history is behind the session (None: it is up to date)."""
+        self.writer = writer
+        self._problem: str | None = None
+        self._last: Future[None] | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the history is behind the session (None: it is up to date), as of the writes made so far."""
+        return self._problem
 
     def __call__(self, event: SessionEvent) -> None:
-        try:
-            if self.problem is None:
-                self._save(event)
-            else:
-                self._save_all(event.session)
-            self.problem = None
-        except HistoryUnavailable as exc:
-            self.problem = str(exc)
-            log.warning("history not saved for session %s: %s", event.session.session_id[:8], exc)
+        snapshot = Snapshot.of(event, whole=self._problem is not None)
+        if self.writer is None:
+            self._write(snapshot)
+        else:
+            self._last = self.writer.submit(lambda: self._write(snapshot))
 
-    def _save_all(self, s: Session) -> None:
+    def flush(self) -> None:
+        """Wait until every write asked for so far is made."""
+        if self._last is not None:
+            self._last.result()
+
+    async def saved(self) -> None:
+        """The same, without holding up the event loop."""
+        if self._last is not None:
+            await asyncio.wrap_future(self._last)
+
+    def _write(self, snapshot: Snapshot) -> None:
+        try:
+            if snapshot.whole is not None and snapshot.kind is not EventKind.STARTED:
+                self._save_all(snapshot.whole, snapshot.questions)
+            elif self._problem is None or snapshot.kind is EventKind.STARTED:
+                self._save(snapshot)
+            else:
+                return  # behind, and this event's copy is not whole: the next event's is
+            self._problem = None
+        except HistoryUnavailable as exc:
+            self._problem = str(exc)
+            log.warning("history not saved for session %s: %s", snapshot.session_id[:8], exc)
+
+    def _save_all(self, tr: Transcript, questions: list[Question]) -> None:
         """The whole session, after writes were missed (its spaced-review updates are not made up for)."""
         with self.store.transaction() as tx:
-            if s.finished and not s.turns:
-                tx.delete_session(s.session_id)
+            if tr.finished_at is not None and not tr.turns:
+                tx.delete_session(tr.session_id)
                 return
-            if not tx.session_exists(s.session_id):
-                tx.insert_session(s.transcript(), self.owner, s.questions)
-            for idx, turn in enumerate(s.turns):
-                tx.save_turn(s.session_id, idx, turn)
-            tx.update_session(s.session_id, s.finished_at, summarise(s.turns), s.usage, len(s.turns))
+            if not tx.session_exists(tr.session_id):
+                tx.insert_session(tr, self.owner, questions)
+            for idx, turn in enumerate(tr.turns):
+                tx.save_turn(tr.session_id, idx, turn)
+            tx.update_session(tr.session_id, tr.finished_at, summarise(tr.turns), tr.usage, len(tr.turns))
 
-    def _save(self, event: SessionEvent) -> None:
-        s = event.session
+    def _save(self, snap: Snapshot) -> None:
         with self.store.transaction() as tx:
-            if event.kind is EventKind.STARTED:
-                tx.insert_session(s.transcript(), self.owner, s.questions)
+            if snap.whole is not None:  # the session starts
+                tx.insert_session(snap.whole, self.owner, snap.questions)
                 return
-            if event.kind is EventKind.FINISHED and not s.turns:  # ended before any answer: nothing worth keeping
-                tx.delete_session(s.session_id)
+            if snap.kind is EventKind.FINISHED and not snap.turns_kept:  # ended before any answer: not kept
+                tx.delete_session(snap.session_id)
                 return
-            if event.turn_index is not None and event.turn_index < len(s.turns):
-                turn = s.turns[event.turn_index]
-                tx.save_turn(s.session_id, event.turn_index, turn)
-                if (
-                    event.kind in (EventKind.GRADED, EventKind.SKIPPED) and turn.attempt == 1
-                ):  # a retry is not recall: see README
-                    record_review(tx, self.owner, turn)
-            tx.update_session(s.session_id, s.finished_at, summarise(s.turns), s.usage, len(s.turns))
+            if snap.turn is not None and snap.turn_index is not None:
+                tx.save_turn(snap.session_id, snap.turn_index, snap.turn)
+                # A retry is not recall (see README): only a first attempt moves the review state.
+                if snap.kind in (EventKind.GRADED, EventKind.SKIPPED) and snap.turn.attempt == 1:
+                    record_review(tx, self.owner, snap.turn)
+            tx.update_session(snap.session_id, snap.finished_at, snap.summary, snap.usage, snap.turns_kept)
 
 
 def record_review(tx: Transaction, owner: Owner, turn: TurnRecord) -> None:

@@ -50,7 +50,8 @@ class ReviewState(BaseModel):
 
 def review(state: ReviewState | None, question_id: str, overall: float | None, when: datetime) -> ReviewState:
     """The state after one more graded (or skipped) attempt at `when`."""
-    card = Card.from_dict(state.card) if state else Card(due=when)  # type: ignore[arg-type]
+    # card_id=0: the question id keys the card; without one, fsrs sleeps 1 ms to make a unique id.
+    card = Card.from_dict(state.card) if state else Card(card_id=0, due=when)  # type: ignore[arg-type]
     card, _ = SCHEDULER.review_card(card, rating_for(overall), when)
     score = overall if overall is not None else 0.0
     best = score if state is None or state.best_score is None else max(state.best_score, score)

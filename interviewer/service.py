@@ -28,7 +28,7 @@ from .llm import check_base_url
 from .netguard import Allowed, refusal
 from .owner import Owner, Scope
 from .planning import plan_questions
-from .recorder import Recorder, import_transcript
+from .recorder import Recorder, Writer, import_transcript
 from .regrade import RegradeReport, regrade
 from .rows import ProgressPoint, QuestionStat, SessionRow
 from .session import Graders, Session, SessionSettings
@@ -71,10 +71,13 @@ class NoHistory:
 class App:
     """What every owner shares: the history, the settings and the server's grader. Built once per process."""
 
-    def __init__(self, store: Store | None, settings: Settings, default_grader: GraderChoice | None = None) -> None:
+    def __init__(self, store: Store | None, settings: Settings, writer: Writer | None = None) -> None:
         self.history: Store | NoHistory = store if store is not None else NoHistory()
         self.settings = settings
-        self._default_grader = default_grader
+        self.writer = writer
+        """Where the history's writes are made (None: at once, by the caller; the web app writes on a thread of
+        its own, off the event loop)."""
+        self._default_grader: GraderChoice | None = None
 
     @property
     def keeps_history(self) -> bool:
@@ -176,7 +179,7 @@ class OwnerScope:
             self.plan(questions, settings),
             settings,
             graders_for(grader or self.app.default_grader(), questions),
-            Recorder(history, self.owner) if isinstance(history, Store) else None,
+            Recorder(history, self.owner, self.app.writer) if isinstance(history, Store) else None,
         )
 
     def unfinished(self) -> list[SessionRow]:
@@ -264,9 +267,8 @@ def resume_saved(app: App, session_id: str, grader: GraderChoice | None = None) 
         raise InterviewerError(f"session {session_id[:8]} is finished: nothing to resume")
     questions = history.questions(session_id)
     choice = grader or app.default_grader()
-    return Session.restore(
-        questions, transcript, graders_for(choice, questions), Recorder(history, history.owner_of(session_id))
-    )
+    recorder = Recorder(history, history.owner_of(session_id), app.writer)
+    return Session.restore(questions, transcript, graders_for(choice, questions), recorder)
 
 
 def graders_for(choice: GraderChoice, questions: Sequence[Question]) -> Graders:

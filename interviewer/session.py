@@ -106,11 +106,17 @@ EventHook = Callable[[SessionEvent], None]
 
 @runtime_checkable
 class Saving(Protocol):
-    """An event hook that saves the session and can say why it is behind (`recorder.Recorder`)."""
+    """An event hook that saves the session, perhaps on another thread, and can say why it is behind
+    (`recorder.Recorder`)."""
 
-    problem: str | None
+    @property
+    def problem(self) -> str | None: ...
 
     def __call__(self, event: SessionEvent) -> None: ...
+
+    def flush(self) -> None: ...
+
+    async def saved(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -224,8 +230,17 @@ class Session:
         return bool(turn and turn.followups and turn.followups[-1].answer is None)
 
     def history_problem(self) -> str | None:
-        """Why this session is not being saved right now (None: it is, or nothing saves it)."""
-        return self.on_event.problem if isinstance(self.on_event, Saving) else None
+        """Why this session is not being saved right now (None: it is, or nothing saves it), once the writes
+        asked for so far are made (an event loop awaits `saved()` first)."""
+        if not isinstance(self.on_event, Saving):
+            return None
+        self.on_event.flush()
+        return self.on_event.problem
+
+    async def saved(self) -> None:
+        """Wait, without blocking, until the history holds every change so far."""
+        if isinstance(self.on_event, Saving):
+            await self.on_event.saved()
 
     def question_message(self) -> str:
         """The current question as the interviewer asks it (the bank's text, verbatim)."""

@@ -296,3 +296,21 @@ def test_migration_3_keeps_the_command_lines_reviews(tmp_path):
     store = Store(tmp_path)
     assert store.revision == head()
     assert store.review_states(TERMINAL)["genai_misc#5"].last_score == 12.0
+
+
+def test_a_writer_thread_saves_every_event_in_order_and_the_session_waits_for_it_only_when_asked(tmp_path):
+    """The web app's history writes on a thread of its own (a database server's round trips are waits): each
+    event's copy is written in order, and `saved()` / `history_problem()` wait until they are."""
+    from interviewer.recorder import Writer
+
+    store, writer = Store(tmp_path), Writer()
+    recorder = Recorder(store, TERMINAL, writer)
+    s = Session.start(list(QUESTIONS[:3]), SessionSettings(count=3, followups=0), on_event=recorder)
+    run(s.answer("Bias and misinformation, with human review of outputs."))
+    s.skip()
+    run(s.answer("Quantisation and distillation make the model smaller and faster."))
+    run(s.saved())
+    saved = store.transcript(s.session_id)
+    assert [t.answer for t in saved.turns] == [t.answer for t in s.turns] and saved.finished_at == s.finished_at
+    assert [t.skipped for t in saved.turns] == [False, True, False] and saved.summary == s.summary()
+    assert s.history_problem() is None

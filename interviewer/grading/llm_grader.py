@@ -27,9 +27,7 @@ from ..tokens import Usage, count_tokens, truncate_to_tokens
 from . import text as t
 from .llm_schema import criterion_outputs, grade_output_model, key_point_outputs
 from .models import (
-    EMPTY_ANSWER,
     INJECTION,
-    NO_ANSWER,
     TRUNCATED,
     Grade,
     GradeRequest,
@@ -102,9 +100,8 @@ class LLMGrader:
         return clone
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
-        probe = self.offline.assess(request)
-        if EMPTY_ANSWER in probe.flags or NO_ANSWER in probe.flags:
-            return probe  # nothing to send: the minimum, without a model call
+        if (minimum := self.offline.no_answer(request)) is not None:
+            return minimum  # nothing to send: the minimum, without a model call
         try:
             async with asyncio.timeout(self.budget):
                 return await self._grade(request, usage)
@@ -112,7 +109,9 @@ class LLMGrader:
             reason = f"grading took longer than the {self.budget:g} s budget"
         except GraderError as exc:  # LLMError and anything else the client reports as a failed grading
             reason = getattr(exc, "reason", str(exc))
-        return probe.model_copy(update={"fallback_reason": reason})
+        # Graded offline only now that it is needed (by meaning it costs a model run), in a worker thread.
+        fallback = await self.offline.grade(request)
+        return fallback.model_copy(update={"fallback_reason": reason})
 
     def messages(self, request: GradeRequest) -> tuple[list[dict[str, str]], bool]:
         """The chat messages for a request, and whether the reply was cut to the token budget."""

@@ -107,7 +107,24 @@ class OfflineGrader:
     def assess(self, request: GradeRequest) -> Grade:
         """Grade a reply: deterministic key-point coverage, depth and structure."""
         embedder = self.semantic.embedder()
-        grader = MEANING if embedder else WORDS
+        first = self._first_look(request, MEANING if embedder else WORDS)
+        if isinstance(first, Grade):
+            return first
+        reply, asked, flags = first
+        if request.kind == "experience":
+            reading = self._reading(embedder, reply, request, [])
+            return self._grade_experience(request, reply, asked, flags, reading)
+        return self._grade_technical(request, reply, asked, flags, embedder)
+
+    def no_answer(self, request: GradeRequest) -> Grade | None:
+        """The minimum grade of a reply that is empty or answers nothing (found by words: no model run), else
+        None. An LLM grader sends no such reply to its model."""
+        first = self._first_look(request, self.name)
+        return first if isinstance(first, Grade) else None
+
+    def _first_look(self, request: GradeRequest, grader: str) -> Grade | tuple[Reply, Asked, list[str]]:
+        """The minimum grade of an empty reply or a non-answer; else the reply as read, what was asked, and the
+        flags so far."""
         reply_text = request.full_reply()
         flags: list[str] = [CORRECTNESS_NOT_ASSESSED]
         if not reply_text.strip():
@@ -129,11 +146,7 @@ class OfflineGrader:
                 " (text addressed to the grader is ignored)." if injected else "."
             )
             return self._minimum(request, [NO_ANSWER, *flags], reason, grader)
-        asked = Asked(question_stems, reference_terms, defined)
-        if request.kind == "experience":
-            reading = self._reading(embedder, reply, request, [])
-            return self._grade_experience(request, reply, asked, flags, reading)
-        return self._grade_technical(request, reply, asked, flags, embedder)
+        return reply, Asked(question_stems, reference_terms, defined), flags
 
     def _reading(
         self, embedder: Embedder | None, reply: Reply, request: GradeRequest, points: Sequence[str]

@@ -119,7 +119,7 @@ class Handlers:
         notice = " ".join(filter(None, [choice.notice, self.store_problem, draft_notice]))  # said where it happens
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.greet()
-        new.check_history()
+        await new.check_history()
         self._run_here(new)
         return PageView(new, clear_answer=True)
 
@@ -166,7 +166,7 @@ class Handlers:
                 return
             ws.chat.pop()  # the placeholder; the step's messages replace it
             ws.show_step(step)
-            ws.check_history()
+            await ws.check_history()
             yield PageView(ws)
 
     async def offline_now(self, ws: WebSession | None) -> Any:
@@ -185,6 +185,7 @@ class Handlers:
             if isinstance(asked, Refused):
                 return NoticeView(asked.reason)
             ws.say(html.e(asked))
+            await ws.check_history()
         return PageView(ws, clear_answer=True)
 
     async def practise_weakest(self, ws: WebSession | None, browser_session: str | None) -> PageView:
@@ -208,6 +209,7 @@ class Handlers:
             return refusal
         said = ws.session.hint(scrub(draft or "")[0])
         ws.say(html.e(said.reason if isinstance(said, Refused) else said))
+        await ws.check_history()
         return PageView(ws)
 
     async def skip(self, ws: WebSession | None) -> Any:
@@ -219,7 +221,7 @@ class Handlers:
         async with ws.busy:
             ws.chat.append({"role": "user", "content": "*(skipped)*"})
             ws.show_step(ws.session.skip())
-            ws.check_history()
+            await ws.check_history()
         return PageView(ws, clear_answer=True)
 
     async def end(self, ws: WebSession | None) -> Any:
@@ -231,7 +233,7 @@ class Handlers:
             if not ws.session.finished:
                 await ws.session.finish()
                 ws.say(ENDED)
-                ws.check_history()
+                await ws.check_history()
         return PageView(ws)
 
     def new_interview(self, ws: WebSession | None) -> PageView:

@@ -97,8 +97,10 @@ class WebSession:
             else:
                 self.say(view.e(item.text))
 
-    def check_history(self) -> None:
-        """Tell once that the history stopped being saved (and once that it works again)."""
+    async def check_history(self) -> None:
+        """Tell once that the history stopped being saved (and once that it works again), when the writes of
+        the action just taken are made (on the history's own thread)."""
+        await self.session.saved()
         if news := self.history.news(self.session):
             self.notice = " ".join(filter(None, [self.notice, news.text]))
 
