@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -103,6 +104,10 @@ class Settings(BaseSettings):
         return bool(self.model) and bool(self.api_key or self.base_url)
 
     @property
+    def exposure(self) -> Exposure:
+        return Exposure.of(self)
+
+    @property
     def llm_requested(self) -> bool:
         """An LLM grader is asked for: explicitly, or in auto mode by a key or base URL with a model."""
         if self.grader == "llm":
@@ -144,18 +149,34 @@ def configure_logging(verbose: int = 0) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
 
 
-def hosted(settings: Settings) -> bool:
-    """Whether the web app serves others: as set (INTERVIEWER_HOSTED, e.g. replicas on 127.0.0.1 behind a
-    proxy), else when it listens beyond loopback or people log in."""
-    from .netguard import is_loopback_host
+@dataclass(frozen=True)
+class Exposure:
+    """Who may reach this app and what they may set: the one policy every part asks (read once from the
+    settings), instead of each deciding "hosted" for itself."""
 
-    if settings.hosted is not None:
-        return settings.hosted
-    return not is_loopback_host(settings.server_name) or settings.users is not None
+    hosted: bool
+    """Serving others: as set (INTERVIEWER_HOSTED, e.g. replicas on 127.0.0.1 behind a proxy), else when it
+    listens beyond loopback or people log in."""
+    browser_llm: bool
+    """Visitors may type LLM settings in the page: as set (INTERVIEWER_BROWSER_LLM_SETTINGS), else only when not
+    hosted."""
+    needs_login: bool
+    """Serving beyond loopback (or said to be hosted) with no users file and no open-door opt-out: the app
+    refuses to start without a login (INTERVIEWER_AUTH)."""
+    llm_hosts: tuple[str, ...]
+    """Hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
 
+    @classmethod
+    def of(cls, settings: Settings) -> Exposure:
+        from .netguard import is_loopback_host
 
-def browser_llm_allowed(settings: Settings) -> bool:
-    """Whether the web app takes LLM settings from the browser: as set, else only when it is not hosted."""
-    if settings.browser_llm_settings is not None:
-        return settings.browser_llm_settings
-    return not hosted(settings)
+        loopback = is_loopback_host(settings.server_name)
+        hosted = settings.hosted if settings.hosted is not None else not loopback or settings.users is not None
+        browser_llm = settings.browser_llm_settings if settings.browser_llm_settings is not None else not hosted
+        beyond = not loopback or bool(settings.hosted)
+        return cls(
+            hosted=hosted,
+            browser_llm=browser_llm,
+            needs_login=beyond and not settings.allow_open and settings.users is None,
+            llm_hosts=tuple(h.strip() for h in settings.llm_url_allow.split(",") if h.strip()),
+        )

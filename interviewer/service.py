@@ -19,7 +19,7 @@ from . import anki, review
 from . import bank as bank_mod
 from .anki import CardNote
 from .bank import Question
-from .config import Settings, browser_llm_allowed, hosted
+from .config import Settings
 from .errors import ConfigError, InterviewerError
 from .grading.base import CoveragePolicy
 from .grading.factory import GraderChoice, choose_grader, knowing
@@ -100,7 +100,7 @@ class App:
         url, model, key = (base_url or "").strip(), (model or "").strip(), (api_key or "").strip()
         if not (url or model or key):
             return self.default_grader()
-        if not browser_llm_allowed(self.settings):
+        if not self.settings.exposure.browser_llm:
             raise ConfigError("this app does not take LLM settings from the browser (INTERVIEWER_BROWSER_LLM_SETTINGS)")
         allowed = self._reachable(url)
         if not model and not self.settings.model:
@@ -125,11 +125,12 @@ class App:
             return None
         if problem := check_base_url(url):
             raise ConfigError(f"the base URL is not usable: {problem}")
-        if not hosted(self.settings):
+        exposure = self.settings.exposure
+        if not exposure.hosted:
             return None
-        if problem := refusal(url, self.settings.llm_url_allow.split(",")):
+        if problem := refusal(url, exposure.llm_hosts):
             raise ConfigError(f"the base URL is refused: {problem}")
-        return Allowed(self.settings.llm_url_allow.split(","))
+        return Allowed(exposure.llm_hosts)
 
     # -- what a session is made of -----------------------------------------------------------------
 

@@ -8,7 +8,9 @@ session exports as a `Transcript`. Graders are async; the follow-up policy and w
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -28,7 +30,6 @@ from .rubric import load_rubric
 from .tokens import Usage
 from .transcript import Summary, Transcript, TurnRecord, summarise
 from .unicode import scrub
-from .waiting import PatientGrading
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,41 @@ class Graders:
     """Grades at once when the candidate stops waiting for `grader`."""
     followup_writer: FollowUpWriter = field(default_factory=TemplateFollowUps)
     followup_policy: FollowUpPolicy = field(default_factory=CoveragePolicy)
+
+
+class PatientGrading:
+    """One grading at a time (a session's); `stop_waiting` ends the wait for the one in progress."""
+
+    def __init__(self) -> None:
+        self._stop: asyncio.Event | None = None  # made per grading, in the loop that grades
+        self._since: float | None = None
+
+    def stop_waiting(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def waited(self) -> float:
+        """Seconds the grading in progress has taken so far (0 when nothing is being graded)."""
+        return 0.0 if self._since is None else time.monotonic() - self._since
+
+    async def grade(self, grader: Grader, offline: OfflineGrader, request: GradeRequest, usage: Usage) -> Grade:
+        self._stop = asyncio.Event()
+        self._since = time.monotonic()
+        grading = asyncio.ensure_future(grader.grade(request, usage))
+        asked = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({grading, asked}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (a closed page): no LLM call left running behind it
+            grading.cancel()
+            raise
+        finally:
+            asked.cancel()
+            self._since = None
+        if grading.done():
+            return grading.result()
+        grading.cancel()  # the pending LLM call is dropped
+        graded = await offline.grade(request)
+        return graded.model_copy(update={"fallback_reason": "you chose not to wait for the LLM"})
 
 
 def _now() -> datetime:

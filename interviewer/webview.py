@@ -26,6 +26,11 @@ def literal_markdown(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
+def notice_html(text: str) -> str:
+    """A line the reader must notice, in place of what could not be shown."""
+    return f'<p class="iv-notice-box" role="status">{e(text)}</p>'
+
+
 def progress_html(done: int, total: int, label: str) -> str:
     pct = 0 if total == 0 else round(100 * done / total)
     return (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from interviewer.config import Settings, browser_llm_allowed
+from interviewer.config import Settings
 from interviewer.errors import ConfigError
 from interviewer.netguard import refusal
 from interviewer.owner import Owner
@@ -53,7 +53,7 @@ def test_public_targets_and_what_the_host_allows_pass():
 
 def test_a_hosted_app_takes_no_browser_llm_settings_unless_turned_on_and_then_refuses_internal_urls():
     local, hosted = Settings(), Settings(server_name="0.0.0.0")
-    assert browser_llm_allowed(local) and not browser_llm_allowed(hosted)
+    assert local.exposure.browser_llm and not hosted.exposure.browser_llm
     with pytest.raises(ConfigError, match="does not take LLM settings from the browser"):
         App(None, hosted).grader_for("https://api.example.com/v1", "m", "k")
     opened = App(None, hosted.model_copy(update={"browser_llm_settings": True})).scope(Owner.terminal())
@@ -100,17 +100,19 @@ def test_redirects_from_an_llm_server_are_not_followed():
 
 
 def test_replicas_behind_a_proxy_are_hosted_though_they_listen_on_loopback():
-    from interviewer.config import hosted
     from interviewer.web.setup import server_settings
 
     behind = Settings(hosted=True)  # what deploy/run-replicas.sh sets
-    assert hosted(behind) and not browser_llm_allowed(behind)
+    assert behind.exposure.hosted and not behind.exposure.browser_llm and behind.exposure.needs_login
     with pytest.raises(ConfigError, match="refusing to serve others without a login"):
         server_settings(behind)
     opened = App(None, behind.model_copy(update={"browser_llm_settings": True})).scope(Owner.terminal())
     with pytest.raises(ConfigError, match="the base URL is refused"):
         opened.app.grader_for("http://169.254.169.254/latest/meta-data", "m", "k")
-    assert hosted(Settings(users="users.txt")) and not hosted(Settings())
+    assert Settings(users="users.txt").exposure.hosted and not Settings().exposure.hosted
+    assert not Settings(users="users.txt").exposure.needs_login  # people log in
+    assert not Settings(server_name="0.0.0.0", allow_open=True).exposure.needs_login  # the open door, chosen
+    assert Settings(llm_url_allow=" ollama.lan, 10.0.0.0/8 ,").exposure.llm_hosts == ("ollama.lan", "10.0.0.0/8")
 
 
 def test_a_name_that_rebinds_to_an_internal_address_after_the_check_is_refused_at_connect(monkeypatch):

@@ -3,6 +3,7 @@ session's files and cards, its re-grade, and deleting it all."""
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -16,6 +17,8 @@ from ..service import App, OwnerScope
 from .setup import questions_or_none
 from .state import write_deck_file, write_transcript_files
 from .views import HistoryView, PastView
+
+log = logging.getLogger(__name__)
 
 
 def scope_for(app: App, owner: Owner | None) -> OwnerScope:
@@ -69,8 +72,11 @@ class HistoryTab:
             return PastView()
         try:
             tr = self.app.scope(owner).saved_transcript(session_id)  # only this browser's own sessions
-        except InterviewerError:
-            return PastView()
+        except HistoryUnavailable:  # the reason is in the server's log (store.py): not for visitors' eyes
+            return PastView(cards=html.notice_html("The history cannot be read right now. Try again in a moment."))
+        except InterviewerError as exc:  # e.g. deleted meanwhile in another tab
+            log.info("past session %s not opened: %s", session_id[:8], exc)
+            return PastView(cards=html.notice_html(f"That session cannot be opened: {exc}."))
         # One folder per past session, rewritten on each opening: nothing piles up.
         folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
         files = write_transcript_files(tr, folder, ("markdown", "json", "html"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..config import Settings, browser_llm_allowed
+from ..config import Settings
 from .state import FORMATS
 
 
@@ -236,7 +236,7 @@ def _setup(
             )
             c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
         with gr.Accordion(
-            "LLM settings for this browser session (optional)", open=False, visible=browser_llm_allowed(settings)
+            "LLM settings for this browser session (optional)", open=False, visible=settings.exposure.browser_llm
         ):
             gr.Markdown(
                 "Used only in this browser session: never stored, logged or exported. "

@@ -3,6 +3,7 @@ where to listen."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,11 @@ from .. import webview as view
 from ..config import Settings, load_settings
 from ..errors import BankError, ConfigError, InterviewerError
 from ..grading.factory import GraderChoice
-from ..netguard import is_loopback_host
 from ..presentation import plural
 from ..resources import bank_dir
 from ..store import Store, default_data_dir
 
+log = logging.getLogger(__name__)
 BANK_DIR = bank_dir()
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -31,14 +32,15 @@ def bundled_banks(settings: Settings) -> dict[str, str]:
         for p in settings.bank_paths:
             try:
                 paths += [f for f in bank_mod.bank_files(p) if f not in paths]
-            except BankError:
-                continue
+            except BankError as exc:  # said on the page too (bank_problems)
+                log.warning("INTERVIEWER_BANK: %s: %s", exc.path, exc.message)
     labels: dict[str, str] = {}
     for path in paths:
         try:
             b = bank_mod.load_bank(path)
             labels[f"{b.title} ({plural(len(b.questions), 'question')})"] = str(path)
-        except BankError as exc:
+        except BankError as exc:  # offered as invalid: choosing it says why
+            log.warning("bank %s: line %s: %s", path, exc.line, exc.message)
             labels[f"{path.name} (invalid: line {exc.line})"] = str(path)
     return labels
 
@@ -149,7 +151,7 @@ def server_settings(settings: Settings | None = None) -> dict[str, Any]:
         if not user or not password:
             raise ConfigError("INTERVIEWER_AUTH must be 'user:password'")
         options["auth"] = (user, password)
-    elif (not is_loopback_host(host) or settings.hosted) and not settings.allow_open and not settings.users:
+    elif settings.exposure.needs_login:
         raise ConfigError(
             f"refusing to serve {'others' if settings.hosted else 'on ' + host} without a login: set "
             "INTERVIEWER_USERS (people who log in), or INTERVIEWER_AUTH=user:password (one shared login), or "
