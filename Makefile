@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REAL_LLM := $(VENV)/.real-llm
 
-.PHONY: run practice test test-fast test-real-llm lint bench clean
+.PHONY: run practice test test-fast test-real-llm lint docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,16 @@ test: lint $(REAL_LLM)
 
 # Style, types and layering: ruff (lint everywhere, format on the package), mypy, the import contracts.
 lint: $(STAMP)
-	$(BIN)/ruff check interviewer tests bench app.py
+	$(BIN)/ruff check interviewer tests bench docs app.py
 	$(BIN)/ruff format --check interviewer app.py
 	$(BIN)/mypy interviewer
 	$(BIN)/lint-imports
+	$(BIN)/cog --check -I . $(DOCS)
+
+# The parts of docs/ generated from the code (the settings' table, the command line's help).
+DOCS := docs/configuration.md docs/cli.md
+docs: $(STAMP)
+	$(BIN)/cog -r -I . $(DOCS)
 
 # The quick loop while editing: no Chromium, no load run, no real processes, no PostgreSQL, no root; on two
 # workers, and with bytecode cached (some machines set PYTHONDONTWRITEBYTECODE: every run, and every CLI test's

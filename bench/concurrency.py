@@ -93,20 +93,38 @@ class Run:
 
     def __call__(self) -> Run:
         t0 = time.perf_counter()
+        stage = "/start"
         try:
             self.client.predict(count=len(self.answers), followups=False, api_name="/start")
-            for text in self.answers:
+            for k, text in enumerate(self.answers, start=1):
+                stage = f"/answer {k}"
                 t = time.perf_counter()
                 self.client.predict(text, api_name="/answer")
                 self.answer_seconds.append(time.perf_counter() - t)
             self.seconds = time.perf_counter() - t0
+            stage = "/transcript"
             file = self.client.predict("json", api_name="/transcript")
             with urllib.request.urlopen(file["url"], timeout=60) as r:
                 self.transcript = json.loads(r.read().decode("utf-8"))
         except Exception as exc:  # noqa: BLE001 - a benchmark reports errors, it does not stop on them
             self.seconds = time.perf_counter() - t0
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = f"{stage}: {type(exc).__name__}: {exc}"
         return self
+
+
+def close_all(runs: list[Run], timeout: float = 10.0) -> int:
+    """Close every client at once, waiting at most `timeout` in all; how many were not closed by then.
+
+    Each client keeps a heartbeat stream open (the app's way of knowing a page is alive) and close() waits up
+    to 1 s for its reader to notice: one after the other, 150 clients took minutes. The streams are the
+    harness's to close, not the app's."""
+    closers = [threading.Thread(target=r.client.close, daemon=True) for r in runs]
+    for c in closers:
+        c.start()
+    deadline = time.monotonic() + timeout
+    for c in closers:
+        c.join(max(0.0, deadline - time.monotonic()))
+    return sum(c.is_alive() for c in closers)
 
     def check(self, everyone: list[Run]) -> list[str]:
         """Problems with this client's transcript: missing answers, another client's answer, LLM not used."""

@@ -31,6 +31,7 @@ from concurrency import (  # noqa: E402
     MODEL,
     Run,
     TimedResponder,
+    close_all,
     cpu_seconds,
     start_app,
     stop_process,
@@ -107,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                 if round_ == 0:
                     wall, runs = round_wall, round_runs
                     app_cpu, harness_cpu = cpu_seconds(proc.pid) - app_cpu, time.process_time() - harness_cpu
-                for r in round_runs:
-                    r.client.close()
+                if left := close_all(round_runs):
+                    print(f"  {left} clients not closed within 10 s (their heartbeat threads are daemons)")
                 time.sleep(args.ttl + 5)  # sessions expire (time-to-live) and their state is freed
                 afters.append(rss_mb(proc.pid))
             stop.set()

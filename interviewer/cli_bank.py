@@ -94,7 +94,7 @@ def _draft(args: argparse.Namespace) -> int:
     source = f'the topic "{args.topic}"' if args.topic else f"the job description {args.from_jd.name}"
     try:
         file = drafting.DraftedFile(title, source, str(args.out))
-        drafted = asyncio.run(drafting.draft_bank(client, prepared, usage, against, settings.draft_duplicate, file))
+        drafted = asyncio.run(drafting.draft_bank(client, prepared, usage, against, file))
     except LLMError as exc:
         raise InterviewerError(f"the draft failed: {exc}") from exc
     for question, twin in drafted.dropped:

@@ -1,4 +1,5 @@
-"""Settings from the environment and a .env file: the variables listed in the README's Configuration table."""
+"""Settings from the environment and a .env file (documented field by field: docs/configuration.md is generated
+from them), and the Exposure policy read from them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .bank import DEFAULT_BANK
@@ -21,66 +23,109 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+# The group each variable is documented under (docs/configuration.md).
+LLM: JsonDict = {"group": "LLM grader"}
+GRADING: JsonDict = {"group": "Grading and sessions"}
+WEB: JsonDict = {"group": "Web app"}
+HOSTING: JsonDict = {"group": "Hosting for others"}
+STORAGE: JsonDict = {"group": "Storage and logs"}
 
-    api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
-    base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
-    model: str | None = Field(None, validation_alias=_env("INTERVIEWER_MODEL"))
-    grader: Literal["auto", "llm", "offline"] = Field("auto", validation_alias=_env("INTERVIEWER_GRADER"))
-    bank: str | None = Field(None, validation_alias=_env("INTERVIEWER_BANK"))
-    data_dir: Path | None = Field(None, validation_alias=_env("INTERVIEWER_DATA_DIR"))
-    llm_timeout: float = Field(60.0, gt=0, validation_alias=_env("INTERVIEWER_LLM_TIMEOUT"))
-    """Seconds for one LLM attempt."""
-    llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("INTERVIEWER_LLM_RETRIES"))
-    llm_budget: float = Field(120.0, gt=0, validation_alias=_env("INTERVIEWER_LLM_BUDGET"))
-    """Seconds one grading may take in all, retries included, before the offline grader takes over."""
-    temperature: float | None = Field(0.0, validation_alias=_env("INTERVIEWER_TEMPERATURE"))
-    """None (set the variable to 'none') for reasoning models that accept no temperature."""
-    seed: int | None = Field(7, validation_alias=_env("INTERVIEWER_SEED"))
-    answer_token_budget: int = Field(2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"))
-    followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"))
-    anchors: int = Field(5, ge=0, le=20, validation_alias=_env("INTERVIEWER_ANCHORS"))
-    """Graded example replies per rubric the LLM grader reads before grading (0: none)."""
-    followup_budget: float = Field(20.0, gt=0, validation_alias=_env("INTERVIEWER_FOLLOWUP_BUDGET"))
-    """Seconds an LLM follow-up question may take in all before the offline one is asked."""
-    draft_duplicate: float = Field(0.5, gt=0, le=1, validation_alias=_env("INTERVIEWER_DRAFT_DUPLICATE"))
-    """Word-shingle Jaccard similarity at which a drafted question counts as a near duplicate and is dropped."""
-    offline_offer_after: float = Field(5.0, ge=0, validation_alias=_env("INTERVIEWER_OFFLINE_OFFER_AFTER"))
-    """Seconds of waiting for an LLM grade before the web app offers "Grade offline now"."""
-    prices: Path | None = Field(None, validation_alias=_env("INTERVIEWER_PRICES"))
-    """A price table like prompts/prices.toml, for cost estimates."""
-    session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"))
-    """Seconds a browser session's interview is kept in memory after its last use (history keeps it anyway)."""
-    concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"))
-    """Requests the web app serves at once per event (grading, chat)."""
-    server_name: str = Field("127.0.0.1", validation_alias=_env("GRADIO_SERVER_NAME"))
-    server_port: int = Field(7860, ge=0, le=65535, validation_alias=_env("GRADIO_SERVER_PORT"))
-    auth: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_AUTH"))
-    """`user:password` for the web app's login."""
-    allow_open: bool = Field(False, validation_alias=_env("INTERVIEWER_ALLOW_OPEN"))
-    """Serve on a non-loopback address without a login."""
-    users: Path | None = Field(None, validation_alias=_env("INTERVIEWER_USERS"))
-    """A users file (interviewer users add NAME): with it the web app asks people to log in, and their history
-    follows them across browsers and replicas."""
-    browser_llm_settings: bool | None = Field(None, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"))
-    """LLM settings typed in the browser: on by default only when the app listens on loopback (see
-    `browser_llm_allowed`); a hosted app must turn them on explicitly."""
-    hosted: bool | None = Field(None, validation_alias=_env("INTERVIEWER_HOSTED"))
-    """Serving others (see `hosted()`): browser LLM settings off by default, typed URLs checked, a login needed."""
-    llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"))
-    """Comma-separated hosts or networks a hosted app's visitors may type as a base URL besides public ones."""
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
-        "WARNING", validation_alias=_env("INTERVIEWER_LOG_LEVEL")
+
+class Settings(BaseSettings):
+    """Every setting, read from the environment and `.env`; each field's docstring is its documentation
+    (docs/configuration.md is generated from them)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, use_attribute_docstrings=True
     )
-    """How much is logged; only DEBUG may show what a candidate typed."""
-    semantic: bool = Field(True, validation_alias=_env("INTERVIEWER_SEMANTIC"))
-    """The offline grader reads by meaning (a local sentence-embedding model) when it loads; 0: by words only."""
-    embedding_model: Path | None = Field(None, validation_alias=_env("INTERVIEWER_EMBEDDING_MODEL"))
-    """A folder with `model.onnx` and `tokenizer.json`, instead of the packaged all-MiniLM-L6-v2."""
-    database_url: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_DATABASE_URL"))
-    """`sqlite:///path` or `postgresql+psycopg://user:password@host/db` (default: SQLite in the data folder).
-    Secret: it may hold the database's password."""
+
+    grader: Literal["auto", "llm", "offline"] = Field(
+        "auto", validation_alias=_env("INTERVIEWER_GRADER"), json_schema_extra=LLM
+    )
+    """`auto` (the LLM when a key or base URL and a model are set), `llm`, or `offline`."""
+    api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"), json_schema_extra=LLM)
+    """The LLM provider's API key (not needed for a local server)."""
+    base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"), json_schema_extra=LLM)
+    """An OpenAI-compatible server, e.g. `http://localhost:11434/v1` (default: OpenAI's)."""
+    model: str | None = Field(None, validation_alias=_env("INTERVIEWER_MODEL"), json_schema_extra=LLM)
+    """The model's name (needed for the LLM grader; shown to the candidate)."""
+    llm_timeout: float = Field(60.0, gt=0, validation_alias=_env("INTERVIEWER_LLM_TIMEOUT"), json_schema_extra=LLM)
+    """Seconds for one LLM attempt."""
+    llm_retries: int = Field(2, ge=0, le=10, validation_alias=_env("INTERVIEWER_LLM_RETRIES"), json_schema_extra=LLM)
+    """The SDK's retries on 429, 5xx and timeouts (with backoff, honouring Retry-After)."""
+    llm_budget: float = Field(120.0, gt=0, validation_alias=_env("INTERVIEWER_LLM_BUDGET"), json_schema_extra=LLM)
+    """Seconds one grading may take in all, retries included, before the offline grader takes over."""
+    temperature: float | None = Field(0.0, validation_alias=_env("INTERVIEWER_TEMPERATURE"), json_schema_extra=LLM)
+    """Sampling temperature; `none` for reasoning models that accept none (also detected)."""
+    seed: int | None = Field(7, validation_alias=_env("INTERVIEWER_SEED"), json_schema_extra=LLM)
+    """Sampling seed; `none` to send none."""
+    answer_token_budget: int = Field(
+        2000, ge=50, validation_alias=_env("INTERVIEWER_ANSWER_TOKENS"), json_schema_extra=LLM
+    )
+    """A reply longer than this many tokens is cut for grading (flag `truncated_answer`; the transcript keeps it
+    whole)."""
+    anchors: int = Field(5, ge=0, le=20, validation_alias=_env("INTERVIEWER_ANCHORS"), json_schema_extra=LLM)
+    """Graded example replies per rubric the LLM grader reads before grading (the rubric files' `[[examples]]`);
+    0: none (a shorter prompt)."""
+    followup_budget: float = Field(
+        20.0, gt=0, validation_alias=_env("INTERVIEWER_FOLLOWUP_BUDGET"), json_schema_extra=LLM
+    )
+    """Seconds an LLM follow-up question may take in all before the offline one is asked."""
+    prices: Path | None = Field(None, validation_alias=_env("INTERVIEWER_PRICES"), json_schema_extra=LLM)
+    """A price table like `prompts/prices.toml`, for cost estimates (default: that one)."""
+    bank: str | None = Field(None, validation_alias=_env("INTERVIEWER_BANK"), json_schema_extra=GRADING)
+    """Bank files or folders, separated by `:` (`;` on Windows) (default: `bank/genai_misc.md`)."""
+    followups: int = Field(1, ge=0, le=2, validation_alias=_env("INTERVIEWER_FOLLOWUPS"), json_schema_extra=GRADING)
+    """Follow-up questions per question, 0-2."""
+    semantic: bool = Field(True, validation_alias=_env("INTERVIEWER_SEMANTIC"), json_schema_extra=GRADING)
+    """The offline grader reads by meaning (a local sentence-embedding model) when it loads; `0`: by words only."""
+    embedding_model: Path | None = Field(
+        None, validation_alias=_env("INTERVIEWER_EMBEDDING_MODEL"), json_schema_extra=GRADING
+    )
+    """A folder with `model.onnx` and `tokenizer.json` (a BERT-style sentence-embedding export, mean-pooled)
+    instead of the packaged all-MiniLM-L6-v2."""
+    server_name: str = Field("127.0.0.1", validation_alias=_env("GRADIO_SERVER_NAME"), json_schema_extra=WEB)
+    """Where the web app listens."""
+    server_port: int = Field(7860, ge=0, le=65535, validation_alias=_env("GRADIO_SERVER_PORT"), json_schema_extra=WEB)
+    """The web app's port."""
+    offline_offer_after: float = Field(
+        5.0, ge=0, validation_alias=_env("INTERVIEWER_OFFLINE_OFFER_AFTER"), json_schema_extra=WEB
+    )
+    """Seconds of waiting for an LLM grade before the web app offers "Grade offline now"."""
+    session_ttl: float = Field(4 * 3600, gt=0, validation_alias=_env("INTERVIEWER_SESSION_TTL"), json_schema_extra=WEB)
+    """Seconds a browser session's interview is kept in memory after its last use (the history keeps it anyway)."""
+    concurrency: int = Field(64, ge=1, validation_alias=_env("INTERVIEWER_CONCURRENCY"), json_schema_extra=WEB)
+    """Requests the web app serves at once per event (grading, chat)."""
+    browser_llm_settings: bool | None = Field(
+        None, validation_alias=_env("INTERVIEWER_BROWSER_LLM_SETTINGS"), json_schema_extra=WEB
+    )
+    """LLM settings typed in the page: `1` shows them, `0` hides them (default: shown only when the app is not
+    hosted; see `Exposure`)."""
+    users: Path | None = Field(None, validation_alias=_env("INTERVIEWER_USERS"), json_schema_extra=HOSTING)
+    """A users file (`interviewer users add NAME`): the web app asks people to log in, and their history follows
+    them across browsers and replicas (default: anonymous browsers)."""
+    auth: SecretStr | None = Field(None, validation_alias=_env("INTERVIEWER_AUTH"), json_schema_extra=HOSTING)
+    """`user:password`: one shared login for the web app."""
+    allow_open: bool = Field(False, validation_alias=_env("INTERVIEWER_ALLOW_OPEN"), json_schema_extra=HOSTING)
+    """`1`: serve on a non-loopback address without a login."""
+    hosted: bool | None = Field(None, validation_alias=_env("INTERVIEWER_HOSTED"), json_schema_extra=HOSTING)
+    """`1`: the app serves others even on 127.0.0.1 (replicas behind a proxy): a login is needed, browser LLM
+    settings are off, typed base URLs are checked (default: on when not on loopback, or with
+    INTERVIEWER_USERS)."""
+    llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"), json_schema_extra=HOSTING)
+    """Hosts or networks (comma-separated) a hosted app's visitors may type as a base URL besides public ones."""
+    data_dir: Path | None = Field(None, validation_alias=_env("INTERVIEWER_DATA_DIR"), json_schema_extra=STORAGE)
+    """Where the history (SQLite), caches and the key that signs browser ids live (default: the platform's user
+    data folder)."""
+    database_url: SecretStr | None = Field(
+        None, validation_alias=_env("INTERVIEWER_DATABASE_URL"), json_schema_extra=STORAGE
+    )
+    """`sqlite:///path/history.sqlite3`, or `postgresql+psycopg://user:password@host/db` for replicas sharing
+    one (default: SQLite in the data folder). Secret: it may hold the database's password."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "WARNING", validation_alias=_env("INTERVIEWER_LOG_LEVEL"), json_schema_extra=STORAGE
+    )
+    """How much is logged (the CLI's `-v` / `-vv` too); only DEBUG may show what a candidate typed."""
 
     @field_validator("log_level", mode="before")
     @classmethod

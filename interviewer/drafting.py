@@ -103,6 +103,11 @@ class Drafted(BaseModel):
     dropped: list[tuple[str, str]] = []
 
 
+NEAR_DUPLICATE = 0.5
+"""Word-shingle Jaccard similarity at which a drafted question counts as a near duplicate of one already there
+(or drafted before it) and is dropped (was INTERVIEWER_DRAFT_DUPLICATE: a tuning knob, not a user's choice)."""
+
+
 @dataclass(frozen=True)
 class DraftedFile:
     """What the drafted bank says of itself, and where it is written."""
@@ -118,13 +123,12 @@ async def draft_bank(
     prepared: PreparedDraft,
     usage: Usage,
     against: Iterable[str],
-    threshold: float,
     file: DraftedFile,
 ) -> Drafted:
-    """The drafted questions, without near duplicates of `against` (at `threshold`), rendered as a bank (the
-    CLI and the web app both)."""
+    """The drafted questions, without near duplicates of `against`, rendered as a bank (the CLI and the web app
+    both)."""
     out = await client.structured(prepared.messages, DraftOutput, usage=usage)
-    kept, dropped = drop_near_duplicates(out.questions, against, threshold)
+    kept, dropped = drop_near_duplicates(out.questions, against)
     if not kept:
         return Drafted(dropped=dropped)
     markdown, bank = drafted_bank(file.title, client.model, file.source, kept, file.path)
@@ -155,7 +159,7 @@ def jaccard(a: str, b: str) -> float:
 
 
 def drop_near_duplicates(
-    drafted: Sequence[DraftQuestion], against: Iterable[str], threshold: float
+    drafted: Sequence[DraftQuestion], against: Iterable[str], threshold: float = NEAR_DUPLICATE
 ) -> tuple[list[DraftQuestion], list[tuple[str, str]]]:
     """The drafted questions without those too close (word-shingle Jaccard >= threshold) to an earlier one or
     to a question of the banks given; and the dropped ones, each with the question it repeats."""

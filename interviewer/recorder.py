@@ -133,7 +133,7 @@ class Recorder:
                 return
             if snap.turn is not None and snap.turn_index is not None:
                 tx.save_turn(snap.session_id, snap.turn_index, snap.turn)
-                # A retry is not recall (see README): only a first attempt moves the review state.
+                # A retry is not recall (docs/practice.md): only a first attempt moves the review state.
                 if snap.kind in (EventKind.GRADED, EventKind.SKIPPED) and snap.turn.attempt == 1:
                     record_review(tx, self.owner, snap.turn)
             tx.update_session(snap.session_id, snap.finished_at, snap.summary, snap.usage, snap.turns_kept)

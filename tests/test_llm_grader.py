@@ -217,7 +217,7 @@ def test_503_beyond_the_retry_budget_falls_back(fake):
 
 
 def configure(monkeypatch, fake: FakeOpenAI, **variables: str) -> None:
-    """The documented environment variables (README, Configuration), as a user sets them."""
+    """The documented environment variables (docs/configuration.md), as a user sets them."""
     values = {"INTERVIEWER_GRADER": "llm", "OPENAI_BASE_URL": fake.base_url, "INTERVIEWER_MODEL": "fake-model",
               "INTERVIEWER_LLM_RETRIES": "0", **variables}
     for name, value in values.items():

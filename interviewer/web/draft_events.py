@@ -49,7 +49,7 @@ async def draft_bank(settings: Settings, banks: dict[str, str], form: DraftForm)
     try:
         file = drafting.DraftedFile(title, source, str(path))
         client = LLMClient.from_settings(settings)
-        drafted = await drafting.draft_bank(client, prepared, Usage(), against, settings.draft_duplicate, file)
+        drafted = await drafting.draft_bank(client, prepared, Usage(), against, file)
     except LLMError as exc:
         return DraftView(note=f"**The draft failed:** {html.literal_markdown(str(exc))}")
     if (bank := drafted.bank) is None:
