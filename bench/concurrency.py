@@ -112,20 +112,6 @@ class Run:
         return self
 
 
-def close_all(runs: list[Run], timeout: float = 10.0) -> int:
-    """Close every client at once, waiting at most `timeout` in all; how many were not closed by then.
-
-    Each client keeps a heartbeat stream open (the app's way of knowing a page is alive) and close() waits up
-    to 1 s for its reader to notice: one after the other, 150 clients took minutes. The streams are the
-    harness's to close, not the app's."""
-    closers = [threading.Thread(target=r.client.close, daemon=True) for r in runs]
-    for c in closers:
-        c.start()
-    deadline = time.monotonic() + timeout
-    for c in closers:
-        c.join(max(0.0, deadline - time.monotonic()))
-    return sum(c.is_alive() for c in closers)
-
     def check(self, everyone: list[Run]) -> list[str]:
         """Problems with this client's transcript: missing answers, another client's answer, LLM not used."""
         if self.transcript is None:
@@ -142,6 +128,21 @@ def close_all(runs: list[Run], timeout: float = 10.0) -> int:
         if any(fallback):
             problems.append(f"{self.name}: graded offline ({next(f for f in fallback if f)})")
         return problems
+
+
+def close_all(runs: list[Run], timeout: float = 10.0) -> int:
+    """Close every client at once, waiting at most `timeout` in all; how many were not closed by then.
+
+    Each client keeps a heartbeat stream open (the app's way of knowing a page is alive) and close() waits up
+    to 1 s for its reader to notice: one after the other, 150 clients took minutes. The streams are the
+    harness's to close, not the app's."""
+    closers = [threading.Thread(target=r.client.close, daemon=True) for r in runs]
+    for c in closers:
+        c.start()
+    deadline = time.monotonic() + timeout
+    for c in closers:
+        c.join(max(0.0, deadline - time.monotonic()))
+    return sum(c.is_alive() for c in closers)
 
 
 def cpu_seconds(pid: int) -> float:
