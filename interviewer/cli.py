@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from . import bank as bank_mod
 from . import bank_report, batch, cli_bank, terminal
-from .cli_history import history_commands, terminal_core
+from .cli_history import history_commands, terminal_core, terminal_core_or_without_history
 from .config import Settings, configure_logging, load_settings
 from .conversation import draft_warning
 from .errors import BankError, InterviewerError
@@ -212,7 +212,8 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _practice(args: argparse.Namespace) -> int:
     settings = load_settings()
     _check_writable(args.out)  # now, not after the whole session
-    core = terminal_core(settings, history_required=args.resume is not None)  # resuming needs the history
+    # Resuming needs the history; a new session goes on without one.
+    core = terminal_core(settings) if args.resume is not None else terminal_core_or_without_history(settings)
     choice = core.app.default_grader()
     if args.resume:
         wanted = None if args.resume == "latest" else args.resume

@@ -63,13 +63,19 @@ def history_commands(sub: Any) -> None:
     deck.set_defaults(func=_anki)
 
 
-def terminal_core(settings: Settings | None = None, history_required: bool = True) -> OwnerScope:
-    """The application core for the terminal's own history (a practice session goes on without one)."""
+def terminal_core(settings: Settings | None = None) -> OwnerScope:
+    """The application core for the terminal's own history (which must be usable)."""
     settings = settings or load_settings()
+    return App(Store.open(settings), settings).scope(Owner.terminal())
+
+
+def terminal_core_or_without_history(settings: Settings) -> OwnerScope:
+    """The same, or, when the history cannot be used, the core without one (a new practice session, a file
+    re-graded, go on without it, and say so). A database the host set up is never silently skipped."""
     try:
         store: Store | None = Store.open(settings)
     except HistoryUnavailable as exc:
-        if history_required or settings.database_url:  # a database the host set up is never silently skipped
+        if settings.database_url:
             raise
         print(f"! History is off: {exc}. The transcript is still written at the end.", file=sys.stderr)
         store = None
@@ -162,7 +168,7 @@ def _regrade(args: argparse.Namespace) -> int:
         print(f"error: --grader {args.grader}: {exc}", file=sys.stderr)
         return 2
     from_file = Path(args.source).is_file()
-    core = terminal_core(settings, history_required=not from_file)
+    core = terminal_core_or_without_history(settings) if from_file else terminal_core(settings)
     original = _read_transcript(Path(args.source)) if from_file else core.saved_transcript(args.source)
     new, report = asyncio.run(core.regrade(original, choice))
     output = args.output or Path(f"regrade-{new.session_id[:8]}-of-{original.session_id[:8]}.json")

@@ -286,12 +286,13 @@ def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
 def _wire_resume(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
     private = PRIVATE
 
-    async def resume(session_id, owner, ws, request: gr.Request | None = None, keep_answer=False):
-        vm = await h.resume(session_id, who(owner, request), ws, request.session_hash if request else None, keep_answer)
+    async def resume(session_id, owner, ws, request: gr.Request | None = None):
+        vm = await h.resume(session_id, who(owner, request), ws, request.session_hash if request else None)
         return render(vm, ui)
 
     async def resume_here(session_id, owner, ws, request: gr.Request | None = None):
-        return await resume(session_id, owner, ws, request, keep_answer=True)  # what was typed stays
+        page = request.session_hash if request else None
+        return render(await h.resume_keeping_answer(session_id, who(owner, request), ws, page), ui)
 
     resume_inputs, resumed = [ui.resume_id, ui.browser_id, ui.state], [*ui.page_outputs(), ui.resume_row]
     ui.resume_btn.click(resume, resume_inputs, [*resumed, ui.resume_here_btn], **private)

@@ -7,7 +7,7 @@ import asyncio
 import os
 import weakref
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -124,10 +124,17 @@ class Handlers:
         return PageView(new, clear_answer=True)
 
     @staticmethod
-    def _refusal(ws: WebSession | None, after_the_end: bool = False) -> NoticeView | None:
-        """Why this page cannot act on its interview now (None: it can). One action at a time per session;
-        the answer box keeps what was typed."""
-        if ws is None or (ws.session.finished and not after_the_end):
+    def _refusal(ws: WebSession | None) -> NoticeView | None:
+        """Why this page cannot act on its running interview now (None: it can)."""
+        if ws is not None and ws.session.finished:
+            return NOT_STARTED
+        return Handlers._unavailable(ws)
+
+    @staticmethod
+    def _unavailable(ws: WebSession | None) -> NoticeView | None:
+        """Why this page cannot act on its interview, running or finished, now (None: it can). One action at a
+        time per session; the answer box keeps what was typed."""
+        if ws is None:
             return NOT_STARTED
         if ws.taken_over:
             return TAKEN_OVER
@@ -178,7 +185,7 @@ class Handlers:
 
     async def retry(self, ws: WebSession | None) -> Any:
         """Try again: answer the question just graded once more (practice mode)."""
-        if (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
+        if (refusal := self._unavailable(ws)) or ws is None:
             return refusal
         async with ws.busy:
             asked = ws.session.retry()
@@ -227,7 +234,7 @@ class Handlers:
     async def end(self, ws: WebSession | None) -> Any:
         if ws is not None and ws.busy.locked() and not ws.taken_over:
             ws.session.grade_offline_now()  # stop waiting for the LLM, then end once the answer is graded
-        elif (refusal := self._refusal(ws, after_the_end=True)) or ws is None:
+        elif (refusal := self._unavailable(ws)) or ws is None:
             return refusal
         async with ws.busy:
             if not ws.session.finished:
@@ -293,7 +300,6 @@ class Handlers:
         owner: Owner | None,
         ws: WebSession | None,
         browser_session: str | None,
-        keep_answer: bool = False,
     ) -> PageView:
         if not self.app.keeps_history or not session_id or not owner:
             return PageView(ws, hide_resume=True)
@@ -307,7 +313,13 @@ class Handlers:
         step = await session.settle()
         if step is not None:
             new.show_step(step)
-        return PageView(new, clear_answer=not keep_answer, hide_resume=True)
+        return PageView(new, clear_answer=True, hide_resume=True)
+
+    async def resume_keeping_answer(
+        self, session_id: str | None, owner: Owner | None, ws: WebSession | None, browser_session: str | None
+    ) -> PageView:
+        """Resume in the page whose interview was closed: what was typed in the answer box stays."""
+        return replace(await self.resume(session_id, owner, ws, browser_session), clear_answer=False)
 
     @staticmethod
     def _grader_to_resume(core: OwnerScope, session_id: str) -> tuple[GraderChoice, str]:
