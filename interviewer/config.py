@@ -196,8 +196,8 @@ def configure_logging(verbose: int = 0) -> None:
 
 @dataclass(frozen=True)
 class Exposure:
-    """Who may reach this app and what they may set: the one policy every part asks (read once from the
-    settings), instead of each deciding "hosted" for itself."""
+    """Who may reach this app and what they may set: the one policy every part asks (`settings.exposure`),
+    instead of each deciding "hosted" for itself."""
 
     hosted: bool
     """Serving others: as set (INTERVIEWER_HOSTED, e.g. replicas on 127.0.0.1 behind a proxy), else when it

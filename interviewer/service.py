@@ -35,13 +35,16 @@ from .session import Graders, Session, SessionSettings
 from .store import Store
 from .transcript import Transcript
 
-HISTORY_OFF = InterviewerError("history is off: the data folder cannot be used")
+
+class HistoryOff(InterviewerError):
+    """An action that needs the history, asked while there is none."""
+
+    def __init__(self) -> None:
+        super().__init__("history is off: the data folder cannot be used")
 
 
 class NoHistory:
     """The history when there is none (the data folder cannot be used): reads are empty, the rest refuses."""
-
-    where = ""
 
     def sessions(self, scope: Scope) -> list[SessionRow]:
         return []
@@ -59,13 +62,13 @@ class NoHistory:
         return 0
 
     def resolve(self, session_id: str, scope: Scope) -> str:
-        raise HISTORY_OFF
+        raise HistoryOff()
 
     def transcript(self, session_id: str) -> Transcript:
-        raise HISTORY_OFF
+        raise HistoryOff()
 
     def delete(self, session_id: str) -> None:
-        raise HISTORY_OFF
+        raise HistoryOff()
 
 
 class App:
@@ -82,6 +85,16 @@ class App:
     @property
     def keeps_history(self) -> bool:
         return isinstance(self.history, Store)
+
+    def store(self) -> Store:
+        """The history's store, for what only a real history can do (HistoryOff when there is none)."""
+        if not isinstance(self.history, Store):
+            raise HistoryOff()
+        return self.history
+
+    def recorder(self, owner: Owner) -> Recorder | None:
+        """What saves a session of the owner's as it goes (None: no history to save it in)."""
+        return Recorder(self.history, owner, self.writer) if isinstance(self.history, Store) else None
 
     def scope(self, owner: Owner) -> OwnerScope:
         """The app for one owner: its sessions and history, and no one else's."""
@@ -175,12 +188,11 @@ class OwnerScope:
         self, questions: Sequence[Question], settings: SessionSettings, grader: GraderChoice | None = None
     ) -> Session:
         """Plan and start a session, saved as it goes."""
-        history = self.app.history
         return Session.start(
             self.plan(questions, settings),
             settings,
             graders_for(grader or self.app.default_grader(), questions),
-            Recorder(history, self.owner, self.app.writer) if isinstance(history, Store) else None,
+            self.app.recorder(self.owner),
         )
 
     def unfinished(self) -> list[SessionRow]:
@@ -190,7 +202,7 @@ class OwnerScope:
     def resume(self, session_id: str | None = None, grader: GraderChoice | None = None) -> Session:
         """An unfinished session of the owner's (its latest, or the one named by a unique id prefix) rebuilt
         from the history; call `settle` next."""
-        self._store()
+        self.app.store()  # says the history is off before looking for a session in it
         if session_id is None:
             unfinished = self.unfinished()
             if not unfinished:
@@ -224,7 +236,7 @@ class OwnerScope:
         return review.count_due(list(questions), self.review_states(), datetime.now(UTC))
 
     def import_transcript(self, transcript: Transcript) -> None:
-        import_transcript(self._store(), transcript, self.owner)
+        import_transcript(self.app.store(), transcript, self.owner)
 
     def anki_notes(self, weakest: int) -> list[CardNote]:
         """Notes for the key points missed in the owner's `weakest` questions (by their last score), from each
@@ -237,8 +249,8 @@ class OwnerScope:
         """A saved session graded again by another grader: a new transcript (`regrade_of` the original, which is
         left untouched), saved in the history as its own session when there is one; it never changes reviews."""
         transcript, report = await regrade(original, choice.grader)
-        if isinstance(self.app.history, Store):
-            import_transcript(self.app.history, transcript, self.owner)
+        if self.app.keeps_history:
+            import_transcript(self.app.store(), transcript, self.owner)
         return transcript, report
 
     def delete(self, session_id: str, scope: Scope | None = None) -> str:
@@ -251,25 +263,20 @@ class OwnerScope:
         """Delete every session and review state of the owner (or of the scope)."""
         return self.app.history.delete_all(scope or self.owner)
 
-    def _store(self) -> Store:
-        if not isinstance(self.app.history, Store):
-            raise HISTORY_OFF
-        return self.app.history
-
 
 def resume_saved(app: App, session_id: str, grader: GraderChoice | None = None) -> Session:
     """A saved unfinished session (by its full id) rebuilt, saved on for the owner it belongs to. Only the
     terminal names a session across owners (`--resume ID` with `--all-owners`); pages resume their own."""
-    history = app.history
-    if not isinstance(history, Store):
-        raise HISTORY_OFF
+    history = app.store()
     transcript = history.transcript(session_id)
     if transcript.finished_at is not None:
         raise InterviewerError(f"session {session_id[:8]} is finished: nothing to resume")
     questions = history.questions(session_id)
     choice = grader or app.default_grader()
-    recorder = Recorder(history, history.owner_of(session_id), app.writer)
-    return Session.restore(questions, transcript, graders_for(choice, questions), recorder)
+    # Saved on for the owner it belongs to, whoever resumes it.
+    return Session.restore(
+        questions, transcript, graders_for(choice, questions), app.recorder(history.owner_of(session_id))
+    )
 
 
 def graders_for(choice: GraderChoice, questions: Sequence[Question]) -> Graders:

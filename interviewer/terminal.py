@@ -123,7 +123,8 @@ def practice_loop(
             draw(told(session, session.skip()), out)
         else:
             draw(told(session, run(_answer(session, text, out))), out)
-        draw([news] if (news := history.news(session)) else [], out)
+        if news := history.news(session):
+            draw([news], out)
     if session.turns:
         show_results(session, out)
 

@@ -259,7 +259,7 @@ class Handlers:
             return None
         if what == "anki":
             return write_deck_file(ws.session.transcript(), ws.folder)
-        return ws.write_transcript(what)[0]
+        return self.transcript(what, ws)
 
     # -- resume ----------------------------------------------------------------------------------
 
