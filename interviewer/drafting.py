@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from .bank import Bank, parse_bank
 from .grading import text as t
 from .grading.llm_grader import neutralise_tags
-from .llm import LLMClient
+from .llm import ChatModel
 from .prompts import render
 from .tokens import Usage, truncate_to_tokens
 
@@ -119,7 +119,7 @@ class DraftedFile:
 
 
 async def draft_bank(
-    client: LLMClient,
+    client: ChatModel,
     prepared: PreparedDraft,
     usage: Usage,
     against: Iterable[str],
@@ -135,7 +135,7 @@ async def draft_bank(
     return Drafted(markdown=markdown, bank=bank, dropped=dropped)
 
 
-async def fill_one(client: LLMClient, question: str, usage: Usage) -> FillOutput:
+async def fill_one(client: ChatModel, question: str, usage: Usage) -> FillOutput:
     messages = [
         {"role": "system", "content": render("draft_system.md.j2")},
         {"role": "user", "content": render("fill_request.md.j2", question=neutralise_tags(question))},

@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import httpx2
@@ -74,6 +74,24 @@ class Endpoint:
     """The SDK's own retries of a failed connection, a timeout, 429 or 5xx."""
     allowed: Allowed | None = None
     """For a URL a hosted app's visitor typed: the hosts each connection may reach (netguard.py)."""
+
+
+class ChatModel(Protocol):
+    """What the graders and the drafter need of a model: `LLMClient` over HTTP, or an in-process function in tests."""
+
+    model: str
+
+    async def structured(
+        self,
+        messages: list[dict[str, str]],
+        output: type[M],
+        check: Callable[[M], M] = ...,
+        usage: Usage | None = None,
+    ) -> M: ...
+
+    def stream_text(
+        self, messages: list[dict[str, str]], usage: Usage | None = None, max_tokens: int = 200
+    ) -> AsyncIterator[str]: ...
 
 
 class LLMClient:

@@ -280,19 +280,21 @@ def test_a_missing_interviewer_bank_is_said_on_the_page(tmp_path):
 def test_a_silent_server_costs_a_follow_up_its_short_budget_not_minutes_and_says_so():
     import time
 
-    from interviewer.grading.factory import choose_grader
+    from interviewer.grading.llm_grader import LLMFollowUps, LLMGrader
     from interviewer.session import Session, SessionSettings
-    from tests.support.fake_openai import hang
+    from tests.support.function_model import FunctionModel
 
-    with FakeOpenAI(responder=grade_responder) as fake:
-        fake.enqueue(*[hang(30)] * 4)  # the follow-up's request (and its retries) never get an answer
-        choice = choose_grader(Settings(base_url=fake.base_url, model="fake-model", grader="llm", llm_timeout=60,
-                                        followup_budget=1.0))  # fmt: skip
-        session = Session.start(QUESTIONS[:1], SessionSettings(count=1, followups=1),
-                                graders=Graders(grader=choice.grader, followup_writer=choice.followups))  # fmt: skip
-        started = time.monotonic()
-        step = asyncio.run(session.answer("Bias only."))
-        waited = time.monotonic() - started
+    async def silent_on_follow_ups(call):
+        if call.output is None:  # the follow-up's call never gets an answer
+            await asyncio.sleep(3600)
+        return grade_responder(call.body())
+
+    model = FunctionModel(silent_on_follow_ups)
+    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model, budget=1.0))
+    session = Session.start(QUESTIONS[:1], SessionSettings(count=1, followups=1), graders=graders)
+    started = time.monotonic()
+    step = asyncio.run(session.answer("Bias only."))
+    waited = time.monotonic() - started
     assert step.followup and waited < 5, waited
     assert "within 1 s" in step.followup_fallback_reason
 

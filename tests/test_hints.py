@@ -13,7 +13,7 @@ import pytest
 
 from interviewer.bank import load_bank
 from interviewer.config import Settings
-from interviewer.grading.factory import choose_grader
+from interviewer.grading.llm_grader import LLMGrader
 from interviewer.grading.models import CriterionScore, Grade, GradeRequest, Hint, KeyPoint
 from interviewer.grading.offline import OfflineGrader
 from interviewer.hints import NO_MORE
@@ -23,7 +23,7 @@ from interviewer.service import App
 from interviewer.session import Graders, Refused, Session, SessionSettings
 from interviewer.store import Store
 from interviewer.transcript import Transcript
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.function_model import FunctionModel
 from tests.support.legacy_schema import MIGRATIONS
 from tests.support.responders import grade_responder
 
@@ -112,13 +112,12 @@ def test_a_point_given_away_is_hinted_not_the_candidates_own_coverage():
 
 
 def test_the_llm_grader_is_told_which_points_were_given_away():
-    with FakeOpenAI(responder=grade_responder) as fake:
-        choice = choose_grader(Settings(grader="llm", base_url=fake.base_url, model="m", llm_retries=0))
-        s = start(ETHICS, choice.grader)
-        for _ in range(3):
-            s.hint()
-        asyncio.run(s.answer("Bias amplification, misinformation and privacy violations."))
-        prompt = json.dumps(fake.requests[-1].body["messages"])
+    model = FunctionModel(lambda call: grade_responder(call.body()), model="m")
+    s = start(ETHICS, LLMGrader(model, Settings()))
+    for _ in range(3):
+        s.hint()
+    asyncio.run(s.answer("Bias amplification, misinformation and privacy violations."))
+    prompt = json.dumps(model.calls[-1].messages)
     assert "given to the candidate as hints" in prompt and "- Bias amplification" in prompt
     grade = s.turns[0].grade
     assert grade.grader == "llm:m" and [p.points for p in grade.penalties] == [5, 10, 20]

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from interviewer.bank import load_bank
 from interviewer.config import Settings
-from interviewer.grading.factory import choose_grader
+from interviewer.grading.llm_grader import LLMFollowUps, LLMGrader
 from interviewer.grading.models import FollowUp, GradeRequest
 from interviewer.grading.offline import OfflineGrader
 from interviewer.presentation import format_grade, render_transcript
 from interviewer.session import Graders, Session, SessionSettings
 from tests.support.cli import run_cli
-from tests.support.fake_openai import FakeOpenAI
+from tests.support.function_model import FunctionModel
 from tests.support.responders import GradingResponder, by_id, by_name, grade_request_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,13 +78,12 @@ def test_the_llm_grader_reports_recovered_through_its_schema_and_the_quote_decid
                            "criteria": by_name(criteria), "factual_errors": [], "strengths": [],
                            "suggestions": [], "improved_answer": ""})  # fmt: skip
 
-    with FakeOpenAI(responder=responder) as fake:
-        choice = choose_grader(Settings(grader="llm", base_url=fake.base_url, model="m", llm_retries=0))
-        graders = Graders(grader=choice.grader, followup_writer=choice.followups)
-        s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
-        assert asyncio.run(s.answer(FIRST)).followup
-        asyncio.run(s.answer(AFTER))
-        system = fake.requests[-1].body["messages"][0]["content"]
+    model = FunctionModel(lambda call: responder(call.body()), model="m")
+    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model))
+    s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
+    assert asyncio.run(s.answer(FIRST)).followup
+    asyncio.run(s.answer(AFTER))
+    system = model.calls[-1].messages[0]["content"]
     grade = s.turns[0].grade
     assert grade.grader == "llm:m"
     statuses = {k.point: k.status for k in grade.key_points}
@@ -94,12 +93,12 @@ def test_the_llm_grader_reports_recovered_through_its_schema_and_the_quote_decid
 
 
 def test_the_llm_grader_with_a_plain_model_still_tells_recovered_from_covered():
-    with FakeOpenAI(responder=GradingResponder()) as fake:
-        choice = choose_grader(Settings(grader="llm", base_url=fake.base_url, model="m", llm_retries=0))
-        graders = Graders(grader=choice.grader, followup_writer=choice.followups)
-        s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
-        assert asyncio.run(s.answer(FIRST)).followup
-        asyncio.run(s.answer(AFTER))
+    responder = GradingResponder()
+    model = FunctionModel(lambda call: responder(call.body()), model="m")
+    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model))
+    s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
+    assert asyncio.run(s.answer(FIRST)).followup
+    asyncio.run(s.answer(AFTER))
     grade = s.turns[0].grade
     assert "Privacy violations" in grade.recovered and "Bias amplification" not in grade.recovered
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from ..bank import Question, extract_key_points
 from ..config import Settings
 from ..errors import GraderError
-from ..llm import LLMClient, LLMError
+from ..llm import ChatModel, LLMError
 from ..prompts import render
 from ..rubric import Rubric, load_rubric
 from ..tokens import Usage, count_tokens, truncate_to_tokens
@@ -82,7 +82,7 @@ _DOWNGRADE: dict[str, KeyPointStatus] = {
 
 
 class LLMGrader:
-    def __init__(self, client: LLMClient, settings: Settings) -> None:
+    def __init__(self, client: ChatModel, settings: Settings) -> None:
         self.client = client
         self.name = f"llm:{client.model}"
         self.budget = settings.llm_budget
@@ -196,7 +196,7 @@ class LLMGrader:
 class LLMFollowUps:
     """Follow-up questions written by the LLM, streamed as they arrive."""
 
-    def __init__(self, client: LLMClient, budget: float = 20.0) -> None:
+    def __init__(self, client: ChatModel, budget: float = 20.0) -> None:
         self.client = client
         self.budget = budget
         """Seconds the follow-up may take in all, retries included: the candidate is waiting for it."""
