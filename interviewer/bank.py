@@ -45,7 +45,12 @@ _DRAFT_LINE = re.compile(r"^\s*[*_]\s*Draft\b.*\bnot yet reviewed\b", re.IGNOREC
 """Under a drafted bank's title until the user reviews it (`interviewer bank draft`)."""
 _DRAFTED_MARKER = re.compile(r"^\s*[*_]\s*\(\s*drafted\b[^)]*\)\s*[*_]\s*$", re.IGNORECASE)
 """Under `**Answer:**` of a reference the LLM wrote (`interviewer bank fill`): not part of the reference."""
-_LABEL = re.compile(r"^(?:\*\*|__)([^*_]{1,80}?):?(?:\*\*|__):?\s*(.*)$")
+_LABEL = re.compile(r"^(?:\*\*|__)([^*_]{1,80}?):?(?:\*\*|__):?\s*")
+_INLINE_LABEL = re.compile(r"(?<!\S)\*\*([^*]{1,80}?)(?::\*\*|\*\*:)\s*")
+"""A further `**Label:**` on a line, after some text (with its colon, so bold words in a sentence are no label;
+and `**` only: `__` mid-line is too often a dunder name, `__init__:`)."""
+_EMPHASIS = re.compile(r"\*\*|__|(?<![\w*])\*(?=\S)[^*]*?\S\*(?![\w*])|(?<![\w_])_(?=\S)[^_]*?\S_(?![\w_])")
+_CODE_SPAN = re.compile(r"`[^`]*`")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
 _TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]+\|?\s*$")
@@ -265,7 +270,7 @@ def extract_key_points(reference: str) -> list[str]:
 
 def _line_points(line: str, next_line: str) -> list[str]:
     """The key points one line of a reference (outside code) holds, before cleaning."""
-    if not line.strip() or _RULE.match(line) or line.lstrip().startswith("#") or _EXPERIENCE_MARKER.match(line):
+    if not line.strip() or _RULE.match(line) or line.lstrip().startswith("#") or has_experience_marker(line):
         return []
     if m := _TABLE_ROW.match(line):
         if _TABLE_RULE.match(line) or _TABLE_RULE.match(next_line):  # a rule, or the column names: no point
@@ -273,18 +278,34 @@ def _line_points(line: str, next_line: str) -> list[str]:
         cells = [c.strip() for c in m.group(1).split("|") if c.strip()]
         return [": ".join(cells)] if cells else []
     text = m.group(1).strip() if (m := _LIST_ITEM.match(line)) else line.strip()
-    if m := _LABEL.match(text):
-        return _split_items(items) if (items := m.group(2).strip()) else []
-    return [s for s in _SENTENCE_END.split(text) if s.strip()]
+    lead, labelled = _split_labels(text)
+    points = [s for s in _SENTENCE_END.split(lead) if s.strip()]
+    return points + [item for _, items in labelled for item in _split_items(items)]
+
+
+def _split_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A line's text before its first bold label, and each `**Label:** text` on it, in order (a line may hold
+    several: `**When:** often. **Why:** cheaper.`)."""
+    spans = [m] if (m := _LABEL.match(text)) else []
+    spans += _INLINE_LABEL.finditer(text, spans[0].end() if spans else 0)
+    if not spans:
+        return text, []
+    ends = [s.start() for s in spans[1:]] + [len(text)]
+    labelled = [(s.group(1).strip().rstrip(":"), text[s.end() : end].strip()) for s, end in zip(spans, ends)]
+    return text[: spans[0].start()].strip(), labelled
+
+
+def has_experience_marker(text: str) -> bool:
+    """Whether a text has a line that marks an experience question (`*(Customize with your actual experience)*`)."""
+    return any(_EXPERIENCE_MARKER.match(line) for line in text.split("\n"))
 
 
 def labelled_lines(reference: str) -> list[tuple[str, str]]:
-    """The reference's `**Label:** text` lines (list items too), as (label, text) in order."""
+    """The reference's `**Label:** text` pairs (list items too; several on one line each its own), in order."""
     found = []
     for line in reference.split("\n"):
         text = item.group(1) if (item := _LIST_ITEM.match(line)) else line.strip()
-        if m := _LABEL.match(text):
-            found.append((m.group(1).strip().rstrip(":"), m.group(2)))
+        found += _split_labels(text)[1]
     return found
 
 
@@ -332,11 +353,19 @@ _HEADING_LIKE = re.compile(r"^\s{0,3}#{1,6}\s+\d+\s*[.)]")
 
 
 def doubts(question: Question) -> list[str]:
-    """What looks wrong in a question that parsed: e.g. a question heading inside its reference answer (in a
-    code block, it is swallowed into this answer instead of starting a question)."""
+    """What looks wrong in a question that parsed: a question heading inside its reference answer (in a code
+    block, it is swallowed into this answer instead of starting a question); a key point that kept markdown
+    emphasis (graders and feedback would show the markers as typed)."""
+    number, found = question.number, []
     if any(_HEADING_LIKE.match(line) for line in question.reference.split("\n")):
-        return [f"question {question.number}'s reference answer contains a line that looks like a question heading"]
-    return []
+        found.append(f"question {number}'s reference answer contains a line that looks like a question heading")
+    found += [
+        f"question {number}'s key point {point!r} contains markdown emphasis (** __ * _): put each bold "
+        "label at the start of a line, or remove the markers"
+        for point in question.key_points
+        if _EMPHASIS.search(_CODE_SPAN.sub("", point))
+    ]
+    return found
 
 
 def bank_files(path: Path) -> list[Path]:

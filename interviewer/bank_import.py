@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from .bank import MAX_BANK_BYTES, parse_bank
+from .bank import MAX_BANK_BYTES, has_experience_marker, parse_bank
 from .drafting import EXPERIENCE_MARKER, render_bank, safe_body
 from .errors import BankError
 
@@ -55,13 +55,16 @@ def read_rows(path: Path) -> list[ImportRow]:
 
 def import_markdown(rows: list[ImportRow], title: str, path: str) -> str:
     """The rows as bank Markdown in the seed's format, parsed before it is returned (a BankError otherwise)."""
-    pairs = []
-    for row in rows:
-        lines = ["**Answer:**"] + ([EXPERIENCE_MARKER] if row.kind == "experience" else []) + [safe_body(row.answer)]
-        pairs.append((row.question, "\n".join(lines)))
+    pairs = [(row.question, _answer(row)) for row in rows]
     text = render_bank(title, None, pairs)
     parse_bank(text, path)
     return text
+
+
+def _answer(row: ImportRow) -> str:
+    """The row's answer block: the experience marker added to an experience answer that lacks one."""
+    marker = [EXPERIENCE_MARKER] if row.kind == "experience" and not has_experience_marker(row.answer) else []
+    return "\n".join(["**Answer:**", *marker, safe_body(row.answer)])
 
 
 def _read_text(path: Path) -> str:

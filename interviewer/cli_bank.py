@@ -33,7 +33,11 @@ def add_commands(bank_sub: Any) -> None:
     d.add_argument("--level", choices=["junior", "mid", "senior"], default="mid")
     d.add_argument("--experience", type=int, default=0, metavar="K", help="how many of them are experience questions")
     d.add_argument("--against", type=Path, action="append", default=[], help="drop near duplicates of these banks")
-    d.add_argument("--out", type=Path, required=True, help="the Markdown file to write")
+    d.add_argument(
+        "--out",
+        type=Path,
+        help="the Markdown file to write (default: a new file here, named after the topic or the job description)",
+    )
     d.add_argument("--yes", action="store_true", help="do not ask before spending tokens")
     d.set_defaults(func=_draft)
 
@@ -92,20 +96,50 @@ def _draft(args: argparse.Namespace) -> int:
     against = [q.text for b in bank_mod.load_banks(args.against) for q in b.questions] if args.against else []
     title = args.topic or f"Questions for {args.from_jd.stem}"
     source = f'the topic "{args.topic}"' if args.topic else f"the job description {args.from_jd.name}"
+    out = args.out or _default_out(args)
     try:
-        file = drafting.DraftedFile(title, source, str(args.out))
+        file = drafting.DraftedFile(title, source, str(out))
         drafted = asyncio.run(drafting.draft_bank(client, prepared, usage, against, file))
     except LLMError as exc:
         raise InterviewerError(f"the draft failed: {exc}") from exc
-    for question, twin in drafted.dropped:
-        print(f"! dropped as a near duplicate: {question!r} (of {twin!r})", file=sys.stderr)
+    _say_dropped(drafted)
     if drafted.bank is None:
-        raise InterviewerError("every drafted question repeats one already there: nothing written")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(drafted.markdown, encoding="utf-8")
-    print(f"Wrote {args.out}: {plural(len(drafted.bank.questions), 'question')} (draft: not yet reviewed).")
+        raise InterviewerError("no drafted question was kept: nothing written")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(drafted.markdown, encoding="utf-8")
+    else:
+        out = _write_new(out, drafted.markdown)
+    print(f"Wrote {out}: {plural(len(drafted.bank.questions), 'question')} (draft: not yet reviewed).")
     print(_usage_line(client, usage), file=sys.stderr)
     return 0
+
+
+def _say_dropped(drafted: drafting.Drafted) -> None:
+    for r in drafted.dropped:
+        print(f"! dropped as a near duplicate: {r.question!r} (of {r.repeats!r})", file=sys.stderr)
+    if said := drafting.shortfall(drafted.count):
+        print(f"! {said}", file=sys.stderr)
+
+
+def _default_out(args: argparse.Namespace) -> Path:
+    """Where a draft goes without --out: here, named after the topic or the job description's file."""
+    stem = drafting.slug(args.topic) if args.topic else f"{drafting.slug(args.from_jd.stem)}-questions"
+    return Path(f"{stem}.md")
+
+
+def _write_new(path: Path, text: str) -> Path:
+    """Write `text` to `path`, or, when that file exists, to the first free `<stem>-2`, `-3`...: a default name
+    never overwrites (exclusive creation, so a file made meanwhile is not overwritten either)."""
+    for n in range(1, 1000):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            with candidate.open("x", encoding="utf-8") as f:
+                f.write(text)
+            return candidate
+        except FileExistsError:
+            continue
+    raise InterviewerError(f"{path} and its numbered variants all exist: give --out")
 
 
 def _fill(args: argparse.Namespace) -> int:

@@ -14,11 +14,11 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ModelWrapValidatorHandler, PrivateAttr, ValidationError, model_validator
 
-from .bank import Bank, parse_bank
+from .bank import Bank, has_experience_marker, parse_bank
 from .grading import text as t
 from .grading.llm_grader import neutralise_tags
 from .llm import ChatModel
@@ -47,9 +47,45 @@ class DraftQuestion(BaseModel):
     key_points: list[DraftKeyPoint] = Field(min_length=2, max_length=8)
     reference_answer: str = Field(max_length=1500, description="A model answer at interview length.")
 
+    @model_validator(mode="after")
+    def _has_text_and_answer(self) -> DraftQuestion:
+        # Either would make a bank entry that does not parse (no question text, an empty answer).
+        if not re.search(r"\w", self.question):
+            raise ValueError("the question has no text")
+        if not self.reference_answer.strip() and not any(k.text.strip() for k in self.key_points):
+            raise ValueError("the question has no answer")
+        return self
+
 
 class DraftOutput(BaseModel):
     questions: list[DraftQuestion] = Field(min_length=1, max_length=60)
+    _invalid: int = PrivateAttr(0)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _drop_invalid_questions(cls, data: Any, handler: ModelWrapValidatorHandler[DraftOutput]) -> DraftOutput:
+        """A malformed question is dropped and counted, not the whole draft (small models often get one wrong);
+        when none is valid, every error is raised, for the model to repair."""
+        items = data.get("questions") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            return handler(data)
+        valid = [q for q in items if _valid_question(q)]
+        out = handler({**data, "questions": valid or items})
+        out._invalid = len(items) - len(valid)
+        return out
+
+    @property
+    def invalid(self) -> int:
+        """How many questions the model returned that were dropped as invalid."""
+        return self._invalid
+
+
+def _valid_question(item: Any) -> bool:
+    try:
+        DraftQuestion.model_validate(item)
+    except ValidationError:
+        return False
+    return True
 
 
 class FillOutput(BaseModel):
@@ -71,6 +107,8 @@ class DraftRequest(BaseModel):
 
 class PreparedDraft(BaseModel):
     messages: list[dict[str, str]]
+    count: int
+    """How many questions are asked for."""
     notices: list[str] = []
     """What the user is told before the draft (a job description cut to the budget, text addressed to the model)."""
 
@@ -91,16 +129,45 @@ def prepare_draft(request: DraftRequest, jd_token_budget: int = 3000) -> Prepare
                   level=request.level, experience=experience)  # fmt: skip
     system = render("draft_system.md.j2")
     return PreparedDraft(messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
-                         notices=notices)  # fmt: skip
+                         count=request.count, notices=notices)  # fmt: skip
+
+
+class Repeat(BaseModel):
+    """A drafted question dropped as a near duplicate."""
+
+    question: str
+    repeats: str
+    """The question it repeats."""
+    of_bank: bool
+    """`repeats` is a question of the banks it was checked against (else one drafted before it)."""
+
+
+class DraftCount(BaseModel):
+    """How many questions were asked for, returned and kept, and why the others were dropped."""
+
+    asked: int
+    returned: int
+    """As the model returned them, invalid ones included."""
+    invalid: int = 0
+    """Dropped: no question text, no answer, or not in the schema."""
+    repeat_banks: int = 0
+    """Dropped as near duplicates of questions already in the banks checked against."""
+    repeat_draft: int = 0
+    """Dropped as near duplicates of questions drafted before them."""
+
+    @property
+    def kept(self) -> int:
+        return self.returned - self.invalid - self.repeat_banks - self.repeat_draft
 
 
 class Drafted(BaseModel):
-    """A draft, ready to write: its Markdown and that Markdown parsed (None when every question repeated one
-    already there), and the questions dropped as near duplicates with the question each repeats."""
+    """A draft, ready to write: its Markdown and that Markdown parsed (None when no question was kept), the
+    questions dropped as near duplicates, and the count of what was asked, returned and dropped."""
 
     markdown: str = ""
     bank: Bank | None = None
-    dropped: list[tuple[str, str]] = []
+    dropped: list[Repeat] = []
+    count: DraftCount
 
 
 NEAR_DUPLICATE = 0.5
@@ -129,10 +196,31 @@ async def draft_bank(
     both)."""
     out = await client.structured(prepared.messages, DraftOutput, usage=usage)
     kept, dropped = drop_near_duplicates(out.questions, against)
+    count = DraftCount(
+        asked=prepared.count,
+        returned=len(out.questions) + out.invalid,
+        invalid=out.invalid,
+        repeat_banks=sum(r.of_bank for r in dropped),
+        repeat_draft=sum(not r.of_bank for r in dropped),
+    )
     if not kept:
-        return Drafted(dropped=dropped)
+        return Drafted(dropped=dropped, count=count)
     markdown, bank = drafted_bank(file.title, client.model, file.source, kept, file.path)
-    return Drafted(markdown=markdown, bank=bank, dropped=dropped)
+    return Drafted(markdown=markdown, bank=bank, dropped=dropped, count=count)
+
+
+def shortfall(count: DraftCount) -> str | None:
+    """What the user is told when fewer questions were kept than asked for, and why (None: none missing)."""
+    if count.kept >= count.asked:
+        return None
+    reasons = [
+        f"{count.invalid} invalid (malformed or incomplete)" if count.invalid else "",
+        f"{count.repeat_banks} as near duplicates of questions already in the banks" if count.repeat_banks else "",
+        f"{count.repeat_draft} as near duplicates of one another" if count.repeat_draft else "",
+    ]
+    dropped = ", ".join(filter(None, reasons))
+    said = f"Fewer questions than asked for: {count.kept} of {count.asked}. The model returned {count.returned}"
+    return said + (f"; dropped {dropped}." if dropped else ".")
 
 
 async def fill_one(client: ChatModel, question: str, usage: Usage) -> FillOutput:
@@ -160,19 +248,24 @@ def jaccard(a: str, b: str) -> float:
 
 def drop_near_duplicates(
     drafted: Sequence[DraftQuestion], against: Iterable[str], threshold: float = NEAR_DUPLICATE
-) -> tuple[list[DraftQuestion], list[tuple[str, str]]]:
-    """The drafted questions without those too close (word-shingle Jaccard >= threshold) to an earlier one or
-    to a question of the banks given; and the dropped ones, each with the question it repeats."""
+) -> tuple[list[DraftQuestion], list[Repeat]]:
+    """The drafted questions without those too close (word-shingle Jaccard >= threshold) to a question of the
+    banks given or to an earlier one; and the dropped ones, each with the question it repeats."""
     kept: list[DraftQuestion] = []
-    dropped: list[tuple[str, str]] = []
+    dropped: list[Repeat] = []
     existing = list(against)
     for q in drafted:
-        twin = next((o for o in [*existing, *(k.question for k in kept)] if jaccard(q.question, o) >= threshold), None)
-        if twin is None:
-            kept.append(q)
+        if twin := _twin(q.question, existing, threshold):
+            dropped.append(Repeat(question=q.question, repeats=twin, of_bank=True))
+        elif twin := _twin(q.question, [k.question for k in kept], threshold):
+            dropped.append(Repeat(question=q.question, repeats=twin, of_bank=False))
         else:
-            dropped.append((q.question, twin))
+            kept.append(q)
     return kept, dropped
+
+
+def _twin(question: str, others: Iterable[str], threshold: float) -> str | None:
+    return next((o for o in others if jaccard(question, o) >= threshold), None)
 
 
 # -- Markdown, rendered by code -------------------------------------------------------------------
@@ -182,7 +275,7 @@ def render_answer(kind: str, key_points: Sequence[DraftKeyPoint], reference: str
     lines = ["**Answer:**"]
     if marker:
         lines.append(marker)
-    if kind == "experience":
+    if kind == "experience" and not has_experience_marker(reference):
         lines.append(EXPERIENCE_MARKER)
     lines += [f"**{_one_line(k.label).rstrip(':')}:** {_one_line(k.text)}" for k in key_points if k.text.strip()]
     if reference.strip():
@@ -214,6 +307,11 @@ def drafted_bank(
     pairs = [(q.question, render_answer(q.kind, q.key_points, q.reference_answer)) for q in questions]
     text = render_bank(f"{title} (draft)", draft_line(model, source), pairs)
     return text, parse_bank(text, path)
+
+
+def slug(text: str) -> str:
+    """A file name's stem for a draft: `Kubernetes networking` -> `kubernetes-networking`."""
+    return re.sub(r"[^\w-]+", "-", text.lower()).strip("-")[:40].strip("-") or "draft"
 
 
 def _one_line(text: str) -> str:

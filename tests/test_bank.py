@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import interviewer.bank as bank_mod
-from interviewer.bank import BankError, extract_key_points, load_bank, load_banks, parse_bank
+from interviewer.bank import BankError, extract_key_points, labelled_lines, load_bank, load_banks, parse_bank
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "bank" / "genai_misc.md"
@@ -252,6 +252,32 @@ def test_extract_key_points_falls_back_to_sentences():
     points = extract_key_points("Attention weighs tokens. It costs O(n^2) memory! Flash attention helps.")
     assert [p.rstrip("!") for p in points] == ["Attention weighs tokens", "It costs O(n^2) memory",
                                                "Flash attention helps"]
+
+
+@pytest.mark.parametrize("line", [
+    "**When:** Knowledge changes often. **Why:** Cheaper.",
+    "**When**: Knowledge changes often. **Why**: Cheaper.",
+    "- **When:** Knowledge changes often, **Why:** Cheaper.",
+])  # fmt: skip
+def test_several_bold_labels_on_one_line_are_each_their_own_point(line):
+    assert extract_key_points(line) == ["Knowledge changes often", "Cheaper"]
+    assert [label for label, _ in labelled_lines(line)] == ["When", "Why"]
+
+
+def test_text_before_a_bold_label_is_a_point_and_bold_words_in_a_sentence_are_no_label():
+    points = extract_key_points("RAG grounds answers. **When:** Knowledge changes often. **Why:** Cheaper.")
+    assert points == ["RAG grounds answers", "Knowledge changes often", "Cheaper"]
+    assert extract_key_points("**Cost:** Use **small** models first.") == ["Use **small** models first"]
+
+
+def test_a_key_point_with_markdown_emphasis_is_doubted_but_code_and_formulas_are_not(tmp_path):
+    text = HEAD + ("## 1. When fine-tune?\n\n**Answer:**\n**When:** Knowledge changes often. **Why:** Cheaper.\n\n"
+                   "## 2. Which model?\n\n**Answer:**\n**Cost:** Use **small** models first.\n\n"
+                   "## 3. Attention?\n\n**Answer:**\nsoftmax(QK^T / sqrt(d_k)) V, with `__init__` and a * b.\n")
+    bank = load_bank(write(tmp_path, "emph.md", text))
+    assert [bank_mod.doubts(q) for q in bank.questions] == [[], [
+        "question 2's key point 'Use **small** models first' contains markdown emphasis (** __ * _): put each bold "
+        "label at the start of a line, or remove the markers"], []]  # fmt: skip
 
 
 # -- errors, each with its file and line ---------------------------------------------------------------
