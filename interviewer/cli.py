@@ -188,7 +188,7 @@ def _serve(args: argparse.Namespace) -> int:
     load_settings()  # names a wrong setting before gradio's import reads GRADIO_SERVER_PORT and fails on it
     from .web.app import launch  # gradio is imported only to serve
 
-    launch()
+    launch()  # blocks; prints the address (and not Gradio's hint to set share=True)
     return 0
 
 

@@ -16,7 +16,7 @@ from .config import Settings, load_settings
 from .errors import ConfigError, InterviewerError
 from .grading.factory import choose_grader
 from .owner import ALL_OWNERS, Owner
-from .presentation import render_transcript
+from .presentation import plural, render_transcript
 from .regrade import report_lines as regrade_lines
 from .service import App, OwnerScope
 from .store import HistoryUnavailable, Store
@@ -57,7 +57,9 @@ def history_commands(sub: Any) -> None:
     rg.add_argument("--json", action="store_true", help="the comparison as one JSON object")
     rg.set_defaults(func=_regrade)
 
-    deck = sub.add_parser("anki", help="an Anki deck of the key points missed in your weakest questions")
+    deck = sub.add_parser(
+        "anki", help="an Anki deck of the key points you missed or only partly covered in your weakest questions"
+    )
     deck.add_argument("--weakest", type=int, default=10, help="how many of your weakest questions (default 10)")
     deck.add_argument("--output", type=Path, default=Path("interviewer-weakest.apkg"))
     deck.set_defaults(func=_anki)
@@ -90,27 +92,42 @@ def _scope(args: argparse.Namespace) -> Any:
 
 
 def _history_list(args: argparse.Namespace) -> int:
-    rows = terminal_core().sessions(_scope(args))
+    core = terminal_core()
+    rows = core.sessions(_scope(args))
     if args.json:
         print(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=2))
         return 0
     if not rows:
         print("No saved sessions yet.")
         return 0
-    print(f"{'id':<10} {'started (UTC)':<17} {'status':<17} {'answered':>8} {'score':>6}  bank")
-    for r in rows:
+    graders = [graded_by(core.saved_transcript(r.id, _scope(args))) for r in rows]
+    width = max(len("grader"), *map(len, graders))
+    print(f"{'id':<10} {'started (UTC)':<17} {'status':<17} {'answered':>8} {'score':>6}  {'grader':<{width}}  bank")
+    for r, grader in zip(rows, graders, strict=True):
         status = f"regrade:{r.regrade_of[:8]}" if r.regrade_of else "finished" if r.finished_at else "unfinished"
         score = "-" if r.overall is None else f"{r.overall:.0f}"
         banks = ", ".join(Path(b).name for b in r.banks)
         started = f"{r.started_at.astimezone(UTC) if r.started_at.tzinfo else r.started_at:%Y-%m-%d %H:%M}"
-        print(f"{r.id[:8]:<10} {started:<17} {status:<17} {r.answered:>4}/{r.total:<3} {score:>6}  {banks}")
+        answered = f"{r.answered:>4}/{r.total:<3}"
+        print(f"{r.id[:8]:<10} {started:<17} {status:<17} {answered} {score:>6}  {grader:<{width}}  {banks}")
     return 0
+
+
+def graded_by(transcript: Transcript) -> str:
+    """The grader that scored a session's answers (`offline:words`, `llm:gpt-4o-mini`), or `mixed` when more than
+    one did (an LLM that fell back offline for some, a switch mid-session): a zero from an LLM and a zero from
+    key-point coverage then look different. A session with no graded answer names the grader it was started with."""
+    graders = {t.grade.grader for t in transcript.turns if t.grade is not None}
+    if len(graders) > 1:
+        return "mixed"
+    return graders.pop() if graders else transcript.grader
 
 
 def _history_export(args: argparse.Namespace) -> int:
     tr = terminal_core().saved_transcript(args.session_id, _scope(args))
     if args.format == "anki":
-        return _write_deck(anki.notes_for([tr]), args.output or Path(anki.deck_filename(tr.session_id)))
+        answered = plural(anki.answered(tr), "answered question")
+        return _write_deck(anki.notes_for([tr]), args.output or Path(anki.deck_filename(tr.session_id)), answered)
     text = render_transcript(tr, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
@@ -186,13 +203,16 @@ def _regrade(args: argparse.Namespace) -> int:
 
 
 def _anki(args: argparse.Namespace) -> int:
-    return _write_deck(terminal_core().anki_notes(args.weakest), args.output)
+    core = terminal_core()
+    weakest = plural(len(core.question_stats()[: args.weakest]), "weakest question")
+    return _write_deck(core.anki_notes(args.weakest), args.output, f"your {weakest}")
 
 
-def _write_deck(notes: list[anki.CardNote], output: Path) -> int:
+def _write_deck(notes: list[anki.CardNote], output: Path, source: str) -> int:
+    """Write the deck of what `source` (e.g. "3 answered questions") left to study, saying why so few cards."""
     if not notes:
-        print(anki.NOTHING_MISSED, file=sys.stderr)
+        print(anki.nothing_to_study(source), file=sys.stderr)
         return 0
     anki.write_deck(notes, output)
-    print(f"Wrote {output}: {len(notes)} notes in the deck “{anki.deck_name(notes)}”.", file=sys.stderr)
+    print(f"Wrote {output}: {anki.deck_written(notes, source)}", file=sys.stderr)
     return 0

@@ -3,10 +3,19 @@ through stdin."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import run_cli
+from tests.support.net import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK_DIR = ROOT / "bank"
@@ -322,3 +331,42 @@ def test_practice_bad_bank_exits_1(tmp_path):
     r = run_cli("practice", "--bank", "bad.md", stdin="")
     assert r.code == 1
     assert "bad.md:8" in r.err
+
+
+# -- serve ----------------------------------------------------------------------------------------
+
+
+def serve_output(tmp_path: Path, port: int, env: dict[str, str]) -> str:
+    """What a real `interviewer serve` process prints by the time its app answers on `port` (then stopped)."""
+    log = tmp_path / "serve.log"
+    env = {**os.environ, **env, "GRADIO_SERVER_PORT": str(port), "PYTHONUNBUFFERED": "1"}
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "interviewer", "serve"], cwd=tmp_path, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "Running on" not in log.read_text() or not _answers(port):
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no answer on port {port} within 60 s\n{log.read_text()}"
+            time.sleep(0.25)
+        time.sleep(1)  # Gradio printed its share hint just after the address: give it the time to show
+    finally:
+        stop_process(proc)
+    return log.read_text()
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env", [{}, {"INTERVIEWER_AUTH": "me:secret"}], ids=["open", "login"])
+def test_serve_prints_its_address_and_no_share_hint(tmp_path, env):
+    port = free_port()
+    printed = serve_output(tmp_path, port, env)
+    assert re.search(rf"^\* Running on local URL: +http://127\.0\.0\.1:{port}$", printed, re.MULTILINE), printed
+    assert "share=True" not in printed and "public link" not in printed, printed

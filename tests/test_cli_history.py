@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from interviewer.grading.models import Grade
+from interviewer.transcript import Transcript, TurnRecord
 from tests.support.cli import CliResult, run_cli
 
 
@@ -59,3 +61,52 @@ def test_import_rejects_a_file_that_is_not_a_transcript(tmp_path):
     (tmp_path / "bad.json").write_text('{"hello": 1}', encoding="utf-8")
     result = cli("history", "import", str(tmp_path / "bad.json"), tmp_path=tmp_path)
     assert result.code == 1 and "not a transcript" in result.err
+
+
+# -- the grader column: an LLM's zeros and the candidate's own zeros look different ------------------------------
+
+
+def saved_session(tmp_path: Path, n: int, session_grader: str, graders: list[str | None]) -> str:
+    """A session imported into the history whose answers were graded by `graders` (None: a skipped question)."""
+    turns = [
+        TurnRecord(question_id=f"genai_misc#{i + 1}", question=f"Question {i + 1}?", reference="Ref.", kind="technical",
+                   answer=None if g is None else "An answer.", skipped=g is None,
+                   grade=None if g is None else Grade(overall=0, grader=g))  # fmt: skip
+        for i, g in enumerate(graders)
+    ]
+    session_id = f"{n:08d}" + "a" * 24
+    tr = Transcript(session_id=session_id, started_at=f"2025-01-0{n}T10:00:00Z", finished_at=f"2025-01-0{n}T10:30:00Z",
+                    grader=session_grader, turns=turns)  # fmt: skip
+    (tmp_path / f"{n}.json").write_text(tr.to_json(), encoding="utf-8")
+    assert cli("history", "import", str(tmp_path / f"{n}.json"), tmp_path=tmp_path).code == 0
+    return session_id
+
+
+def grader_cells(table: str) -> dict[str, str]:
+    """Each listed session's Grader cell, read at the header's column (by id prefix)."""
+    header, *lines = table.splitlines()
+    start = header.index("grader")
+    end = header.index("bank")
+    return {line[:8]: line[start:end].strip() for line in lines}
+
+
+def test_history_lists_which_grader_scored_each_session(tmp_path):
+    llm = saved_session(tmp_path, 1, "llm:gpt-4o-mini", ["llm:gpt-4o-mini", "llm:gpt-4o-mini"])
+    offline = saved_session(tmp_path, 2, "offline:words", ["offline:words", None])
+    fell_back = saved_session(tmp_path, 3, "llm:gpt-4o-mini", ["llm:gpt-4o-mini", "offline:words"])
+    nothing = saved_session(tmp_path, 4, "offline:meaning", [None])
+    result = cli("history", tmp_path=tmp_path)
+    assert result.code == 0, result.err
+    assert grader_cells(result.out) == {
+        llm[:8]: "llm:gpt-4o-mini",
+        offline[:8]: "offline:words",
+        fell_back[:8]: "mixed",  # an LLM that fell back offline for one answer
+        nothing[:8]: "offline:meaning",  # nothing graded: the grader the session started with
+    }
+
+
+def test_history_grader_of_a_practised_session(tmp_path):
+    done = cli("practice", "-n", "1", "--followups", "0", tmp_path=tmp_path, stdin="Bias audits and oversight.\n\n")
+    assert done.code == 0, done.err
+    [row] = json.loads(cli("history", "--json", tmp_path=tmp_path).out)
+    assert grader_cells(cli("history", tmp_path=tmp_path).out) == {row["id"][:8]: "offline:words"}

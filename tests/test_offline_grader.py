@@ -1,11 +1,12 @@
 """The offline grader: ordering, bottom scores for non-answers, stemming, injection, experience structure."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from interviewer.bank import load_bank
+from interviewer.bank import load_bank, parse_bank
 from interviewer.grading import text as t
 from interviewer.grading.models import FollowUp, Grade, GradeRequest
 from interviewer.grading.offline import OfflineGrader
@@ -331,3 +332,40 @@ def test_followups_are_graded_with_the_answer(grader):
     together = grade(grader, 1, thin, [FollowUp(question="What else?", answer=more)])
     assert together.overall > alone.overall
     assert "Human oversight" in together.covered and "Human oversight" not in alone.covered
+
+
+# -- counts in the feedback agree with their nouns ("1 sign of context", not "1 signs of context") ---------------
+
+ONE_OF_EACH = "I built a drafting assistant with retrieval for the project, and it improved drafting a lot."
+SEVERAL = ("Our team had a tight deadline on the project. I built retrieval over legal databases; it reduced "
+           "drafting time by 60% and improved accuracy.")
+
+
+def test_plural_agrees_with_its_count():
+    assert [t.plural(n, "sign") for n in (0, 1, 2)] == ["0 signs", "1 sign", "2 signs"]
+    assert t.plural(1, "key point") == "1 key point" and t.plural(3, "key point") == "3 key points"
+
+
+@pytest.mark.parametrize(
+    ("reply", "phrases"),
+    [
+        (ONE_OF_EACH, ["1 sign of context", "1 first-person action", "0 measured figures", "1 word of result",
+                       "in 1 sentence"]),
+        (SEVERAL, ["4 signs of context", "1 measured figure and", "3 words of result", "in 2 sentences"]),
+    ],
+)
+def test_story_feedback_counts_agree_with_their_nouns(grader, reply, phrases):
+    said = " ".join(c.justification for c in grade(grader, 2, reply).criteria)
+    assert [p for p in phrases if p not in said] == []
+    assert not re.search(r"\b1 (?:[a-z-]+ )*?(?:signs|actions|figures|words|sentences)\b", said), said
+
+
+@pytest.mark.parametrize("reply", ["Bias in data is skewed sampling of the population.", "Sampling."])
+def test_technical_feedback_counts_agree_with_their_nouns(grader, reply):
+    one_point = parse_bank("# Tiny\n\n## 1. What is bias in data?\n\n**Answer:**\nSkewed sampling.\n",
+                           "tiny.md").questions[0]  # fmt: skip
+    g = grader.assess(GradeRequest(question=one_point.text, reference=one_point.reference, answer=reply,
+                                   key_points=one_point.key_points))  # fmt: skip
+    said = " ".join(c.justification for c in g.criteria)
+    assert "of 1 key point of the reference" in said and "1 key points" not in said
+    assert re.search(r"\b\d+ words? in 1 sentence\b", said) and "1 words" not in said

@@ -200,7 +200,7 @@ class OfflineGrader:
         communication = _communication(reply, relevance, off_topic)
         scores = {"coverage": coverage, "depth": depth, "communication": communication}
         justification = {
-            "coverage": f"Covers {covered + recovered} of {len(judged)} key points of the reference"
+            "coverage": f"Covers {covered + recovered} of {t.plural(len(judged), 'key point')} of the reference"
             + (f" ({recovered} only after the follow-up)" if recovered else "")
             + (f" and touches {partial} more." if partial else "."),
             "depth": _depth_words(depth, reply),
@@ -283,13 +283,13 @@ class OfflineGrader:
             ],
         )
         justification = {
-            "situation": _count(len(context_hits), "sign") + " of context (project, goal, team, constraints).",
-            "actions": _count(action_hits, "first-person action") + " ('I built', 'I decided', ...).",
-            "technical_substance": f"{len(reply.stems - question_stems)} distinct technical and content words"
+            "situation": t.plural(len(context_hits), "sign") + " of context (project, goal, team, constraints).",
+            "actions": t.plural(action_hits, "first-person action") + " ('I built', 'I decided', ...).",
+            "technical_substance": t.plural(len(reply.stems - question_stems), "distinct technical and content word")
             + ("" if reply.prose == 1 else ", listed rather than explained")
             + "; correctness not assessed.",
-            "outcome": f"{_count(len(numbers), 'measured figure')} and "
-            f"{_count(len(outcome_hits), 'word')} of result or learning.",
+            "outcome": f"{t.plural(len(numbers), 'measured figure')} and "
+            f"{t.plural(len(outcome_hits), 'word')} of result or learning.",
             "communication": _communication_words(reply),
         }
         tips = {
@@ -327,11 +327,6 @@ class OfflineGrader:
             grader=grader,
             flags=flags,
         )
-
-
-def _count(n: int, noun: str) -> str:
-    """ "1 sign", "3 signs"."""
-    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _recovered_or(judged: KeyPoint, first_alone: KeyPoint) -> KeyPoint:
@@ -380,7 +375,7 @@ def _depth_words(score: float, reply: Reply) -> str:
 
 def _communication_words(reply: Reply) -> str:
     words, sentences = reply.words, len(reply.sentences)
-    return f"{_count(words, 'word')} in {_count(sentences, 'sentence')} (judged on structure and length only)."
+    return f"{t.plural(words, 'word')} in {t.plural(sentences, 'sentence')} (judged on structure and length only)."
 
 
 def scored_grade(

@@ -114,6 +114,11 @@ def without_injection(text: str, placeholder: str = "") -> tuple[str, bool]:
     return "\n".join(k for k in kept if k), True
 
 
+def plural(n: int, noun: str) -> str:
+    """ "1 sign", "0 signs", "3 signs": feedback's counts agree with their noun (regular plurals are all it needs)."""
+    return f"{n} {noun if n == 1 else noun + 's'}"
+
+
 def shorten(text: str, max_words: int = 24) -> str:
     parts = text.split()
     return " ".join(parts[:max_words]) + (" …" if len(parts) > max_words else "")
