@@ -54,6 +54,8 @@ class Said:
     """QUESTION: a follow-up the front end already showed piece by piece as it was written."""
 
 
+FOLLOW_UP = "Follow-up"
+"""What a follow-up question is labelled with, wherever it is shown."""
 FINISHED = "That was the last question. Your summary is below."
 ENDED = "The interview is over. Your summary is below."
 
@@ -69,7 +71,9 @@ def told(session: Session, step: Step) -> list[Said]:
         return [*said, Said(Tone.QUESTION, step.followup, streamed=True)]
     if step.feedback is not None:
         said.append(_feedback(session, step.feedback))
-    elif not step.finished:
+        if step.no_followup:  # practice mode only: in a mock interview it would tell the grade early
+            said.append(Said(Tone.REMARK, step.no_followup))
+    elif not step.finished and not step.skipped:
         said.append(Said(Tone.REMARK, "Thank you."))
     if step.next_question:
         said.append(Said(Tone.QUESTION, step.next_question))

@@ -34,6 +34,7 @@ from .grading.models import (
     hint_cost_words,
 )
 from .hints import describe as describe_hint
+from .passages import reference_passage
 from .transcript import Summary, Transcript, TurnRecord
 
 MAX_MISSED_SHOWN = 8
@@ -62,6 +63,8 @@ def counts(summary: Summary) -> str:
         parts.append(plural(summary.retries, "retry", "retries"))
     if summary.recovered:
         parts.append(f"{plural(summary.recovered, 'key point')} recovered after follow-ups")
+    if summary.unsent:
+        parts.append(f"{plural(summary.unsent, 'draft')} kept unsent")
     return ", ".join(parts)
 
 
@@ -165,6 +168,31 @@ class KeyPointRow:
     status: str
     icon: str
     evidence: str | None
+    reference: str | None = None
+    """For a point not (fully) covered: the reference's own sentence about it, when it says more than the point."""
+    where: str | None = None
+    """Where that sentence sits in the reference (`under "Properties"`)."""
+
+    @property
+    def to_learn(self) -> bool:
+        return self.status in TO_LEARN
+
+
+TO_LEARN = ("missed", "partial", "contradicted", "hinted")
+"""Key-point statuses whose reference sentence is shown: what the candidate still has to learn."""
+
+
+def key_point_row(status: str, point: str, evidence: str | None, reference: str | None) -> KeyPointRow:
+    passage = reference_passage(point, reference) if reference and status in TO_LEARN else None
+    says_more = passage is not None and len(passage.text) > len(point) + 10
+    return KeyPointRow(
+        point,
+        status,
+        KEY_POINT_ICONS[status],
+        evidence,  # fmt: skip
+        passage.text if passage and says_more else None,
+        passage.where if passage else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -202,12 +230,15 @@ class GradeView:
     suggestions: tuple[str, ...]
     covered: tuple[str, ...]
     missed: tuple[str, ...]
+    partial: tuple[str, ...]
+    """Points covered in part: listed apart, in every format (they are neither covered nor missed)."""
     improved_answer: str | None
     """None when the grader gave none (or only blanks)."""
 
 
-def grade_view(grade: Grade) -> GradeView:
-    """The one place a grade is put into words."""
+def grade_view(grade: Grade, reference: str | None = None) -> GradeView:
+    """The one place a grade is put into words; with the reference, each point still to learn says where the
+    reference covers it."""
     flags = tuple(FLAG_WORDS.get(f, f) for f in grade.flags if f != CORRECTNESS_NOT_ASSESSED)
     criteria = tuple(
         CriterionRow(
@@ -222,7 +253,7 @@ def grade_view(grade: Grade) -> GradeView:
         )
         for c in grade.criteria
     )
-    key_points = tuple(KeyPointRow(k.point, k.status, KEY_POINT_ICONS[k.status], k.evidence) for k in grade.key_points)
+    key_points = tuple(key_point_row(k.status, k.point, k.evidence, reference) for k in grade.key_points)
     improved = grade.improved_answer if grade.improved_answer and grade.improved_answer.strip() else None
     return GradeView(
         overall=grade.overall,
@@ -245,6 +276,7 @@ def grade_view(grade: Grade) -> GradeView:
         suggestions=tuple(grade.suggestions),
         covered=tuple(grade.covered),
         missed=tuple(grade.missed),
+        partial=tuple(k.point for k in grade.key_points if k.status == "partial"),
         improved_answer=improved,
     )
 
@@ -264,7 +296,7 @@ class TurnView:
 
 def turn_view(turn: TurnRecord, number: int | None = None, previous: TurnRecord | None = None) -> TurnView:
     hints = tuple(describe_hint(h) for h in turn.hints)
-    grade = grade_view(turn.grade) if turn.grade else None
+    grade = grade_view(turn.grade, turn.reference) if turn.grade else None
     return TurnView(number, turn, grade, hints, attempt_change(previous, turn))
 
 

@@ -131,6 +131,9 @@ class Recorder:
             if snap.kind is EventKind.FINISHED and not snap.turns_kept:  # ended before any answer: not kept
                 tx.delete_session(snap.session_id)
                 return
+            if snap.kind is EventKind.DRAFTED and snap.turn is not None and snap.turn_index is not None:
+                tx.save_draft(snap.session_id, snap.turn_index, snap.turn.draft)
+                return
             if snap.turn is not None and snap.turn_index is not None:
                 tx.save_turn(snap.session_id, snap.turn_index, snap.turn)
                 # A retry is not recall (docs/practice.md): only a first attempt moves the review state.

@@ -47,6 +47,7 @@ turns = Table(
     Column("asked_at", Text),
     Column("answered_at", Text),
     Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("draft", Text),
     ForeignKeyConstraint(["session_id"], ["sessions.id"], ondelete="CASCADE"),
     Index("turns_by_question", "question_id"),
 )

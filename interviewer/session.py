@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from .bank import Question
 from .errors import GraderError, InterviewerError
-from .grading.base import CoveragePolicy, FollowUpPolicy, FollowUpWriter, Grader, TemplateFollowUps
+from .grading.base import CoveragePolicy, FollowUpPlan, FollowUpPolicy, FollowUpWriter, Grader, TemplateFollowUps
 from .grading.models import FollowUp, Grade, GradeRequest
 from .grading.offline import OfflineGrader
 from .hints import LEVELS, NO_MORE, apply_hints, cost_note, describe, next_hint
@@ -58,6 +58,10 @@ class Step(BaseModel):
     """Why the turn just graded was graded offline although an LLM grader was chosen (both modes)."""
     followup_fallback_reason: str | None = None
     """Why the follow-up asked is the offline one although an LLM writes them."""
+    skipped: bool = False
+    """The action was a skip (nothing to thank the candidate for)."""
+    no_followup: str | None = None
+    """Why no follow-up was asked about the answer just graded (None: one was, or they are off or spent)."""
     next_question: str | None = None
     finished: bool = False
     summary: Summary | None = None
@@ -90,6 +94,7 @@ class EventKind(StrEnum):
     FOLLOWUP = "followup"
     GRADED = "graded"
     SKIPPED = "skipped"
+    DRAFTED = "drafted"
     FINISHED = "finished"
 
 
@@ -283,8 +288,13 @@ class Session:
         turn = self.current
         if turn is None:
             return ""
-        again = f" (attempt {turn.attempt})" if turn.attempt > 1 else ""
-        return f"Question {self.index + 1} of {self.total}{again}: {turn.question}"
+        return f"{self.position()}: {turn.question}"
+
+    def position(self) -> str:
+        """`Question 2 of 3`, and `(attempt 2)` for a further attempt."""
+        turn = self.current
+        again = f" (attempt {turn.attempt})" if turn is not None and turn.attempt > 1 else ""
+        return f"Question {self.index + 1} of {self.total}{again}"
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -321,7 +331,7 @@ class Session:
             return False
         before, turn = self.turns[-2], self.turns[-1]
         untouched = turn.answer is None and not turn.skipped and not turn.hints and not turn.followups
-        return untouched and before.grade is not None and before.question_id != turn.question_id
+        return untouched and not turn.draft and before.grade is not None and before.question_id != turn.question_id
 
     def retry(self) -> str | Refused:
         """Answer the question just graded again: a new attempt (a new turn, `attempt` + 1) is asked now, and
@@ -329,6 +339,11 @@ class Session:
         if not self.can_retry():
             if self.settings.mode != "practice":
                 return Refused("Mock mode has no retries: practise your weakest questions after the summary.")
+            if self.turns and self.turns[-1].draft and not self.finished:
+                return Refused(
+                    "You have started answering the next question: send your answer (or clear it) first, "
+                    "then try the earlier one again from the summary's weakest questions."
+                )
             return Refused("Nothing to try again right now: answer the question, then try it again after its feedback.")
         graded = self.turns[-1] if self.finished else self.turns[-2]
         attempt = graded.model_copy(
@@ -349,12 +364,28 @@ class Session:
             return turn.followups[-1].question
         return self.question_message()
 
+    @property
+    def draft(self) -> str:
+        """What was typed and not sent for the question (or follow-up) asked now: "" when nothing was."""
+        turn = self.current
+        return "" if self.finished or turn is None or turn.done else turn.draft or ""
+
+    def keep_draft(self, text: str) -> None:
+        """Keep what is typed but not sent (autosave); an empty text clears the draft."""
+        turn = self.current
+        if self.finished or turn is None or turn.done:
+            return
+        kept = scrub(text)[0] if text.strip() else None
+        if kept != turn.draft:
+            turn.draft = kept
+            self._emit(EventKind.DRAFTED, self.turn_index)
+
     def skip(self) -> Step:
         turn = self._require_turn()
         turn.skipped = True
         turn.answered_at = _now()
         self._emit(EventKind.SKIPPED, self.turn_index)
-        return self._advance(Step())
+        return self._advance(Step(skipped=True))
 
     async def answer(self, text: str) -> Step:
         """Take an answer (or the answer to a follow-up); returns what comes next."""
@@ -372,11 +403,13 @@ class Session:
             turn.followups[-1].answer = text
         else:
             turn.answer = text
+        turn.draft = None  # sent
         turn.answered_at = _now()
         self._emit(EventKind.ANSWERED, self.turn_index)
 
         request = self._request(turn)
-        missed = self._points_to_probe(request, turn)
+        plan = self._plan_followup(request, turn)
+        missed = plan.points
         if missed:
             shown: list[str] = []  # exactly what the candidate saw, which is what the transcript records
             failed: str | None = None
@@ -397,7 +430,8 @@ class Session:
             yield StepTaken(Step(followup=turn.followups[-1].question, followup_fallback_reason=failed))
             return
 
-        yield StepTaken(await self._grade_and_advance(turn, request))
+        step = await self._grade_and_advance(turn, request)
+        yield StepTaken(step.model_copy(update={"no_followup": plan.why_not}))
 
     async def settle(self) -> Step | None:
         """After a restore from history: grade an answer saved before its grade, or ask the next question."""
@@ -422,8 +456,8 @@ class Session:
         """Finish now; questions not yet asked are left out of the transcript (see `finish` to grade first)."""
         if not self.finished:
             turn = self.current
-            if turn and turn.answer is None and not turn.skipped:
-                self.turns.pop()  # asked but not answered: not part of the interview
+            if turn and turn.answer is None and not turn.skipped and not turn.draft:
+                self.turns.pop()  # asked but nothing typed: not part of the interview
             self.finished_at = _now()
             self._emit(EventKind.FINISHED)
         return self.summary()
@@ -487,11 +521,12 @@ class Session:
         step.finished = True
         return step
 
-    def _points_to_probe(self, request: GradeRequest, turn: TurnRecord) -> list[str]:
-        """Missed key points worth a follow-up (the policy's choice); none once the follow-up budget is spent."""
+    def _plan_followup(self, request: GradeRequest, turn: TurnRecord) -> FollowUpPlan:
+        """Missed key points worth a follow-up (the policy's choice), or why none is asked; none, and nothing
+        to say, when follow-ups are off or this question's are all asked."""
         if len(turn.followups) >= self.settings.followups:
-            return []
-        return self.graders.followup_policy.points_to_probe(request)
+            return FollowUpPlan()
+        return self.graders.followup_policy.plan(request)
 
     def grade_offline_now(self) -> None:
         """Stop waiting for the grader (an LLM taking long): the answer being graded is graded offline at once."""

@@ -283,6 +283,7 @@ def _turns(conn: Connection, session_id: str) -> list[TurnRecord]:
             kind=t["kind"],
             attempt=t["attempt"],
             answer=t["answer"],
+            draft=t["draft"],
             followups=[{"question": q, "answer": a} for q, a in asked_followups.get(t["idx"], [])],
             hints=[
                 Hint(level=level, text=text, cost=cost, point=point)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from .conversation import HistoryWatch, Said, Tone, questions_done, told, write_transcripts
+from .conversation import FOLLOW_UP, HistoryWatch, Said, Tone, questions_done, told, write_transcripts
+from .editor import COMMANDS, Drafts, drop_typeahead, edit_answers, is_terminal
 from .errors import InterviewerError
 from .grading.factory import GraderChoice
 from .presentation import counts, format_grade, overall_headline
@@ -21,7 +22,6 @@ from .session import FollowUpPiece, Refused, Session, Step, StepTaken
 from .transcript import Transcript, summarise
 from .unicode import replaced_notice, scrub
 
-COMMANDS = ("/hint", "/skip", "/repeat", "/retry", "/end")
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
 
@@ -32,16 +32,19 @@ def practice(session: Session, choice: GraderChoice, stdin: TextIO, out: TextIO,
         print(choice.notice, file=out)
     print(f"Session {session.session_id[:8]} is saved as you go (resume: interviewer practice --resume).", file=out)
     costs = ", then ".join(f"{c:g}" for c in session.hint_costs()) if not session.finished else ""
+    typing = is_terminal(stdin, out)
+    pasting = " (Alt+Enter sends too; a pasted text arrives whole)" if typing else ""
     print(
-        f"Type your answer; finish it with an empty line. Commands: /hint (up to 3 per question, costing {costs} "
-        "points off its score) /skip /repeat /retry /end\n",
+        f"Type your answer; finish it with an empty line{pasting}. Commands: /hint (up to 3 per question, costing "
+        f"{costs} points off its score) /skip /repeat /retry /end\n",
         file=out,
     )
+    answers = edit_answers(Drafts(lambda: session.draft, session.keep_draft), out) if typing else None
     # One event loop for the whole session, entered only to grade or stream: input is read outside it,
     # so Ctrl+C stops a read at once (inside the loop asyncio would only cancel the task).
     with asyncio.Runner() as runner:
         try:
-            practice_loop(session, read_answers(stdin, out), out, runner.run)
+            practice_loop(session, answers or read_answers(stdin, out), out, runner.run)
         except KeyboardInterrupt:
             save_transcript(answered_so_far(session), folder, out)
             print(
@@ -50,6 +53,9 @@ def practice(session: Session, choice: GraderChoice, stdin: TextIO, out: TextIO,
                 file=out,
             )
             return 130
+        finally:
+            if typing:
+                drop_typeahead(stdin)
     return save_transcript(session.transcript(), folder, out)
 
 
@@ -131,9 +137,12 @@ def practice_loop(
 
 async def _answer(session: Session, text: str, out: TextIO) -> Step:
     """Take an answer, printing a follow-up question as it is written."""
-    step = Step()
+    step, labelled = Step(), False
     async for event in session.answer_stream(text):
         if isinstance(event, FollowUpPiece):
+            if not labelled:
+                out.write(f"{FOLLOW_UP}: ")
+                labelled = True
             out.write(event.text)
             out.flush()
         elif isinstance(event, StepTaken):

@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .bank import extract_key_points
 from .grading.models import FollowUp, Grade, Hint
 from .tokens import Usage
 
@@ -27,6 +26,9 @@ class TurnRecord(BaseModel):
     """1, or 2, 3, ... for the candidate's further tries at the same question (issue 13: Try again)."""
     answer: str | None = None
     """Exactly what the candidate typed, never trimmed or cut."""
+    draft: str | None = None
+    """Typed but not sent (to the question, or to its follow-up when one is asked): autosaved as it is typed,
+    kept when the candidate ends or leaves, offered again on resume. Never graded."""
     followups: list[FollowUp] = []
     hints: list[Hint] = []
     skipped: bool = False
@@ -75,6 +77,8 @@ class Summary(BaseModel):
     """Key points first covered after a follow-up question, over the graded answers."""
     retries: int = 0
     """Further attempts at questions already answered (Try again); every figure above is of the last attempt."""
+    unsent: int = 0
+    """Answers (or follow-up answers) typed and never sent, kept as drafts when the interview ended."""
 
 
 def last_attempts(turns: list[TurnRecord]) -> list[TurnRecord]:
@@ -95,10 +99,14 @@ def summarise(turns: list[TurnRecord]) -> Summary:
     for turn in asked:
         for c in turn.grade.criteria if turn.grade else []:
             criteria.setdefault(c.name, []).append(c.score)
+    # Only answers are ranked and studied from: a skipped question has no score to rank, and its points
+    # were never tried (it is listed as skipped instead).
+    graded = [t for t in asked if t.grade is not None]
     ranked = sorted(
         (
-            QuestionScore(question_id=t.question_id, question=t.question, overall=s, attempts=t.attempt)
-            for t, s in zip(asked, scores)
+            QuestionScore(question_id=t.question_id, question=t.question, overall=t.grade.overall, attempts=t.attempt)
+            for t in graded
+            if t.grade is not None
         ),
         key=lambda q: q.overall,
     )
@@ -107,8 +115,8 @@ def summarise(turns: list[TurnRecord]) -> Summary:
     strongest = list(reversed(ranked[n_weak:]))[:3]
     study: list[str] = []
     for q in weakest:
-        turn = next(t for t in asked if t.question_id == q.question_id)
-        missed = turn.grade.missed if turn.grade else extract_key_points(turn.reference)
+        turn = next(t for t in graded if t.question_id == q.question_id)
+        missed = turn.grade.missed if turn.grade else []
         study += [p for p in missed[:3] if p not in study]
     return Summary(
         total=len({t.question_id for t in turns}),
@@ -123,6 +131,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
         hint_points=sum(p.points for t in asked if t.grade for p in t.grade.penalties),
         recovered=sum(len(t.grade.recovered) for t in asked if t.grade),
         retries=sum(t.attempt > 1 for t in turns if t.done),
+        unsent=sum(bool(t.draft) for t in turns),
     )
 
 

@@ -16,7 +16,7 @@ from .grading.models import GraderId
 from .presentation import counts, graded_by, overall_headline, render_template, turn_view_in, turn_views
 from .presentation import escape_html as e
 from .regrade import RegradeReport
-from .transcript import Summary, Transcript, TurnRecord
+from .transcript import Summary, Transcript, TurnRecord, last_attempts
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -83,22 +83,36 @@ def question_table_html(transcript: Transcript) -> str:
 
 
 def question_table(transcript: Transcript) -> list[list[object]]:
+    """One row per attempt, numbered by its question (a retry keeps its question's number and says which try)."""
     rows: list[list[object]] = []
-    for i, turn in enumerate(transcript.turns, start=1):
+    for view in turn_views(transcript.turns):
+        turn = view.turn
         if turn.skipped:
             score, band = "skipped", ""
         elif turn.grade is None:
-            score, band = "-", ""
+            score, band = ("not sent (draft kept)" if turn.draft else "-"), ""
         else:
             score = f"{turn.grade.overall:.0f}"
             band = "key-point coverage" if turn.grade.is_offline else turn.grade.band
-        rows.append([i, turn.question, score, band])
+        question = turn.question + (f" (attempt {turn.attempt})" if turn.attempt > 1 else "")
+        rows.append([view.number, question, score, band])
     return rows
 
 
-def summary_chart_rows(summary: Summary) -> list[dict[str, object]]:
-    """Average per criterion, in the rubrics' order (the overall is shown as a number, not a bar)."""
-    return [{"criterion": k.replace("_", " "), "score": v} for k, v in summary.criteria.items()]
+RUBRIC_NAMES = {"technical": "technical questions", "experience": "experience questions (STAR)"}
+
+
+def summary_chart_rows(transcript: Transcript) -> list[dict[str, object]]:
+    """Average per criterion over the graded answers, each rubric its own series: technical criteria and the
+    STAR criteria of experience questions measure different things (the overall is a number, not a bar)."""
+    scores: dict[tuple[str, str], list[float]] = {}
+    for turn in last_attempts(transcript.turns):
+        for c in turn.grade.criteria if turn.grade else []:
+            scores.setdefault((RUBRIC_NAMES[turn.kind], c.name.replace("_", " ")), []).append(c.score)
+    return [
+        {"criterion": name, "score": round(sum(v) / len(v), 2), "rubric": rubric}
+        for (rubric, name), v in scores.items()
+    ]
 
 
 # -- history --------------------------------------------------------------------------------------

@@ -84,6 +84,14 @@ class Transaction:
             )
         self._write_turn(session_id, idx, turn)
 
+    def save_draft(self, session_id: str, idx: int, draft: str | None) -> None:
+        """Only the turn's unsent text: the autosave runs as the candidate types, so it writes one column."""
+        self.conn.execute(
+            update(turns)
+            .where(turns.c.session_id == session_id, turns.c.idx == idx)
+            .values(draft=_storable(self.conn, draft))
+        )
+
     def _write_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
         key = {"session_id": session_id, "idx": idx}
         # every column: an asked, untouched question can give its place to a retry of the one before
@@ -95,6 +103,7 @@ class Transaction:
             "reference": turn.reference,
             "kind": turn.kind,
             "answer": turn.answer,
+            "draft": turn.draft,
             "skipped": int(turn.skipped),
             "asked_at": _iso(turn.asked_at),
             "answered_at": _iso(turn.answered_at),

@@ -91,7 +91,7 @@ def test_eval_with_the_llm(fake, tmp_path):
 
 def test_practice_in_the_terminal_with_the_llm(fake, tmp_path):
     typed = "\n".join([ETHICS, "", "I would also watch for harmful outputs and get user consent.", "",
-                       STORY, "", ""])
+                       STORY, "", "Drafting time fell by 60%.", "", ""])  # a story gets its follow-up too
     result = llm_cli(["practice", "-n", "2", "--followups", "1", "--out", str(tmp_path)], fake, tmp_path,
                      stdin=typed)
     assert result.code == 0, result.err

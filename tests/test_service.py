@@ -114,7 +114,7 @@ def test_migration_4_gives_the_command_lines_old_sessions_to_the_terminal(tmp_pa
             conn.execute("INSERT INTO sessions (id, owner, started_at, settings, grader, questions, total)"
                          " VALUES (?, ?, '2026-01-01T00:00:00+00:00', '{}', 'offline', '[]', 1)", (sid, owner))
     store = Store(tmp_path)
-    assert store.revision == head() == "0005"
+    assert store.revision == head() == "0006"
     assert [r.id for r in store.sessions(Owner.terminal())] == ["old-terminal"]
     assert [r.id for r in store.sessions(Owner.browser("b1"))] == ["old-browser"]
 

@@ -10,7 +10,14 @@ import pytest
 
 from interviewer.bank import load_bank
 from interviewer.errors import GraderError
-from interviewer.grading.base import CoveragePolicy, template_followup
+from interviewer.grading.base import (
+    COVERED_ENOUGH,
+    NOTHING_TO_BUILD_ON,
+    STORY_COMPLETE,
+    CoveragePolicy,
+    FollowUpPlan,
+    template_followup,
+)
 from interviewer.grading.models import CriterionScore, Grade, GradeRequest, KeyPoint
 from interviewer.planning import plan_questions
 from interviewer.session import (
@@ -86,9 +93,9 @@ class ScriptedPolicy:
         self.thin = set(thin)
         self.seen: list[str] = []
 
-    def points_to_probe(self, request: GradeRequest) -> list[str]:
+    def plan(self, request: GradeRequest) -> FollowUpPlan:
         self.seen.append(request.full_reply())
-        return list(request.key_points[:2]) if request.answer in self.thin else []
+        return FollowUpPlan(list(request.key_points[:2])) if request.answer in self.thin else FollowUpPlan()
 
 
 def session(numbers, scores=(50.0,), thin=(), **settings) -> Session:
@@ -157,8 +164,23 @@ def test_skip_counts_as_zero():
     assert s.turns[0].skipped and s.turns[0].answer is None and s.turns[0].grade is None
     summary = run(s.answer("b")).summary
     assert summary.total == 2 and summary.answered == 1 and summary.skipped == 1
-    assert summary.overall == 40.0
-    assert summary.weakest[0].question_id == Q[3].id and summary.weakest[0].overall == 0
+    assert summary.overall == 40.0  # the skip counts as 0 in the average...
+    ranked = [q.question_id for q in summary.weakest + summary.strongest]
+    assert ranked == [Q[5].id]  # ...but is never ranked (issue 24: "Strongest ... 0/100" for a skip)
+    assert not set(summary.study) & set(Q[3].key_points)  # nor studied from: its points were never tried
+
+
+def test_the_summary_ranks_and_studies_answers_only_whatever_was_skipped():
+    for skipped_at in (0, 1, 2):
+        s = session([3, 5, 7], scores=(30.0, 70.0), followups=0)
+        for i in range(3):
+            s.skip() if i == skipped_at else run(s.answer("an answer"))
+        summary = s.summary()
+        skipped_id = [Q[3].id, Q[5].id, Q[7].id][skipped_at]
+        assert skipped_id not in [q.question_id for q in summary.weakest + summary.strongest]
+        assert len(summary.weakest + summary.strongest) == 2 and summary.skipped == 1
+        skipped_points = {3: Q[3], 5: Q[5], 7: Q[7]}[[3, 5, 7][skipped_at]].key_points
+        assert not set(summary.study) & set(skipped_points)
 
 
 def test_skip_last_question_finishes():
@@ -383,13 +405,34 @@ def _request(number: int, answer: str) -> GradeRequest:
     return GradeRequest(question=q.text, reference=q.reference, answer=answer, kind=q.kind, key_points=q.key_points)
 
 
-def test_coverage_policy_probes_a_thin_answer_only():
+def test_coverage_policy_probes_a_thin_answer_only_and_says_why_not_otherwise():
     policy = CoveragePolicy()
-    missed = policy.points_to_probe(_request(1, THIN_1))
+    missed = policy.plan(_request(1, THIN_1)).points
     assert missed and "Human oversight" in missed
-    assert policy.points_to_probe(_request(1, THOROUGH_1)) == []
-    assert policy.points_to_probe(_request(1, "")) == [], "nothing to build on: move on"
-    assert policy.points_to_probe(_request(2, "I led a project.")) == [], "no probing of experience stories"
+    assert policy.plan(_request(1, THOROUGH_1)) == FollowUpPlan(why_not=COVERED_ENOUGH)
+    assert policy.plan(_request(1, "")) == FollowUpPlan(why_not=NOTHING_TO_BUILD_ON), "nothing to build on"
+
+
+@pytest.mark.parametrize(
+    ("story", "probed"),
+    [
+        ("I led a project at a bank where we built a RAG assistant with my team.", "the result"),
+        ("At a legal-tech startup in 2023, our goal was to cut contract drafting time with a generative model; I was "
+         "the ML lead in a team of four, under strict compliance constraints. I designed a RAG pipeline over our "
+         "clause database, I chose a hybrid retriever because exact legal terms matter, I built an evaluation set "
+         "with lawyers, and I added a hallucination check that cites sources. Drafting time fell by 60% and errors "
+         "by 35%; I learned to build the evaluation set first.", None),
+        ("Our team at a bank built a RAG assistant in 2023 for the support staff. I designed the retrieval and I "
+         "chose the embedding model.", "the result"),
+    ],
+)  # fmt: skip
+def test_a_thin_story_gets_a_follow_up_on_its_thinnest_part(story, probed):
+    """Issue 24: experience questions never got a follow-up, even at 9/100."""
+    plan = CoveragePolicy().plan(_request(2, story))
+    if probed is None:
+        assert plan.points == [] and plan.why_not == STORY_COMPLETE
+    else:
+        assert plan.points and plan.points[0].startswith(probed) and plan.why_not is None
 
 
 def test_the_offline_followup_points_to_an_area_without_giving_the_answer():

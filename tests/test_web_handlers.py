@@ -73,3 +73,65 @@ def test_a_past_session_that_cannot_be_opened_says_why(tmp_path):
 def test_nothing_to_download_before_an_interview(tmp_path):
     h, _ = handlers(tmp_path)
     assert h.download("markdown", None) is None
+
+
+# -- End with an answer typed and not sent (issue 24: nothing typed is dropped without asking) ------------------
+
+
+def started(tmp_path: Path, **changes):
+    h, history = handlers(tmp_path)
+    ws = asyncio.run(h.start(form(h, **changes), ME, None, "tab")).ws
+    return h, history, ws
+
+
+def test_end_with_unsent_text_asks_first_and_ends_nothing(tmp_path):
+    from interviewer.web.views import EndAsked
+
+    h, _, ws = started(tmp_path)
+    for unsent in ("A half-written answer", "  several\n\nparagraphs  "):
+        asked = asyncio.run(h.end(ws, unsent))
+        assert isinstance(asked, EndAsked) and not ws.session.finished
+        shown = render(asked, stand_in_layout())
+        assert shown["end_ask"]["visible"] is True and "not sent" in shown["end_ask_md"]
+    assert isinstance(asyncio.run(h.end(ws, "   ")), PageView) and ws.session.finished  # blank: nothing to ask
+
+
+def test_keep_it_as_a_draft_saves_the_text_with_the_interview(tmp_path):
+    h, history, ws = started(tmp_path, count=3)
+    asyncio.run(_all(h.answer(ANSWER, ws)))
+    draft = "The second answer, half written:\n\nwith a second paragraph."
+    asyncio.run(h.end_keeping(draft, ws))
+    saved = json.loads(Path(h.download("json", ws)).read_text(encoding="utf-8"))
+    assert saved["turns"][1]["draft"] == draft and saved["turns"][1]["answer"] is None
+    assert saved["summary"]["answered"] == 1 and saved["summary"]["skipped"] == 0 and saved["summary"]["unsent"] == 1
+    stored = h.app.scope(ME).saved_transcript(ws.session.session_id)  # and in the history
+    assert stored.turns[1].draft == draft
+    assert "kept unsent" in Path(h.download("markdown", ws)).read_text(encoding="utf-8")
+
+
+def test_send_it_grades_the_text_then_ends(tmp_path):
+    h, _, ws = started(tmp_path)
+    asyncio.run(_all(h.end_sending(ANSWER, ws)))
+    assert ws.session.finished and ws.session.turns[0].answer == ANSWER and ws.session.turns[0].grade is not None
+
+
+def test_discard_it_ends_without_the_text_and_clears_the_box(tmp_path):
+    h, _, ws = started(tmp_path)
+    asyncio.run(h.keep_draft("typed, then thrown away", ws))
+    view = asyncio.run(h.end_discarding(ws))
+    assert ws.session.finished and not ws.session.turns and view.answer == ""
+
+
+def test_the_autosaved_draft_comes_back_on_resume(tmp_path):
+    h, _, ws = started(tmp_path)
+    asyncio.run(_all(h.answer(ANSWER, ws)))
+    for typed in ("Half", "Half an answer, then the page was closed"):
+        asyncio.run(h.keep_draft(typed, ws))
+    fresh, _ = handlers(tmp_path)  # another process: a restart, or another device
+    resumed = asyncio.run(fresh.resume(ws.session.session_id, ME, None, "tab2"))
+    assert resumed.answer == "Half an answer, then the page was closed"
+    assert resumed.ws.session.index == 1  # at the question it was typed for
+
+
+async def _all(events):
+    return [vm async for vm in events]

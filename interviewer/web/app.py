@@ -21,7 +21,6 @@ from gradio.blocks import Block
 from starlette.middleware import Middleware
 
 from ..config import Settings, configure_logging, load_settings
-from ..drafting import NO_LLM
 from ..errors import InterviewerError
 from ..grading.offline import OfflineGrader
 from ..grading.semantic import shared_layer
@@ -29,7 +28,7 @@ from ..owner import Owner
 from ..recorder import Writer
 from ..service import App
 from ..users import Users, user_owner
-from .draft_events import DraftForm, draft_bank
+from .draft_events import DRAFT_READY, DraftForm, PageLLM, draft_bank, drafting_off
 from .handlers import Handlers, StartForm
 from .history_events import HistoryTab
 from .internals import forget_browser_session
@@ -61,11 +60,21 @@ CSS = """
 table.iv-rubric{width:100%;border-collapse:collapse;margin:.5rem 0}
 table.iv-rubric td,table.iv-rubric th{border:1px solid var(--border-color-primary,#ddd);padding:.3rem .5rem;
 text-align:left;vertical-align:top}
-.iv-kp{list-style:none;padding-left:.2rem}.iv-kp li{margin:.15rem 0}.iv-kp-covered span{color:#15803d}
-.iv-kp-partial span{color:#b45309}.iv-kp-missed span{color:#b91c1c}.iv-kp-contradicted span{color:#b91c1c}
-.iv-penalty{color:#9a3412}.iv-kp-recovered span{color:#15803d}.iv-kp-hinted span{color:#6b21a8}
+.iv-kp{list-style:none;padding-left:.2rem}.iv-kp li{margin:.15rem 0}.iv-kp-covered>span:first-child{color:#15803d}
+.iv-kp-partial>span:first-child{color:#b45309}.iv-kp-missed>span:first-child{color:#b91c1c}.iv-kp-contradicted>span:first-child{color:#b91c1c}
+.iv-penalty{color:#9a3412}.iv-kp-recovered>span:first-child{color:#15803d}.iv-kp-hinted>span:first-child{color:#6b21a8}
 .iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
 .iv-pre{white-space:pre-wrap;word-break:break-word}
+.iv-ref{margin:.1rem 0 .3rem 1.4rem;font-size:.92rem}.iv-where{font-weight:600}
+.iv-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.iv-side-grid{display:grid;grid-template-columns:1fr 1fr;gap:.8rem}.iv-side-grid h4{margin:.3rem 0}
+table.iv-rubric td{overflow-wrap:anywhere}
+@media (max-width:640px){.iv-side-grid{grid-template-columns:1fr}
+table.iv-rubric thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.iv-rubric,table.iv-rubric tbody,table.iv-rubric tr,table.iv-rubric td{display:block;width:auto}
+table.iv-rubric tr{border:1px solid var(--border-color-primary,#ddd);border-radius:6px;margin:.4rem 0;padding:.2rem 0}
+table.iv-rubric td{border:none;padding:.15rem .5rem}
+table.iv-rubric td[data-label]::before{content:attr(data-label) ": ";font-weight:600}}
 .iv-bars{margin:.4rem 0;max-width:34rem}.iv-bar{display:flex;align-items:center;gap:.5rem;margin:.15rem 0}
 .iv-bar-name{width:9rem;font-size:.9rem}.iv-bar-track{flex:1;height:.8rem;background:var(--neutral-200,#e5e7eb);
 border-radius:3px;overflow:hidden}.iv-bar-fill{display:block;height:100%;background:var(--color-accent,#f97316)}
@@ -80,7 +89,6 @@ summary:focus-visible{outline:3px solid #1d4ed8!important;outline-offset:2px}
 .dark button:focus-visible,.dark textarea:focus-visible,.dark input:focus-visible{outline-color:#93c5fd!important}
 """
 
-DRAFTING_OFF = f"**Drafting is off:** {NO_LLM} and restart the app."
 
 PAGE_JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
 """Run once in the page: keyboard and screen-reader help (see the file)."""
@@ -110,7 +118,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             ),
             history_note=store_problem,
             regrade_choices=_regrade_choices(app),
-            drafting_off="" if settings.llm_configured else DRAFTING_OFF,
+            drafting_off=drafting_off(settings, PageLLM()) or "",
         )
         ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))
         _wire(demo, ui, handlers, history, settings.concurrency, _who(users))
@@ -243,14 +251,12 @@ def _wire_actions(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     async def skip(ws):
         return render(await h.skip(ws), ui, within=interview)
 
-    async def end(ws):
-        return render(await h.end(ws), ui, within=interview)
-
+    typed = [ui.answer_box, ui.state]
     actions = [
-        ui.submit_btn.click(answer, [ui.answer_box, ui.state], interview, api_name="answer", concurrency_limit=limit),
-        ui.hint_btn.click(hint, [ui.answer_box, ui.state], interview, **private),
+        ui.submit_btn.click(answer, typed, interview, api_name="answer", concurrency_limit=limit),
+        ui.hint_btn.click(hint, typed, interview, **private),
         ui.skip_btn.click(skip, [ui.state], interview, **private),
-        ui.end_btn.click(end, [ui.state], interview, **private),
+        *_wire_ending(ui, h),
     ]
 
     # An action that found this page's interview closed (idle too long, a restart): offer Resume right there.
@@ -263,10 +269,43 @@ def _wire_actions(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     ui.retry_btn.click(retry, [ui.state], interview, api_name="retry")  # public: /retry, like /answer
 
 
+def _wire_ending(ui: Layout, h: Handlers) -> list[Any]:
+    """End, and what to do with an answer typed and not sent (asked first); the answer box's autosave."""
+    ending, typed = ui.ending_outputs(), [ui.answer_box, ui.state]
+
+    async def end(unsent, ws):
+        return render(await h.end(ws, unsent or ""), ui, within=ending)
+
+    async def end_sending(text, ws):
+        async for vm in h.end_sending(text or "", ws):
+            yield render(vm, ui, within=ending)
+
+    async def end_keeping(text, ws):
+        return render(await h.end_keeping(text or "", ws), ui, within=ending)
+
+    async def end_discarding(ws):
+        return render(await h.end_discarding(ws), ui, within=ending)
+
+    ui.end_back_btn.click(lambda: gr.update(visible=False), None, [ui.end_ask], **PRIVATE)
+    # Autosave: what is typed is kept with the interview as it is typed (only the last of a burst is sent).
+    ui.answer_box.input(h.keep_draft, typed, None, trigger_mode="always_last", show_progress="hidden", **PRIVATE)
+    return [
+        ui.end_btn.click(end, typed, ending, **PRIVATE),
+        ui.end_send_btn.click(end_sending, typed, ending, **PRIVATE),
+        ui.end_keep_btn.click(end_keeping, typed, ending, **PRIVATE),
+        ui.end_discard_btn.click(end_discarding, [ui.state], ending, **PRIVATE),
+    ]
+
+
 def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
-    async def draft(topic, jd, count, level, experience):
-        form = DraftForm(topic, jd, count, level, experience)
-        return render(await draft_bank(h.app.settings, h.banks, form), ui)
+    page_llm = [ui.base_url, ui.model, ui.api_key]
+
+    async def draft(v: dict[Any, Any]):
+        """Draft with the setup form's LLM fields when filled in, else the server's LLM (a set of inputs: one dict)."""
+        llm = PageLLM(v[ui.base_url], v[ui.model], v[ui.api_key])
+        form = DraftForm(v[ui.draft_topic], v[ui.draft_jd], v[ui.draft_count], v[ui.draft_level],
+                         v[ui.draft_experience], llm)  # fmt: skip
+        return render(await draft_bank(h.app, h.banks, form), ui)
 
     with_draft: set[Block] = {ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key,
                               ui.drafted_bank, ui.browser_id, ui.state}  # fmt: skip
@@ -279,8 +318,18 @@ def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
         owner = who(v[ui.browser_id], request)
         return render(await h.start(form, owner, values[ui.state], request.session_hash if request else None), ui)
 
-    ui.draft_btn.click(draft, draft_inputs(ui), draft_outputs(ui), **PRIVATE)
+    ui.draft_btn.click(draft, {*draft_inputs(ui), *page_llm}, draft_outputs(ui), **PRIVATE)
     ui.draft_use_btn.click(start_with_draft, with_draft, ui.page_outputs(), **PRIVATE)
+    if h.app.settings.llm_configured or not h.app.settings.exposure.browser_llm:
+        return
+    # No server LLM: the section starts off, and filling in the page's own LLM fields turns it on.
+    controls = [*draft_inputs(ui), ui.draft_btn]
+
+    def switch(base_url, model, api_key):
+        off = drafting_off(h.app.settings, PageLLM(base_url, model, api_key))
+        return [off or DRAFT_READY, *(gr.update(interactive=not off) for _ in controls)]
+
+    gr.on([f.change for f in page_llm], switch, page_llm, [ui.draft_note, *controls], **PRIVATE)
 
 
 def _wire_resume(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
@@ -339,7 +388,8 @@ def _wire_history(ui: Layout, h: HistoryTab, who: Who) -> None:
 
 
 def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
-    """Start the app (blocking unless prevent_thread_lock=True is passed)."""
+    """Start the app (blocking unless prevent_thread_lock=True is passed). Quiet: Gradio's startup lines end
+    with a hint to set `share=True`, which a user of this app cannot act on; the address is printed here."""
     configure_logging()
     options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
     demo = demo or build_app()
@@ -352,6 +402,11 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
         options |= {"auth": check, "auth_message": "Log in to practise: your history follows you."}
     if "auth" in options:  # failed logins are rate-limited per client
         options["app_kwargs"] = {"middleware": [Middleware(LoginLimiter)]}
+    blocking = not options.pop("prevent_thread_lock", False)
+    options.setdefault("quiet", True)
     demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,
-                footer_links=["api"], **options)  # fmt: skip
+                footer_links=["api"], prevent_thread_lock=True, **options)  # fmt: skip
+    print(f"* Running on local URL:  {(demo.local_url or '').rstrip('/')}", flush=True)
+    if blocking:
+        demo.block_thread()
     return demo

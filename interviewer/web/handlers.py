@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import bank as bank_mod
 from .. import webview as html
-from ..conversation import ENDED, draft_warning
+from ..conversation import ENDED, FOLLOW_UP, draft_warning
 from ..errors import InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
 from ..grading.models import GraderId
@@ -23,7 +23,7 @@ from ..session import FollowUpPiece, Refused, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub
 from .history_events import newest_session, scope_for
 from .state import FORMATS, WebSession, free_files, write_deck_file
-from .views import ChatView, NoticeView, PageView, ResumeHere, ResumeOffer
+from .views import ChatView, EndAsked, NoticeView, PageView, ResumeHere, ResumeOffer
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class Handlers:
         new.greet()
         await new.check_history()
         self._run_here(new)
-        return PageView(new, clear_answer=True)
+        return PageView(new, answer="")
 
     @staticmethod
     def _refusal(ws: WebSession | None) -> NoticeView | None:
@@ -163,7 +163,7 @@ class Handlers:
                         continue
                     if isinstance(event, FollowUpPiece):
                         written += event.text
-                        ws.chat[-1] = {"role": "assistant", "content": html.e(written)}
+                        ws.chat[-1] = {"role": "assistant", "content": f"**{FOLLOW_UP}:** {html.e(written)}"}
                         yield ChatView(ws)
                     elif isinstance(event, StepTaken):
                         step = event.step
@@ -191,9 +191,10 @@ class Handlers:
             asked = ws.session.retry()
             if isinstance(asked, Refused):
                 return NoticeView(asked.reason)
+            ws.chat.append({"role": "user", "content": "*(try again)*"})  # its own bubble, in the order it happened
             ws.say(html.e(asked))
             await ws.check_history()
-        return PageView(ws, clear_answer=True)
+        return PageView(ws, answer="")
 
     async def practise_weakest(self, ws: WebSession | None, browser_session: str | None) -> PageView:
         """After a mock interview: a practice session on its weakest questions (at most 3), same grader."""
@@ -209,7 +210,7 @@ class Handlers:
                          notice=ws.notice, browser_session=browser_session)  # fmt: skip
         new.greet()
         self._run_here(new)
-        return PageView(new, clear_answer=True)
+        return PageView(new, answer="")
 
     async def hint(self, draft: str | None, ws: WebSession | None) -> Any:
         if (refusal := self._refusal(ws)) or ws is None:
@@ -229,9 +230,12 @@ class Handlers:
             ws.chat.append({"role": "user", "content": "*(skipped)*"})
             ws.show_step(ws.session.skip())
             await ws.check_history()
-        return PageView(ws, clear_answer=True)
+        return PageView(ws, answer="")
 
-    async def end(self, ws: WebSession | None) -> Any:
+    async def end(self, ws: WebSession | None, unsent: str = "") -> Any:
+        """End the interview; with text typed and not sent, first ask what to do with it (`EndAsked`)."""
+        if ws is not None and unsent.strip() and not ws.busy.locked() and self._refusal(ws) is None:
+            return EndAsked(ws)
         if ws is not None and ws.busy.locked() and not ws.taken_over:
             ws.session.grade_offline_now()  # stop waiting for the LLM, then end once the answer is graded
         elif (refusal := self._unavailable(ws)) or ws is None:
@@ -242,6 +246,32 @@ class Handlers:
                 ws.say(ENDED)
                 await ws.check_history()
         return PageView(ws)
+
+    async def end_sending(self, text: str, ws: WebSession | None) -> AsyncIterator[Any]:
+        """End, asked about unsent text: "send it" (graded, a follow-up it would get is left unasked)."""
+        async for view in self.answer(text, ws):
+            yield view
+        yield await self.end(ws)
+
+    async def end_keeping(self, text: str, ws: WebSession | None) -> Any:
+        """End, asked about unsent text: "keep it as a draft" (saved with the interview, not graded)."""
+        if ws is not None and self._refusal(ws) is None:
+            ws.session.keep_draft(text)
+        return await self.end(ws)
+
+    async def end_discarding(self, ws: WebSession | None) -> Any:
+        """End, asked about unsent text: "discard it"."""
+        if ws is not None and self._refusal(ws) is None:
+            ws.session.keep_draft("")
+        view = await self.end(ws)
+        return replace(view, answer="") if isinstance(view, PageView) else view
+
+    async def keep_draft(self, text: str, ws: WebSession | None) -> None:
+        """The answer box's autosave: what is typed is kept with the interview (a reload, a crash, a resume on
+        another device find it), never graded until sent. Skipped while an answer is being graded. (A coroutine:
+        it runs on the event loop, in turn with the page's other events, never beside them on a thread.)"""
+        if ws is not None and self._unavailable(ws) is None:
+            ws.session.keep_draft(text)
 
     def new_interview(self, ws: WebSession | None) -> PageView:
         free_files(ws)
@@ -313,13 +343,13 @@ class Handlers:
         step = await session.settle()
         if step is not None:
             new.show_step(step)
-        return PageView(new, clear_answer=True, hide_resume=True)
+        return PageView(new, answer=session.draft, hide_resume=True)
 
     async def resume_keeping_answer(
         self, session_id: str | None, owner: Owner | None, ws: WebSession | None, browser_session: str | None
     ) -> PageView:
         """Resume in the page whose interview was closed: what was typed in the answer box stays."""
-        return replace(await self.resume(session_id, owner, ws, browser_session), clear_answer=False)
+        return replace(await self.resume(session_id, owner, ws, browser_session), answer=None)
 
     @staticmethod
     def _grader_to_resume(core: OwnerScope, session_id: str) -> tuple[GraderChoice, str]:

@@ -56,6 +56,12 @@ class Layout:
     hint_btn: gr.Button
     skip_btn: gr.Button
     end_btn: gr.Button
+    end_ask: gr.Column
+    end_ask_md: gr.Markdown
+    end_send_btn: gr.Button
+    end_keep_btn: gr.Button
+    end_discard_btn: gr.Button
+    end_back_btn: gr.Button
     feedback_col: gr.Column
     feedback: gr.HTML
     # summary and downloads
@@ -115,7 +121,11 @@ class Layout:
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""
         return [*self.interview_outputs(), self.setup_col, self.interview_col, self.downloads, self.grader_md,
-                self.setup_error]  # fmt: skip
+                self.setup_error, self.end_ask]  # fmt: skip
+
+    def ending_outputs(self) -> list[Any]:
+        """What End changes: the interview, and the question about an answer typed and not sent."""
+        return [*self.interview_outputs(), self.end_ask, self.end_ask_md]
 
     def setup_inputs(self) -> list[Any]:
         """The setup form, in the order of /start's parameters, then the browser session's own state."""
@@ -284,6 +294,14 @@ def _interview(c: dict[str, Any]) -> None:
                 c["hint_btn"] = gr.Button("Hint (−5 points)", elem_id="hint-btn")  # its label says what it costs
                 c["skip_btn"] = gr.Button("Skip", elem_id="skip-btn")
                 c["end_btn"] = gr.Button("End interview", variant="stop", elem_id="end-btn")
+            # End with an answer typed and not sent: nothing typed is dropped without asking.
+            with gr.Column(visible=False, elem_id="end-ask", elem_classes=["iv-end-ask"]) as c["end_ask"]:
+                c["end_ask_md"] = gr.Markdown(elem_id="end-ask-text")
+                with gr.Row():
+                    c["end_send_btn"] = gr.Button("Send it, then end", variant="primary", elem_id="end-send")
+                    c["end_keep_btn"] = gr.Button("Keep it as a draft and end", elem_id="end-keep")
+                    c["end_discard_btn"] = gr.Button("Discard it and end", variant="stop", elem_id="end-discard")
+                    c["end_back_btn"] = gr.Button("Back to my answer", elem_id="end-back")
         with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:
             gr.Markdown("## Feedback")  # the card's question is an h3: headings go down one level at a time
             c["feedback"] = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
@@ -299,6 +317,7 @@ def _summary(c: dict[str, Any]) -> None:
             x="criterion",
             y="score",
             y_lim=[0, 5],
+            color="rubric",
             title="Average scores (out of 5)",
             height=260,
             elem_id="summary-plot",

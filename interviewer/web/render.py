@@ -19,10 +19,12 @@ from ..conversation import questions_done
 from .layout import Layout
 from .state import WebSession
 from .views import (
+    CHART_COLUMNS,
     SESSION_COLUMNS,
     STATS_COLUMNS,
     ChatView,
     DraftView,
+    EndAsked,
     HistoryView,
     NoticeView,
     PageView,
@@ -41,6 +43,17 @@ def render(vm: Any, ui: Layout, within: list[Any] | None = None) -> Any:
 @singledispatch
 def _updates(vm: Any, ui: Layout) -> Any:
     raise TypeError(f"no view for {type(vm).__name__}")
+
+
+@_updates.register
+def _end_asked(vm: EndAsked, ui: Layout) -> dict[Any, Any]:
+    s = vm.ws.session
+    asked = "its follow-up question" if s.awaiting_followup else f"question {s.index + 1}"
+    text = (
+        f"**You have typed an answer to {asked} that is not sent.** Send it (it is graded, then the interview "
+        "ends), keep it as a draft (saved with the interview, not graded), or discard it?"
+    )
+    return {ui.end_ask: gr.update(visible=True), ui.end_ask_md: text}
 
 
 @_updates.register
@@ -79,6 +92,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     ws = vm.ws
     hidden = gr.update(visible=False)
     out: dict[Any, Any] = {ui.resume_row: hidden, ui.resume_here_btn: hidden} if vm.hide_resume else {}
+    out[ui.end_ask] = hidden  # kept only by events that list it (End and its answers, and the page's own)
     if ws is None:
         return out | {
             ui.state: None,
@@ -113,9 +127,7 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     # rebuilds that component's whole config, which costs more than postprocessing a plain value.
     out |= {
         ui.chat: list(ws.chat),
-        ui.progress: html.progress_html(
-            done, s.total, "Finished" if finished else f"Question {s.index + 1} of {s.total}"
-        ),
+        ui.progress: html.progress_html(done, s.total, "Finished" if finished else s.position()),
         ui.notice: f"⚠️ {html.literal_markdown(ws.notice)}" if ws.notice else "",
         ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
         ui.setup_error: vm.error,
@@ -123,11 +135,11 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         ui.hint_btn: gr.update(value=_hint_label(s.next_hint_cost()), interactive=s.next_hint_cost() is not None),
         ui.feedback: html.feedback_html(s.turns, last) if show_feedback and last else "",
         ui.summary_box: "",
-        ui.summary_plot: pd.DataFrame([], columns=["criterion", "score"]),
+        ui.summary_plot: pd.DataFrame([], columns=CHART_COLUMNS),
         ui.summary_details: "",
     }
-    if vm.clear_answer:
-        out[ui.answer_box] = ""
+    if vm.answer is not None:
+        out[ui.answer_box] = vm.answer
     if finished:
         out |= _summary(ws, ui)
     return out
@@ -137,11 +149,12 @@ def _summary(ws: WebSession, ui: Layout) -> dict[Any, Any]:
     s = ws.session
     transcript = s.transcript()
     summary = transcript.summary or s.summary()
-    rows = html.summary_chart_rows(summary)
+    rows = html.summary_chart_rows(transcript)
     return {
         ui.summary_box: html.summary_html(summary, transcript),
+        # no empty frame when nothing was graded
         ui.summary_plot: gr.update(
-            value=pd.DataFrame(rows, columns=["criterion", "score"]), sort=[r["criterion"] for r in rows]
+            value=pd.DataFrame(rows, columns=CHART_COLUMNS), sort=[r["criterion"] for r in rows], visible=bool(rows)
         ),
         ui.dl_anki: gr.update(visible=bool(anki.notes_for([transcript]))),  # built when clicked
         # Mock mode: every card open (this is the first feedback). Practice: the cards seen already are folded,

@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import anki
 from .. import webview as view
-from ..conversation import HistoryWatch, Said, Tone, told, write_transcripts
+from ..conversation import FOLLOW_UP, HistoryWatch, Said, Tone, told, write_transcripts
 from ..service import OwnerScope
 from ..session import Session, Step
 from ..transcript import Transcript
@@ -70,14 +70,17 @@ class WebSession:
         """The chat of a resumed session, as it went so far."""
         s = self.session
         self.say("Welcome back! Here is where you left off.")
-        for i, turn in enumerate(s.turns, start=1):
-            self.say(view.e(f"Question {i} of {s.total}: {turn.question}"))
+        asked: list[str] = []  # question ids in the order first asked: a retry keeps its question's number
+        for turn in s.turns:
+            asked += [turn.question_id] if turn.question_id not in asked else []
+            again = f" (attempt {turn.attempt})" if turn.attempt > 1 else ""
+            self.say(view.e(f"Question {asked.index(turn.question_id) + 1} of {s.total}{again}: {turn.question}"))
             if turn.skipped:
                 self.chat.append({"role": "user", "content": "*(skipped)*"})
             if turn.answer is not None:
                 self.heard(turn.answer)
             for f in turn.followups:
-                self.say(view.e(f.question))
+                self.say(f"**{FOLLOW_UP}:** {view.e(f.question)}")
                 if f.answer is not None:
                     self.heard(f.answer)
 

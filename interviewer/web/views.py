@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from .state import WebSession
 
 SESSION_COLUMNS = ["Session", "Started", "Status", "Answered", "Score", "Scored as", "Banks"]
+CHART_COLUMNS = ["criterion", "score", "rubric"]
 STATS_COLUMNS = ["Question", "Attempts", "Last", "Best", "Trend"]
 
 
@@ -17,8 +18,17 @@ class PageView:
 
     ws: WebSession | None
     error: str = ""
-    clear_answer: bool = False
+    answer: str | None = None
+    """What the answer box is set to ("" clears it; None leaves what is typed)."""
     hide_resume: bool = False
+
+
+@dataclass
+class EndAsked:
+    """End was pressed with an answer typed and not sent: ask whether to send it, keep it as a draft or
+    discard it (nothing typed is ever dropped without asking)."""
+
+    ws: WebSession
 
 
 @dataclass
