@@ -44,6 +44,8 @@ class Said:
     text: str
     grade: Grade | None = None
     """The feedback's grade (FEEDBACK only)."""
+    reference: str | None = None
+    """FEEDBACK: the graded question's reference (where each point still to learn sits in it)."""
     change: str | None = None
     """FEEDBACK: what this attempt changed against the one before (None: a first attempt)."""
     can_retry: bool = False
@@ -89,6 +91,7 @@ def _feedback(session: Session, grade: Grade) -> Said:
         Tone.FEEDBACK,
         grade.headline,
         grade=grade,
+        reference=session.turns[graded].reference if graded is not None else None,
         change=change.text if change is not None else None,
         can_retry=session.can_retry() and not session.finished,
     )

@@ -60,7 +60,8 @@ def next_hint(question: Question, draft: str, taken: list[Hint], costs: list[flo
     point = aim if aim in missing else next(iter(missing), None)  # keep climbing toward the same point
     if point is None:  # nothing left to reveal: said, not charged, not counted as a rung
         return NOTHING_TO_REVEAL
-    return Hint(level=level, text=_technical_hint(question, point, level), cost=cost, point=point)
+    text = _technical_hint(question, point, level, len(missing))
+    return Hint(level=level, text=text, cost=cost, point=point)
 
 
 def describe(hint: Hint) -> str:
@@ -101,16 +102,29 @@ def apply_hints(grade: Grade, hints: list[Hint]) -> Grade:
 # -- technical questions ---------------------------------------------------------------------------------
 
 
-def _technical_hint(question: Question, point: str, level: int) -> str:
+def _technical_hint(question: Question, point: str, level: int, missing: int) -> str:
     if level == 1:
         label = label_of(point, question.reference)
         if label:
             return f"Your answer is thin on one area: {label}."
-        total = len(question.key_points)
-        return f"One of the {total} key points of a full answer is still missing: think about what else matters here."
+        # No area to name: a cue from the point itself (its opening words), never an empty nudge that costs
+        verb, which = ("is", "It") if missing == 1 else ("are", "One of them")
+        return (
+            f"{missing} of the {len(question.key_points)} key points of a full answer {verb} still missing. "
+            f"{which} starts: “{_opening(point)} …”"
+        )
     if level == 2:
         return f"A key term to build on: {_key_term(point, question.text)}."
     return point
+
+
+def _opening(point: str) -> str:
+    """The point's first words, up to and including its first content word (at most three words)."""
+    words = point.rstrip(".").split()
+    for n, word in enumerate(words[:3], start=1):
+        if t.content_stems(word):
+            return " ".join(words[:n])
+    return " ".join(words[:3])
 
 
 def _missing_points(question: Question, draft: str) -> list[str]:

@@ -13,6 +13,7 @@ from .bank import label_of
 
 _MARKUP = re.compile(r"\*\*|__|`|^\s*(?:[-*+]|\d+[.)])\s+|^\s*#+\s*")
 _WORD = re.compile(r"\w+")
+_ITEM_SEPARATOR = re.compile(r"[,;]\s*(?:and\s+|or\s+)?|\s+and\s+")
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,14 @@ class Passage:
     """The reference's sentence (its whole line, markup removed) that holds the point."""
     where: str
     """`under "Key Concerns"`, or `line 4 of the reference`."""
+
+    @property
+    def is_list(self) -> bool:
+        """A line that only lists short items (`Key Concerns: bias, privacy, misinformation`): it says no more
+        about one of them than its name, so where it sits is all worth showing."""
+        body = self.text.split(":", 1)[-1]
+        items = [i for i in _ITEM_SEPARATOR.split(body) if i.strip()]
+        return len(items) >= 3 and all(len(i.split()) <= 6 for i in items)
 
 
 def reference_passage(point: str, reference: str) -> Passage | None:

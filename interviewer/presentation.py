@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal
@@ -182,9 +182,20 @@ TO_LEARN = ("missed", "partial", "contradicted", "hinted")
 """Key-point statuses whose reference sentence is shown: what the candidate still has to learn."""
 
 
+def _once(rows: tuple[KeyPointRow, ...]) -> tuple[KeyPointRow, ...]:
+    """Each reference sentence shown with the first point it explains; the others from it say only where."""
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        repeated = row.reference is not None and row.reference in seen
+        seen |= {row.reference} if row.reference else set()
+        kept.append(replace(row, reference=None) if repeated else row)
+    return tuple(kept)
+
+
 def key_point_row(status: str, point: str, evidence: str | None, reference: str | None) -> KeyPointRow:
     passage = reference_passage(point, reference) if reference and status in TO_LEARN else None
-    says_more = passage is not None and len(passage.text) > len(point) + 10
+    says_more = passage is not None and len(passage.text) > len(point) + 10 and not passage.is_list
     return KeyPointRow(
         point,
         status,
@@ -234,6 +245,8 @@ class GradeView:
     """Points covered in part: listed apart, in every format (they are neither covered nor missed)."""
     improved_answer: str | None
     """None when the grader gave none (or only blanks)."""
+    usage_text: str | None = None
+    """What this answer's LLM calls spent, in words (None offline)."""
 
 
 def grade_view(grade: Grade, reference: str | None = None) -> GradeView:
@@ -253,7 +266,7 @@ def grade_view(grade: Grade, reference: str | None = None) -> GradeView:
         )
         for c in grade.criteria
     )
-    key_points = tuple(key_point_row(k.status, k.point, k.evidence, reference) for k in grade.key_points)
+    key_points = _once(tuple(key_point_row(k.status, k.point, k.evidence, reference) for k in grade.key_points))
     improved = grade.improved_answer if grade.improved_answer and grade.improved_answer.strip() else None
     return GradeView(
         overall=grade.overall,
@@ -278,6 +291,7 @@ def grade_view(grade: Grade, reference: str | None = None) -> GradeView:
         missed=tuple(grade.missed),
         partial=tuple(k.point for k in grade.key_points if k.status == "partial"),
         improved_answer=improved,
+        usage_text=grade.usage.words if grade.usage else None,
     )
 
 
@@ -375,9 +389,9 @@ def render_grade(grade: Grade | GradeView, fmt: GradeFormat) -> str:
     return render_template(_GRADE_TEMPLATES[fmt], g=view, max_missed=MAX_MISSED_SHOWN).strip("\n")
 
 
-def format_grade(grade: Grade) -> str:
-    """One grade for the terminal."""
-    return render_grade(grade, "text")
+def format_grade(grade: Grade, reference: str | None = None) -> str:
+    """One grade for the terminal; with its question's reference, what the reference says of each point missed."""
+    return render_grade(grade_view(grade, reference), "text")
 
 
 # -- transcripts ----------------------------------------------------------------------------------

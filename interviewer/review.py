@@ -7,6 +7,7 @@ not minutes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,8 +87,19 @@ def order_due(questions: list[Question], states: dict[str, ReviewState], now: da
     return due + later
 
 
-def count_due(questions: list[Question], states: dict[str, ReviewState], now: datetime) -> int:
-    return sum(1 for q in questions if q.id not in states or states[q.id].due <= now)
+@dataclass(frozen=True)
+class DueCount:
+    due: int
+    """Questions practised before whose review is due now."""
+    seen: int
+    """Questions practised before."""
+    unseen: int
+    """Questions never practised (the 'due for review' order takes them after the due ones)."""
+
+
+def count_due(questions: list[Question], states: dict[str, ReviewState], now: datetime) -> DueCount:
+    seen = [q for q in questions if q.id in states]
+    return DueCount(sum(states[q.id].due <= now for q in seen), len(seen), len(questions) - len(seen))
 
 
 def ranker(states: dict[str, ReviewState], order: str, now: datetime):  # -> Callable | None

@@ -232,7 +232,7 @@ class OwnerScope:
     def review_states(self) -> dict[str, review.ReviewState]:
         return self.app.history.review_states(self.owner)
 
-    def due_count(self, questions: Sequence[Question]) -> int:
+    def due_count(self, questions: Sequence[Question]) -> review.DueCount:
         return review.count_due(list(questions), self.review_states(), datetime.now(UTC))
 
     def import_transcript(self, transcript: Transcript) -> None:

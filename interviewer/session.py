@@ -194,6 +194,8 @@ class Session:
     turns: list[TurnRecord] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     _grading: PatientGrading = field(default_factory=PatientGrading, repr=False)
+    _spent_from: dict[int, Usage] = field(default_factory=dict, repr=False)
+    """Per turn index, the session's usage when its answer came: what that answer spent is counted from it."""
 
     def __post_init__(self) -> None:
         if not self.questions:
@@ -405,6 +407,7 @@ class Session:
             turn.answer = text
         turn.draft = None  # sent
         turn.answered_at = _now()
+        self._spent_from.setdefault(self.turn_index, self.usage.model_copy())
         self._emit(EventKind.ANSWERED, self.turn_index)
 
         request = self._request(turn)
@@ -539,9 +542,9 @@ class Session:
     async def _grade(self, request: GradeRequest) -> Grade:
         """The grader's grade (unless the candidate stops waiting for it), less the hints' costs."""
         graders = self.graders
-        return apply_hints(
-            await self._grading.grade(graders.grader, graders.offline, request, self.usage), request.hints
-        )
+        before = self._spent_from.pop(self.turn_index, self.usage.model_copy())
+        grade = await self._grading.grade(graders.grader, graders.offline, request, self.usage)
+        return apply_hints(grade.model_copy(update={"usage": self.usage.since(before)}), request.hints)
 
     def _emit(self, kind: EventKind, turn_index: int | None = None) -> None:
         if self.on_event is not None:

@@ -158,7 +158,7 @@ def draw(said: list[Said], out: TextIO) -> None:
         if item.tone is Tone.NOTICE and not item.in_feedback:
             print(f"! {item.text}", file=out)
         elif item.tone is Tone.FEEDBACK and item.grade is not None:
-            print(format_grade(item.grade), file=out)
+            print(format_grade(item.grade, item.reference), file=out)
             if item.change:
                 print(f"  {item.change}", file=out)
             if item.can_retry:
@@ -175,7 +175,7 @@ def show_results(session: Session, out: TextIO) -> None:
         print("\n=== Feedback ===", file=out)
         for number, turn in enumerate(session.turns, start=1):
             print(f"\nQuestion {number}: {turn.question}", file=out)
-            print(format_grade(turn.grade) if turn.grade else "Skipped: no feedback.", file=out)
+            print(format_grade(turn.grade, turn.reference) if turn.grade else "Skipped: no feedback.", file=out)
     s = session.summary()
     print("\n=== Summary ===", file=out)
     print(f"{overall_headline(s, session.turns)} ({counts(s)})", file=out)

@@ -102,3 +102,19 @@ class Usage(BaseModel):
         self.completion_tokens += completion
         if cost is not None:
             self.estimated_cost_usd = round((self.estimated_cost_usd or 0.0) + cost, 6)
+
+    def since(self, before: Usage) -> Usage | None:
+        """What was spent since `before` (a copy of this usage taken then); None when nothing was."""
+        prompt = self.prompt_tokens - before.prompt_tokens
+        completion = self.completion_tokens - before.completion_tokens
+        if not (prompt or completion):
+            return None
+        cost = None if self.estimated_cost_usd is None else self.estimated_cost_usd - (before.estimated_cost_usd or 0)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion,
+                     estimated_cost_usd=None if cost is None else round(cost, 6))  # fmt: skip
+
+    @property
+    def words(self) -> str:
+        """`1,234 prompt + 210 completion tokens, about $0.0012` (or `no price known`)."""
+        cost = f"about ${self.estimated_cost_usd:.4f}" if self.estimated_cost_usd is not None else "no price known"
+        return f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion tokens, {cost}"

@@ -64,6 +64,7 @@ def summary_html(summary: Summary, transcript: Transcript) -> str:
         weakest=[f"{q.question} ({q.overall:.0f}/100{_tries(q.attempts)})" for q in summary.weakest],
         strongest=[f"{q.question} ({q.overall:.0f}/100{_tries(q.attempts)})" for q in summary.strongest],
         usage=transcript.usage,
+        criteria=summary_chart_rows(transcript),  # per rubric: technical and STAR criteria are not averaged together
     )
 
 

@@ -53,7 +53,16 @@ def test_no_serious_violation_on_any_view(browser, scheme, tmp_path):
         seen["interview"] = violations(page)
         answer(page, "Bias amplification and misinformation; I audit for bias and keep human oversight.")
         expect(page.locator("#feedback .iv-overall")).to_be_visible()
+        page.locator("#feedback summary", has_text="beside the reference").click()  # answer and reference, opened
         seen["feedback card"] = violations(page)
+        answer_box(page).fill("Typed, not sent")
+        page.locator("#end-btn").click()
+        expect(page.locator("#end-ask")).to_be_visible()
+        expect(page.locator("#end-send")).to_be_focused()  # the question takes the focus: its first choice
+        seen["end asks about an unsent answer"] = violations(page)
+        page.keyboard.press("Escape")  # back to the answer, nothing lost
+        expect(page.locator("#end-ask")).to_be_hidden()
+        expect(answer_box(page)).to_have_value("Typed, not sent")
         page.reload()  # an unfinished interview with an answer: the resume offer
         expect(page.locator("#resume")).to_be_visible(timeout=15_000)
         seen["resume offer"] = violations(page)
@@ -66,6 +75,17 @@ def test_no_serious_violation_on_any_view(browser, scheme, tmp_path):
         expect(page.locator("#sessions-table")).to_contain_text("finished")
         seen["history"] = violations(page)
         shot(page, f"axe-history-{scheme}")
+        fresh = new_page(browser, color_scheme=scheme, viewport={"width": 1280, "height": 900})
+        open_app(fresh, url)
+        fresh.get_by_role("tab", name="History").click()
+        expect(fresh.locator("#due")).to_contain_text("No question practised yet")
+        seen["history without data"] = violations(fresh)
+        fresh.get_by_role("tab", name="Interview").click()
+        start(fresh, 5)
+        fresh.locator("#end-btn").click()  # ended before any answer: an empty summary
+        expect(fresh.locator("#summary")).to_be_visible()
+        seen["empty summary"] = violations(fresh)
+        fresh.context.close()
     page.context.close()
     assert {view: found for view, found in seen.items() if found} == {}
 

@@ -68,6 +68,22 @@ def test_three_hints_climb_toward_one_missed_point_then_there_are_no_more():
     assert [(h.level, h.cost, h.point) for h in s.current.hints] == [(1, 5, target), (2, 10, target), (3, 20, target)]
 
 
+@pytest.mark.parametrize("number", [3, 8])  # references without bold labels: no area to name
+def test_a_first_hint_without_an_area_to_name_still_gives_a_cue_for_its_cost(number):
+    """Issue 24: "One of the 10 key points ... is still missing: think about what else matters here." cost 5
+    points and said nothing."""
+    question = Q[number]
+    s = start(question)
+    first = s.hint()
+    point = s.current.hints[0].point
+    assert f"of the {len(question.key_points)} key points" in first and "think about what else" not in first
+    assert f"“{point.split()[0]}" in first  # the missing point's opening word: a cue, not the point itself
+    assert point not in first
+    total = len(question.key_points)
+    again = start(question).hint(draft=question.key_points[-1])  # one point covered: one fewer missing
+    assert f"{total - 1} of the {total} key points of a full answer are still missing. One of them starts" in again
+
+
 def test_the_ladder_aims_at_what_the_draft_still_misses():
     s = start(ETHICS)
     s.hint(draft="Bias amplification is the first risk.")  # the first point is covered: aim at the next one

@@ -21,7 +21,7 @@ from interviewer.config import Settings
 from interviewer.migrations import head
 from interviewer.owner import ALL_OWNERS, Owner
 from interviewer.recorder import Recorder, import_transcript
-from interviewer.review import count_due, order_due, order_weakest, rating_for
+from interviewer.review import DueCount, count_due, order_due, order_weakest, rating_for
 from interviewer.service import App
 from interviewer.session import Session, SessionEvent, SessionSettings
 from interviewer.store import Store
@@ -219,7 +219,7 @@ def test_review_order_follows_fsrs_for_a_scripted_history(tmp_path):
     """Scripted history, answered three days ago: q5 failed (20), q6 hard (50), q7 excellent (95), q8 unseen.
 
     FSRS (one-day steps): Again and Hard come back after 1 and 1.5 days, Easy after 8 days.
-    So three days later q5 and q6 are due, q7 is not, and the unseen q8 counts as due.
+    So three days later q5 and q6 are due, q7 is not, and the unseen q8 is new (ordered after the due ones).
     """
     q5, q6, q7, q8 = QUESTIONS[4:8]
     then = datetime.now(UTC) - timedelta(days=3)
@@ -236,7 +236,7 @@ def test_review_order_follows_fsrs_for_a_scripted_history(tmp_path):
     assert states[q5.id].due == then + timedelta(days=1)
     assert states[q6.id].due == then + timedelta(days=1, hours=12)
     assert states[q7.id].due == then + timedelta(days=8)
-    assert count_due([q5, q6, q7, q8], states, now) == 3
+    assert count_due([q5, q6, q7, q8], states, now) == DueCount(due=2, seen=3, unseen=1)  # q8 is new, not due
     # Due first, weakest first (an unseen question counts as 50, after a failed one); then the rest.
     assert order_due([q7, q8, q6, q5], states, now) == [q5, q8, q6, q7]
     assert order_weakest([q7, q8, q6, q5], states)[0] == q5

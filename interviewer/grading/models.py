@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from ..tokens import Usage
+
 if TYPE_CHECKING:
     from ..rubric import Rubric
 
@@ -143,6 +145,8 @@ class Grade(BaseModel):
     flags: list[str] = []
     penalties: list[Penalty] = []
     """Points taken off `overall` (already applied), e.g. one per hint."""
+    usage: Usage | None = None
+    """What this answer's LLM calls spent (its grading and any follow-up written for it); None offline."""
 
     @property
     def grader_id(self) -> GraderId:

@@ -65,12 +65,13 @@ text-align:left;vertical-align:top}
 .iv-penalty{color:#9a3412}.iv-kp-recovered>span:first-child{color:#15803d}.iv-kp-hinted>span:first-child{color:#6b21a8}
 .iv-evidence{color:var(--body-text-color-subdued,#555);font-style:italic}
 .iv-pre{white-space:pre-wrap;word-break:break-word}
-.iv-ref{margin:.1rem 0 .3rem 1.4rem;font-size:.92rem}.iv-where{font-weight:600}
+.iv-ref{margin:.1rem 0 .3rem 1.4rem;font-size:.9em}.iv-ref .iv-where{font-weight:600}
+.iv-kp .iv-where{font-size:.9em;font-weight:400;font-style:normal}
 .iv-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .iv-side-grid{display:grid;grid-template-columns:1fr 1fr;gap:.8rem}.iv-side-grid h4{margin:.3rem 0}
 table.iv-rubric td{overflow-wrap:anywhere}
 @media (max-width:640px){.iv-side-grid{grid-template-columns:1fr}
-table.iv-rubric thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.iv-rubric thead{display:none}
 table.iv-rubric,table.iv-rubric tbody,table.iv-rubric tr,table.iv-rubric td{display:block;width:auto}
 table.iv-rubric tr{border:1px solid var(--border-color-primary,#ddd);border-radius:6px;margin:.4rem 0;padding:.2rem 0}
 table.iv-rubric td{border:none;padding:.15rem .5rem}
@@ -151,6 +152,14 @@ sent, which anyone could forge)."""
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 """Events that are the page's own, not the public API's."""
 
+ASKED = """() => {
+  const ask = document.querySelector('#end-ask');
+  if (!ask || ask.offsetParent === null) return;
+  document.querySelector('#end-send')?.focus();
+  const live = document.querySelector('#announcer');
+  if (live) live.textContent = ask.innerText.split('\\n')[0];
+}"""
+"""After End: when it asks about an unsent answer, the question is read and its first choice takes the focus."""
 HAND_OVER = "() => { document.querySelector('#dl-file')?.click(); }"
 """Once a download is written: the hidden download button hands it to the browser."""
 
@@ -289,8 +298,10 @@ def _wire_ending(ui: Layout, h: Handlers) -> list[Any]:
     ui.end_back_btn.click(lambda: gr.update(visible=False), None, [ui.end_ask], **PRIVATE)
     # Autosave: what is typed is kept with the interview as it is typed (only the last of a burst is sent).
     ui.answer_box.input(h.keep_draft, typed, None, trigger_mode="always_last", show_progress="hidden", **PRIVATE)
+    asked = ui.end_btn.click(end, typed, ending, **PRIVATE)
+    asked.success(None, None, None, js=ASKED, **PRIVATE)
     return [
-        ui.end_btn.click(end, typed, ending, **PRIVATE),
+        asked,
         ui.end_send_btn.click(end_sending, typed, ending, **PRIVATE),
         ui.end_keep_btn.click(end_keeping, typed, ending, **PRIVATE),
         ui.end_discard_btn.click(end_discarding, [ui.state], ending, **PRIVATE),

@@ -12,6 +12,8 @@ from .. import webview as html
 from ..errors import HistoryUnavailable, InterviewerError
 from ..grading.factory import offline_choice
 from ..owner import Owner
+from ..presentation import plural
+from ..review import DueCount
 from ..rows import SessionRow
 from ..service import App, OwnerScope
 from .setup import questions_or_none
@@ -19,6 +21,17 @@ from .state import write_deck_file, write_transcript_files
 from .views import HistoryView, PastView
 
 log = logging.getLogger(__name__)
+
+
+def due_words(due: DueCount) -> str:
+    """Due counts of practised questions only: a question never seen is new, not due for review."""
+    if not due.seen:
+        return "No question practised yet: reviews fall due once you have answered some."
+    verb = "is" if due.due == 1 else "are"
+    return (
+        f"**{due.due}** of the {plural(due.seen, 'question')} you have practised {verb} due for review "
+        f"(choose the order *due for review* to practise them); {due.unseen} in the bundled banks not yet."
+    )
 
 
 def scope_for(app: App, owner: Owner | None) -> OwnerScope:
@@ -59,8 +72,7 @@ class HistoryTab:
             return HistoryView(note="The history cannot be read right now. Try again in a moment.")
         trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
         return HistoryView(
-            due=f"**{due}** of {len(all_questions)} questions in the bundled banks are due "
-            f"for review (choose the order *due for review* to practise them).{trend}",
+            due=due_words(due) + trend,
             progress=html.progress_rows(points),
             sessions=html.sessions_rows(rows),
             choices=[(f"{r.started_at:%Y-%m-%d %H:%M} · {r.id[:8]}", r.id) for r in rows],

@@ -125,7 +125,7 @@ class Layout:
 
     def ending_outputs(self) -> list[Any]:
         """What End changes: the interview, and the question about an answer typed and not sent."""
-        return [*self.interview_outputs(), self.end_ask, self.end_ask_md]
+        return [*self.interview_outputs(), self.end_ask, self.end_ask_md, self.downloads]  # nothing saved: none
 
     def setup_inputs(self) -> list[Any]:
         """The setup form, in the order of /start's parameters, then the browser session's own state."""
@@ -221,8 +221,8 @@ def _setup(
                 bank_labels, value=[default_bank] if default_bank else [], label="Question banks", elem_id="banks"
             )
             with gr.Column():
-                c["upload"] = gr.File(
-                    label="Or upload a bank (.md)", file_types=[".md"], type="filepath", elem_id="upload"
+                c["upload"] = gr.File(  # a low drop zone: on a phone, Start stays within reach
+                    label="Or upload a bank (.md)", file_types=[".md"], type="filepath", elem_id="upload", height=140
                 )
                 c["upload_md"] = gr.Markdown(elem_id="upload-status")
         with gr.Row():
@@ -281,6 +281,13 @@ def _interview(c: dict[str, Any]) -> None:
             c["resume_here_btn"] = gr.Button(
                 "Resume it", visible=False, variant="primary", elem_id="resume-here-btn", size="sm"
             )
+        # The feedback on the answer just given comes before the box for the next one: read in the order it
+        # happened (feedback on question 1, then question 2's answer), not below the next question's box.
+        with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:
+            gr.Markdown("## Feedback")  # the card's question is an h3: headings go down one level at a time
+            c["feedback"] = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
+        # Practice mode, after an answer's feedback (the last one's too): answer that question again.
+        c["retry_btn"] = gr.Button("Try again", visible=False, elem_id="retry-btn")
         with gr.Column(elem_id="answer-area") as c["answer_area"]:
             c["answer_box"] = gr.Textbox(
                 label="Your answer",
@@ -302,11 +309,6 @@ def _interview(c: dict[str, Any]) -> None:
                     c["end_keep_btn"] = gr.Button("Keep it as a draft and end", elem_id="end-keep")
                     c["end_discard_btn"] = gr.Button("Discard it and end", variant="stop", elem_id="end-discard")
                     c["end_back_btn"] = gr.Button("Back to my answer", elem_id="end-back")
-        with gr.Column(visible=False, elem_id="feedback-col") as c["feedback_col"]:
-            gr.Markdown("## Feedback")  # the card's question is an h3: headings go down one level at a time
-            c["feedback"] = gr.HTML(elem_id="feedback")  # its chart is HTML bars: one output less per answer
-        # Practice mode, after an answer's feedback (the last one's too): answer that question again.
-        c["retry_btn"] = gr.Button("Try again", visible=False, elem_id="retry-btn")
 
 
 def _summary(c: dict[str, Any]) -> None:

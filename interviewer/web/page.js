@@ -1,6 +1,7 @@
 // Run once in the web app's page (interviewer/web/app.py passes it to demo.load):
 // - Ctrl/Cmd+Enter submits the answer; plain Enter is a new line;
-// - a new question moves the focus to the answer box; Escape closes the delete confirmation;
+// - a new question moves the focus to the answer box; Escape closes the delete confirmation, and goes back to
+//   the answer from End's question about an unsent answer (app.py's ASKED focuses its first choice);
 // - one polite live region reads each new interviewer message and each feedback once;
 // - Gradio's upload area is named as it reads, and the charts are images with a text alternative.
 () => {
@@ -49,10 +50,13 @@
       ? 'Bar chart of the average score per criterion; the table above gives the same figures.'
       : 'Line chart of scores over time; the table of sessions below gives the same figures.');
   });
-  document.addEventListener('keydown', (ev) => {  // Escape closes the delete confirmation
+  document.addEventListener('keydown', (ev) => {  // Escape closes the delete confirmation, or End's question
     const confirm = document.querySelector('#delete-confirm');
     if (ev.key === 'Escape' && confirm && confirm.offsetParent !== null) document.querySelector('#delete-no').click();
+    const ask = document.querySelector('#end-ask');
+    if (ev.key === 'Escape' && ask && ask.offsetParent !== null) document.querySelector('#end-back').click();
   });
+
   new MutationObserver(() => {
     nameUploads();
     focusAnswer();

@@ -169,7 +169,10 @@ def _history(vm: HistoryView, ui: Layout) -> dict[Any, Any]:
         return {ui.history_note: vm.note}
     return {
         ui.due_md: vm.due,
-        ui.progress_plot: pd.DataFrame(vm.progress, columns=["started", "score", "series"]),
+        # no empty chart frame before the first scored session
+        ui.progress_plot: gr.update(
+            value=pd.DataFrame(vm.progress, columns=["started", "score", "series"]), visible=bool(vm.progress)
+        ),
         ui.sessions_table: pd.DataFrame(vm.sessions, columns=SESSION_COLUMNS),
         ui.past_pick: gr.update(choices=vm.choices, value=None),
         ui.stats_table: pd.DataFrame(vm.stats, columns=STATS_COLUMNS),

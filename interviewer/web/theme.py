@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import gradio as gr
 
+# The system's own fonts: Gradio's default asks Google Fonts for its typeface, which an app with no network
+# never gets; its fallbacks then mixed faces within a word ("Band" with a smaller bold B).
+SYSTEM_FONTS = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "sans-serif")
+SYSTEM_MONO = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
 
 def interviewer_theme() -> gr.themes.Base:
-    return gr.themes.Default(primary_hue=gr.themes.colors.blue, neutral_hue=gr.themes.colors.gray).set(
+    return gr.themes.Default(
+        primary_hue=gr.themes.colors.blue, neutral_hue=gr.themes.colors.gray, font=SYSTEM_FONTS, font_mono=SYSTEM_MONO
+    ).set(
         button_primary_background_fill="*primary_700",  # white on blue-700: 6.7:1
         button_primary_background_fill_hover="*primary_800",
         button_primary_background_fill_dark="*primary_600",  # white on blue-600: 5.2:1
