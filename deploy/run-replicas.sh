@@ -20,6 +20,7 @@ python="${PYTHON:-.venv/bin/python}"
 # Behind a proxy the replicas listen on 127.0.0.1 but serve others: a login is required, browsers' LLM
 # settings are off, and a typed base URL may not reach internal hosts (see README, Security).
 export INTERVIEWER_HOSTED="${INTERVIEWER_HOSTED:-1}"
+export INTERVIEWER_TRUSTED_PROXIES="${INTERVIEWER_TRUSTED_PROXIES:-127.0.0.1,::1}"  # nginx on this machine: its X-Forwarded-For counts
 mkdir -p "$logs"
 "$python" -m interviewer db upgrade  # the schema once, before any replica serves (each would also check it)
 pids=()

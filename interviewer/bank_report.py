@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from . import bank as bank_mod
 from .errors import BankError
 from .presentation import plural
+from .unicode import for_terminal
 
 
 class Problem(BaseModel):
@@ -38,7 +39,7 @@ def check(paths: list[Path], as_json: bool) -> int:
         print(json.dumps([r.model_dump() for r in reports], ensure_ascii=False, indent=2))
     else:
         for line in report_lines(reports):
-            print(line)
+            print(for_terminal(line))  # a file name or text with escape sequences stays text
     return 1 if any(r.errors for r in reports) else 0
 
 

@@ -23,7 +23,7 @@ from .errors import BankError, InterviewerError
 from .grading.factory import choose_grader
 from .owner import ALL_OWNERS
 from .service import resume_saved
-from .users import Users
+from .users import Users, name_problem
 
 MAX_QUESTIONS = 500
 """The most questions one session takes (SessionSettings.count)."""
@@ -289,6 +289,9 @@ def _users_add(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.users is None:
         raise InterviewerError("set INTERVIEWER_USERS to the users file first (e.g. data/users.txt)")
+    problem = name_problem(args.name)
+    if problem:  # said before the password is asked for
+        raise InterviewerError(problem)
     if sys.stdin.isatty():
         password = getpass.getpass(f"Password for {args.name}: ")
         if getpass.getpass("Again: ") != password:

@@ -82,7 +82,7 @@ def _draft(args: argparse.Namespace) -> int:
     settings = load_settings()
     if (client := _client(settings)) is None:
         return _no_llm()
-    jd = args.from_jd.read_text(encoding="utf-8-sig") if args.from_jd else None
+    jd = drafting.read_job_description(args.from_jd) if args.from_jd else None  # a text file, or refused
     request = drafting.DraftRequest(topic=args.topic, job_description=jd, count=args.count, level=args.level,
                                     experience=args.experience)  # fmt: skip
     prepared = drafting.prepare_draft(request)
@@ -180,11 +180,11 @@ def _fill(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    rows = read_rows(args.source)
-    if not rows:
+    title = args.title or args.source.stem.replace("_", " ").title()
+    imported = import_markdown(read_rows(args.source), title, str(args.source))  # the rows are read as they go
+    if not imported.count:
         raise ConfigError(f"{args.source}: no questions to import")
-    markdown = import_markdown(rows, args.title or args.source.stem.replace("_", " ").title(), str(args.out))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown, encoding="utf-8")
-    print(f"Wrote {args.out}: {plural(len(rows), 'question')} from {args.source}.")
+    args.out.write_text(imported.markdown, encoding="utf-8")
+    print(f"Wrote {args.out}: {plural(imported.count, 'question')} from {args.source}.")
     return 0

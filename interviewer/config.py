@@ -8,12 +8,12 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
 from pydantic.json_schema import JsonDict
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .bank import DEFAULT_BANK
 from .errors import ConfigError
@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     INTERVIEWER_USERS)."""
     llm_url_allow: str = Field("", validation_alias=_env("INTERVIEWER_LLM_URL_ALLOW"), json_schema_extra=HOSTING)
     """Hosts or networks (comma-separated) a hosted app's visitors may type as a base URL besides public ones."""
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] | None = Field(
+        None, validation_alias=_env("INTERVIEWER_TRUSTED_PROXIES"), json_schema_extra=HOSTING
+    )
+    """Proxies in front of the app (comma-separated addresses or networks, e.g. `127.0.0.1,::1` for nginx on the
+    same machine): only a request from one of them has its client read from X-Forwarded-For, for the login rate
+    limit (default: none; every request's client is the address it connects from)."""
     data_dir: Path | None = Field(None, validation_alias=_env("INTERVIEWER_DATA_DIR"), json_schema_extra=STORAGE)
     """Where the history (SQLite), caches and the key that signs browser ids live (default: the platform's user
     data folder)."""
@@ -122,6 +128,16 @@ class Settings(BaseSettings):
     )
     """`sqlite:///path/history.sqlite3`, or `postgresql+psycopg://user:password@host/db` for replicas sharing
     one (default: SQLite in the data folder). Secret: it may hold the database's password."""
+    history_wait: float = Field(
+        1.0, gt=0, le=60, validation_alias=_env("INTERVIEWER_HISTORY_WAIT"), json_schema_extra=STORAGE
+    )
+    """Seconds an answer waits for its history write before the candidate is told the history is not saved
+    (the interview goes on in memory; the write is made when the database answers)."""
+    database_timeout: float = Field(
+        5.0, gt=0, le=300, validation_alias=_env("INTERVIEWER_DATABASE_TIMEOUT"), json_schema_extra=STORAGE
+    )
+    """Seconds the history waits to connect, for a lock (SQLite's busy wait, PostgreSQL's lock_timeout) and
+    for one statement (PostgreSQL's statement_timeout) before it gives up and says so."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "WARNING", validation_alias=_env("INTERVIEWER_LOG_LEVEL"), json_schema_extra=STORAGE
     )
@@ -131,6 +147,11 @@ class Settings(BaseSettings):
     @classmethod
     def _level_name(cls, value: object) -> object:
         return value.strip().upper() or "WARNING" if isinstance(value, str) else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return tuple(p.strip() for p in value.split(",") if p.strip()) if isinstance(value, str) else value
 
     @field_validator("temperature", "seed", mode="before")
     @classmethod

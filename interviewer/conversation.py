@@ -23,6 +23,7 @@ from .presentation import (
 )
 from .session import Session, Step
 from .transcript import Transcript, TurnRecord
+from .unicode import without_images
 
 
 class Tone(StrEnum):
@@ -63,14 +64,17 @@ ENDED = "The interview is over. Your summary is below."
 
 
 def told(session: Session, step: Step) -> list[Said]:
-    """What the interviewer says after an action, in order."""
+    """What the interviewer says after an action, in order. What an LLM wrote (a follow-up, a refusal or a
+    server's words in a fallback's reason) is said without images: a page showing it as Markdown would fetch
+    them from wherever the model pointed."""
     said: list[Said] = []
     if step.followup_fallback_reason:
-        said.append(Said(Tone.NOTICE, followup_fallback_notice(step.followup_fallback_reason)))
+        said.append(Said(Tone.NOTICE, without_images(followup_fallback_notice(step.followup_fallback_reason))))
     if step.fallback_reason:
-        said.append(Said(Tone.NOTICE, fallback_notice(step.fallback_reason), in_feedback=step.feedback is not None))
+        notice = without_images(fallback_notice(step.fallback_reason))
+        said.append(Said(Tone.NOTICE, notice, in_feedback=step.feedback is not None))
     if step.followup:
-        return [*said, Said(Tone.QUESTION, step.followup, streamed=True)]
+        return [*said, Said(Tone.QUESTION, without_images(step.followup), streamed=True)]
     if step.feedback is not None:
         said.append(_feedback(session, step.feedback))
         if step.no_followup:  # practice mode only: in a mock interview it would tell the grade early

@@ -9,21 +9,25 @@ look-alike tags neutralised, as candidates' replies do.
 
 from __future__ import annotations
 
+import codecs
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ModelWrapValidatorHandler, PrivateAttr, ValidationError, model_validator
 
 from .bank import Bank, has_experience_marker, parse_bank
+from .errors import InterviewerError
 from .grading import text as t
 from .grading.llm_grader import neutralise_tags
 from .llm import ChatModel
 from .prompts import render
 from .tokens import Usage, truncate_to_tokens
+from .unicode import for_bank
 
 _ANY_TAG = re.compile(r"<\s*/?\s*[A-Za-z_][\w.:|-]*\s*/?\s*>")
 """A job description is data: none of its tags may pass for the one it is put in."""
@@ -52,7 +56,7 @@ class DraftQuestion(BaseModel):
         # Either would make a bank entry that does not parse (no question text, an empty answer).
         if not re.search(r"\w", self.question):
             raise ValueError("the question has no text")
-        if not self.reference_answer.strip() and not any(k.text.strip() for k in self.key_points):
+        if not _one_line(self.reference_answer) and not any(_one_line(k.text) for k in self.key_points):
             raise ValueError("the question has no answer")
         return self
 
@@ -92,6 +96,27 @@ class FillOutput(BaseModel):
     kind: Literal["technical", "experience"]
     key_points: list[DraftKeyPoint] = Field(min_length=2, max_length=8)
     reference_answer: str = Field(max_length=1500)
+
+
+MAX_JD_BYTES = 1024 * 1024
+"""How much of a job description file is read: far more than its token budget, so a longer one is still cut
+with a notice, and a huge file costs no more than this."""
+
+
+def read_job_description(path: Path) -> str:
+    """A job description file's text (its first MAX_JD_BYTES). One that is not UTF-8 text (a NUL byte, UTF-16,
+    bytes that do not decode: a PDF, a Word file) is refused, before anything is sent to a model."""
+    with path.open("rb") as f:
+        data = f.read(MAX_JD_BYTES + 1)
+    whole, data = len(data) <= MAX_JD_BYTES, data[:MAX_JD_BYTES]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InterviewerError(f"{path}: UTF-16 text: save the job description as UTF-8")
+    if (at := data.find(b"\x00")) >= 0:
+        raise InterviewerError(f"{path}: not a text file (a NUL byte at byte {at:,}): give a UTF-8 text file")
+    try:  # a character cut at the end of what is read is left out, not an error
+        return codecs.getincrementaldecoder("utf-8-sig")().decode(data, final=whole)
+    except UnicodeDecodeError as exc:
+        raise InterviewerError(f"{path}: not UTF-8 text (at byte {exc.start:,}): give a UTF-8 text file") from exc
 
 
 class DraftRequest(BaseModel):
@@ -274,11 +299,11 @@ def _twin(question: str, others: Iterable[str], threshold: float) -> str | None:
 def render_answer(kind: str, key_points: Sequence[DraftKeyPoint], reference: str, marker: str | None = None) -> str:
     lines = ["**Answer:**"]
     if marker:
-        lines.append(marker)
+        lines.append(for_bank(marker))
     if kind == "experience" and not has_experience_marker(reference):
         lines.append(EXPERIENCE_MARKER)
-    lines += [f"**{_one_line(k.label).rstrip(':')}:** {_one_line(k.text)}" for k in key_points if k.text.strip()]
-    if reference.strip():
+    lines += [f"**{_one_line(k.label).rstrip(':')}:** {_one_line(k.text)}" for k in key_points if _one_line(k.text)]
+    if _one_line(reference):
         lines += ["", safe_body(reference)]
     return "\n".join(lines)
 
@@ -315,14 +340,16 @@ def slug(text: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Model text as one line of a bank. This and `safe_body` are where model text becomes bank text: neither
+    lets a control character through (a NUL would make the file read as binary, failing `bank check`)."""
+    return " ".join(for_bank(text).split())
 
 
 def safe_body(text: str) -> str:
     """Model text as a reference body: nothing in it may read as a question heading or an answer line, and an
     unclosed fence is closed."""
     lines = []
-    for line in text.strip().splitlines():
+    for line in for_bank(text).strip().splitlines():
         if re.match(r"^\s{0,3}#", line) or re.match(r"^\s*(\*\*|__)Answer", line, re.IGNORECASE):
             line = "\\" + line.lstrip()
         lines.append(line)

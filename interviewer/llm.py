@@ -25,10 +25,11 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from .config import Settings
-from .errors import GraderError
+from .errors import ConfigError, GraderError
 from .netguard import Allowed, guarded_client
 from .prompts import render
 from .tokens import Usage, count_tokens, load_prices
+from .unicode import describe_character, not_header_safe, unusable_character, unwrapped
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -74,6 +75,14 @@ class Endpoint:
     """The SDK's own retries of a failed connection, a timeout, 429 or 5xx."""
     allowed: Allowed | None = None
     """For a URL a hosted app's visitor typed: the hosts each connection may reach (netguard.py)."""
+
+    def __post_init__(self) -> None:
+        # What reaches the SDK can be sent: a key as an HTTP header carries it, a URL that names a server. A value
+        # that cannot is refused here, naming the setting, not at every request with an encoding error.
+        object.__setattr__(self, "api_key", clean_api_key(self.api_key))
+        object.__setattr__(self, "base_url", (self.base_url or "").strip() or None)  # a .env line's newline too
+        if self.base_url and (problem := check_base_url(self.base_url)):
+            raise ConfigError(f"OPENAI_BASE_URL is not usable: {problem}")
 
 
 class ChatModel(Protocol):
@@ -127,15 +136,19 @@ class LLMClient:
         loop = id(asyncio.get_running_loop())
         if loop not in self._clients:
             # A local server (base URL, no key) needs no key, but the SDK wants a non-empty string.
-            self._clients = {
-                loop: openai.AsyncOpenAI(
-                    api_key=self.endpoint.api_key or "not-needed",
-                    base_url=self.endpoint.base_url,
-                    timeout=self.endpoint.timeout,
-                    max_retries=self.endpoint.retries,
-                    http_client=self._http_client(),
-                )
-            }
+            client = openai.AsyncOpenAI(
+                api_key=self.endpoint.api_key or "not-needed",
+                base_url=self.endpoint.base_url,
+                timeout=self.endpoint.timeout,
+                max_retries=self.endpoint.retries,
+                http_client=self._http_client(),
+            )
+            # The SDK adds headers of its own from the environment (OPENAI_ORG_ID, OPENAI_PROJECT_ID): one it
+            # cannot encode would fail every request with a bare UnicodeEncodeError. An LLMError lets the grading
+            # fall back offline and say why.
+            if problem := unsendable_header({**client.default_headers, **client.auth_headers}):
+                raise LLMError(problem)
+            self._clients = {loop: client}
         return self._clients[loop]
 
     def _http_client(self) -> httpx2.AsyncClient:
@@ -156,6 +169,8 @@ class LLMClient:
         """The client the settings describe (`allowed`: the hosts a visitor's typed URL may reach)."""
         if not settings.model:
             raise LLMError("no model name: set INTERVIEWER_MODEL")
+        if problem := check_model_name(settings.model):
+            raise LLMError(f"INTERVIEWER_MODEL is not usable: {problem}")
         endpoint = Endpoint(
             base_url=settings.base_url,
             api_key=settings.api_key.get_secret_value() if settings.api_key else None,
@@ -389,14 +404,63 @@ def server_name(base_url: str | None) -> str:
 
 
 def check_base_url(base_url: str) -> str | None:
-    """Why a base URL cannot be an OpenAI-compatible server's, or None when it can."""
-    parsed = urlparse(base_url)
+    """Why a base URL cannot be an OpenAI-compatible server's, or None when it can (said to follow "the base URL
+    is not usable: "; the URL itself is never repeated, for it may hold a character a page cannot show)."""
+    if bad := unusable_character(base_url):
+        return f"it holds {bad}"
+    try:
+        parsed = urlparse(base_url)
+    except ValueError as exc:  # a bracket without its pair, or brackets around what is no IPv6 address
+        if "Invalid IPv6 URL" in str(exc):
+            return "its host has a [ without a ] (or a ] without a [): an IPv6 address is written http://[::1]:11434/v1"
+        return "the address in its brackets is not an IPv6 address, e.g. http://[::1]:11434/v1"
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return "it must start with http:// or https:// and name a host, e.g. http://localhost:11434/v1"
+    if any(c.isspace() for c in parsed.netloc):
+        return "its host has a space in it"
     try:
         parsed.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        return "its port is not a number"
+        return "its port is not a number from 0 to 65535"
+    try:
+        httpx2.URL(base_url)  # what the client will make of it
+    except httpx2.InvalidURL as exc:
+        return f"it is not a valid URL ({exc})"
+    return None
+
+
+def check_model_name(model: str) -> str | None:
+    """Why a model name cannot be used (None: it can): it is sent to the server and shown on every page."""
+    if bad := unusable_character(model):
+        return f"it holds {bad}"
+    if len(model) > 200:
+        return "it is longer than 200 characters"
+    return None
+
+
+def clean_api_key(key: str | None, setting: str = "OPENAI_API_KEY") -> str | None:
+    """The key as an HTTP header can carry it (None: no key): whitespace around it (a trailing newline) and
+    quotes, straight or typographic (a key pasted from a document), taken off. A character that is not
+    printable ASCII left in it is refused with a ConfigError naming `setting` (the key is never shown)."""
+    if key is None or not (cleaned := unwrapped(key)):
+        return None
+    if found := not_header_safe(cleaned):
+        at, char = found
+        raise ConfigError(
+            f"{setting} holds {describe_character(char)} at character {at + 1}: an API key is plain ASCII, with no "
+            "quotes or spaces in it. Copy it again from the provider's page."
+        )
+    return cleaned
+
+
+def unsendable_header(headers: dict[str, object]) -> str | None:
+    """Why a request with these headers cannot be sent (a value that is not printable ASCII), or None."""
+    for name, value in headers.items():
+        if isinstance(value, str) and (found := not_header_safe(value)):
+            what = describe_character(found[1])
+            if name.lower() == "authorization":
+                return f"the API key (OPENAI_API_KEY) holds {what}: an API key is plain ASCII"
+            return f"the request header {name} holds {what} (check the OPENAI_* settings in the environment)"
     return None
 
 

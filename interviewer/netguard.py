@@ -53,12 +53,13 @@ class Allowed:
         ip = ipaddress.ip_address(address.split("%")[0])
         if host.lower() in self.names or any(ip in network for network in self.networks):
             return None
-        inner = _embedded_ipv4(ip)
-        if ip.is_global and not ip.is_multicast and ip not in _LOCAL_NAT64 and all(v4.is_global for v4 in inner):
+        inner = embedded_ipv4(ip)
+        # An IPv4 address written as IPv6 (mapped, compatible, SIIT) is judged as that IPv4 address alone.
+        written_as_ipv6 = bool(inner) and any(ip in net for net in _IPV4_AS_IPV6)
+        if (written_as_ipv6 or (_public(ip) and ip not in _LOCAL_NAT64)) and all(_public(v4) for v4 in inner):
             return None
-        ip = next((v4 for v4 in inner if not v4.is_global), ip)  # name the inner address
-        kind = "loopback" if ip.is_loopback else "link-local" if ip.is_link_local else "private"
-        return (f"{host} is a {kind} address ({ip}); this hosted app only calls public LLM servers "
+        named = next((v4 for v4 in inner if not _public(v4)), ip)  # name the inner address
+        return (f"{host} is {_kind(named)} address ({named}); this hosted app only calls public LLM servers "
                 "(the host can allow more with INTERVIEWER_LLM_URL_ALLOW)")  # fmt: skip
 
     def refusal_of_any(self, host: str, addresses: Iterable[str]) -> str | None:
@@ -66,26 +67,56 @@ class Allowed:
         return next(filter(None, (self.refusal(host, a) for a in addresses)), None)
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known prefix: the IPv4 address is its last 32 bits
+def _public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not ip.is_multicast
+
+
+def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """The class of a refused address, as the message names it ("a loopback address")."""
+    if ip.is_loopback:
+        return "a loopback"
+    if ip.is_link_local:
+        return "a link-local"
+    if ip.is_unspecified:
+        return "an unspecified"
+    if ip.is_multicast:
+        return "a multicast"
+    return "a private"
+
+
+# IPv6 prefixes whose addresses carry an IPv4 address to a gateway or a translator in their last 32 bits (6to4
+# carries it in bits 16-47, Teredo its server in bits 32-63 and its client, inverted, in the last 32).
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated (RFC 4291), still routed by some stacks
+_IPV4_MAPPED = ipaddress.ip_network("::ffff:0:0/96")
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # the well-known NAT64 prefix (RFC 6052)
 _LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # a network's own translation prefix: internal by definition
+_IPV4_AS_IPV6 = (_IPV4_COMPATIBLE, _IPV4_MAPPED, _SIIT)
+_LAST_32_BITS = (*_IPV4_AS_IPV6, _NAT64, _LOCAL_NAT64)
 
 
-def _embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address carries to a gateway (mapped, 6to4, Teredo, NAT64): an internal
-    one is as internal as itself, though the IPv6 address looks global."""
-    if isinstance(ip, ipaddress.IPv4Address):
+def embedded_ipv4(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (IPv4-compatible, IPv4-mapped, SIIT, NAT64, 6to4, Teredo): an
+    internal one is as internal as the IPv6 address itself, which may look global. `::` and `::1` carry none:
+    they are IPv6's own unspecified and loopback addresses."""
+    if isinstance(ip, ipaddress.IPv4Address) or int(ip) <= 1:
         return []
-    found = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
-    if ip in _NAT64:
-        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return [v4 for v4 in found if v4 is not None]
+    found = [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)] if any(ip in net for net in _LAST_32_BITS) else []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found += ip.teredo  # (server, client)
+    return found
 
 
 def refusal(base_url: str, allow: Iterable[str] = (), resolver: Resolver = resolve) -> str | None:
     """Why the app must not send requests to this URL's host (None: it may): any address it resolves to is
     loopback, private, link-local, reserved, multicast or unspecified, and neither the host nor that address
     is allowed."""
-    host = (urlparse(base_url).hostname or "").lower()
+    try:
+        host = (urlparse(base_url).hostname or "").lower()
+    except ValueError:  # "Invalid IPv6 URL": check_base_url (llm.py) says what is wrong
+        return "its host cannot be read"
     allowed = Allowed(allow)
     if host in allowed.names:
         return None

@@ -69,34 +69,60 @@ class Recorder:
     session again. With a `Writer`, writes happen on its thread: `saved()` waits for them without blocking,
     `flush()` blocking."""
 
-    def __init__(self, store: Store, owner: Owner, writer: Writer | None = None) -> None:
+    def __init__(self, store: Store, owner: Owner, writer: Writer | None = None, wait: float = 1.0) -> None:
         self.store = store
         self.owner = owner
         self.writer = writer
+        self.wait = wait
+        """Seconds `saved()` waits for the writes: a database that hangs (paused, locked by another process)
+        then gets "history not saved" at once, and the candidate keeps going with the session in memory."""
         self._problem: str | None = None
         self._last: Future[None] | None = None
+        self._given_up: Future[None] | None = None  # the write waited for `wait` seconds in vain
 
     @property
     def problem(self) -> str | None:
-        """Why the history is behind the session (None: it is up to date), as of the writes made so far."""
+        """Why the history is behind the session (None: it is up to date), as of the writes made so far: a
+        write that failed, or one still waiting for the database after `wait` seconds."""
+        if self._problem is None and self._given_up is not None and not self._given_up.done():
+            return f"the history database did not answer within {self.wait:g} s"
         return self._problem
 
     def __call__(self, event: SessionEvent) -> None:
-        snapshot = Snapshot.of(event, whole=self._problem is not None)
+        # Behind (a write failed, or one is still waiting on the database): copy the whole session, so this
+        # write makes up for any that failed or were skipped meanwhile.
+        snapshot = Snapshot.of(event, whole=self.problem is not None)
         if self.writer is None:
             self._write(snapshot)
         else:
             self._last = self.writer.submit(lambda: self._write(snapshot))
 
     def flush(self) -> None:
-        """Wait until every write asked for so far is made."""
-        if self._last is not None:
-            self._last.result()
+        """Wait until every write asked for so far is made (`wait` seconds at most; not again for a write
+        already waited out)."""
+        if self._last is None or self._last.done() or self._last is self._given_up:
+            return
+        try:
+            self._last.result(timeout=self.wait)
+        except TimeoutError:
+            self._behind(self._last)
 
     async def saved(self) -> None:
-        """The same, without holding up the event loop."""
-        if self._last is not None:
-            await asyncio.wrap_future(self._last)
+        """The same, without holding up the event loop, and for `wait` seconds at most: past that the history
+        is said to be behind (the write goes on, and clears the problem when it succeeds)."""
+        if self._last is None:
+            return
+        if self._last is self._given_up:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._last)), self.wait)
+        except TimeoutError:
+            self._behind(self._last)
+
+    def _behind(self, write: Future[None]) -> None:
+        # Slow, not failed: the queued writes are made in order when the database answers (none is skipped).
+        self._given_up = write
+        log.warning("history write of %s is taking over %g s", self.owner.key or "terminal", self.wait)
 
     def _write(self, snapshot: Snapshot) -> None:
         try:

@@ -8,6 +8,7 @@ its own methods (`session.py`). With the history off (`NoHistory`), sessions sti
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from .errors import ConfigError, InterviewerError
 from .grading.base import CoveragePolicy
 from .grading.factory import GraderChoice, choose_grader, knowing
 from .grading.offline import OfflineGrader
-from .llm import check_base_url
+from .llm import check_base_url, check_model_name, clean_api_key
 from .netguard import Allowed, refusal
 from .owner import Owner, Scope
 from .planning import plan_questions
@@ -94,7 +95,9 @@ class App:
 
     def recorder(self, owner: Owner) -> Recorder | None:
         """What saves a session of the owner's as it goes (None: no history to save it in)."""
-        return Recorder(self.history, owner, self.writer) if isinstance(self.history, Store) else None
+        if not isinstance(self.history, Store):
+            return None
+        return Recorder(self.history, owner, self.writer, wait=self.settings.history_wait)
 
     def scope(self, owner: Owner) -> OwnerScope:
         """The app for one owner: its sessions and history, and no one else's."""
@@ -110,7 +113,10 @@ class App:
 
     def grader_for(self, base_url: str = "", model: str = "", api_key: str = "") -> GraderChoice:
         """The server's grader, or one built from LLM settings a browser typed in (kept in memory only)."""
-        url, model, key = (base_url or "").strip(), (model or "").strip(), (api_key or "").strip()
+        url, model = (base_url or "").strip(), (model or "").strip()
+        key = clean_api_key(api_key or "", "the API key field") or ""
+        if model and (problem := check_model_name(model)):
+            raise ConfigError(f"the model name is not usable: {problem}")
         if not (url or model or key):
             return self.default_grader()
         if not self.settings.exposure.browser_llm:
@@ -249,8 +255,8 @@ class OwnerScope:
         """A saved session graded again by another grader: a new transcript (`regrade_of` the original, which is
         left untouched), saved in the history as its own session when there is one; it never changes reviews."""
         transcript, report = await regrade(original, choice.grader)
-        if self.app.keeps_history:
-            import_transcript(self.app.store(), transcript, self.owner)
+        if self.app.keeps_history:  # a database write: on a worker thread, not the caller's event loop
+            await asyncio.to_thread(import_transcript, self.app.store(), transcript, self.owner)
         return transcript, report
 
     def delete(self, session_id: str, scope: Scope | None = None) -> str:

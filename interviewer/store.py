@@ -45,14 +45,14 @@ class Store:
     """The history at `url`, or by default in `folder`'s SQLite file (the folder also holds the web app's
     browser secret, whichever database holds the history)."""
 
-    def __init__(self, folder: Path | str, *, url: URL | str | None = None) -> None:
+    def __init__(self, folder: Path | str, *, url: URL | str | None = None, timeout: float = 5.0) -> None:
         self.folder = Path(folder)
         self.path: Path | None = None if url else self.folder / DB_NAME
         self.where = str(self.path) if self.path else shown(url or "")
         """The database named for people: its file, or its URL without the password."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self.engine = connect(url or sqlite_url(self.path))
+            self.engine = connect(url or sqlite_url(self.path), timeout)
             with self.engine.connect() as conn, writing(conn).begin():
                 self.upgraded_from = migrations.upgrade(conn, self.where)
                 """The schema revision the database had when opened (None: it was new)."""
@@ -63,7 +63,7 @@ class Store:
     def open(cls, settings: Settings | None = None) -> Store:
         settings = settings or load_settings()
         url = settings.database_url.get_secret_value() if settings.database_url else None
-        return cls(default_data_dir(settings), url=url or None)
+        return cls(default_data_dir(settings), url=url or None, timeout=settings.database_timeout)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

@@ -20,16 +20,16 @@ from .grading.factory import GraderChoice
 from .presentation import counts, format_grade, overall_headline
 from .session import FollowUpPiece, Refused, Session, Step, StepTaken
 from .transcript import Transcript, summarise
-from .unicode import replaced_notice, scrub
+from .unicode import for_terminal, replaced_notice, scrub
 
 _COMMAND_LIKE = re.compile(r"/[A-Za-z]+")
 
 
 def practice(session: Session, choice: GraderChoice, stdin: TextIO, out: TextIO, folder: Path) -> int:
     """Run a session in the terminal until it or the input ends; then write its transcript into `folder`."""
-    print(f"Grader: {choice.label}", file=out)
+    print(for_terminal(f"Grader: {choice.label}"), file=out)
     if choice.notice:
-        print(choice.notice, file=out)
+        print(for_terminal(choice.notice), file=out)
     print(f"Session {session.session_id[:8]} is saved as you go (resume: interviewer practice --resume).", file=out)
     costs = ", then ".join(f"{c:g}" for c in session.hint_costs()) if not session.finished else ""
     typing = is_terminal(stdin, out)
@@ -114,9 +114,9 @@ def practice_loop(
     if settled is not None:
         draw(told(session, settled), out)
     elif session.current is not None:
-        print(session.question_message(), file=out)
+        print(for_terminal(session.question_message()), file=out)
         if session.awaiting_followup:
-            print(session.repeat(), file=out)
+            print(for_terminal(session.repeat()), file=out)
     history = HistoryWatch()
     while not session.finished:
         text = next(answers)
@@ -124,7 +124,7 @@ def practice_loop(
             run(session.finish())
         elif text in ("/hint", "/retry", "/repeat"):
             said = {"/hint": session.hint, "/retry": session.retry, "/repeat": session.repeat}[text]()
-            print(said.reason if isinstance(said, Refused) else said, file=out)
+            print(for_terminal(said.reason if isinstance(said, Refused) else said), file=out)
         elif text == "/skip":
             draw(told(session, session.skip()), out)
         else:
@@ -143,7 +143,7 @@ async def _answer(session: Session, text: str, out: TextIO) -> Step:
             if not labelled:
                 out.write(f"{FOLLOW_UP}: ")
                 labelled = True
-            out.write(event.text)
+            out.write(for_terminal(event.text))
             out.flush()
         elif isinstance(event, StepTaken):
             step = event.step
@@ -153,20 +153,21 @@ async def _answer(session: Session, text: str, out: TextIO) -> Step:
 
 
 def draw(said: list[Said], out: TextIO) -> None:
-    """What the interviewer says, as terminal lines (the whole feedback is printed, not its headline)."""
+    """What the interviewer says, as terminal lines (the whole feedback is printed, not its headline). Text from
+    banks, imports and the LLM is printed without escape sequences or control characters (`for_terminal`)."""
     for item in said:
         if item.tone is Tone.NOTICE and not item.in_feedback:
-            print(f"! {item.text}", file=out)
+            print(for_terminal(f"! {item.text}"), file=out)
         elif item.tone is Tone.FEEDBACK and item.grade is not None:
-            print(format_grade(item.grade, item.reference), file=out)
+            print(for_terminal(format_grade(item.grade, item.reference)), file=out)
             if item.change:
-                print(f"  {item.change}", file=out)
+                print(for_terminal(f"  {item.change}"), file=out)
             if item.can_retry:
                 print("  (/retry answers that question again.)", file=out)
         elif item.tone is Tone.QUESTION and not item.streamed:
-            print(f"\n{item.text}", file=out)
+            print(for_terminal(f"\n{item.text}"), file=out)
         elif item.tone is Tone.REMARK:
-            print(item.text, file=out)
+            print(for_terminal(item.text), file=out)
 
 
 def show_results(session: Session, out: TextIO) -> None:
@@ -174,15 +175,16 @@ def show_results(session: Session, out: TextIO) -> None:
     if session.settings.mode == "mock":
         print("\n=== Feedback ===", file=out)
         for number, turn in enumerate(session.turns, start=1):
-            print(f"\nQuestion {number}: {turn.question}", file=out)
-            print(format_grade(turn.grade, turn.reference) if turn.grade else "Skipped: no feedback.", file=out)
+            print(for_terminal(f"\nQuestion {number}: {turn.question}"), file=out)
+            feedback = format_grade(turn.grade, turn.reference) if turn.grade else "Skipped: no feedback."
+            print(for_terminal(feedback), file=out)
     s = session.summary()
     print("\n=== Summary ===", file=out)
     print(f"{overall_headline(s, session.turns)} ({counts(s)})", file=out)
     for name, value in s.criteria.items():
-        print(f"  {name:<20} {value:.1f}/5", file=out)
+        print(for_terminal(f"  {name:<20} {value:.1f}/5"), file=out)  # names from an imported transcript too
     if s.study:
-        print("Study next:", *(f"  - {x}" for x in s.study), sep="\n", file=out)
+        print("Study next:", *(for_terminal(f"  - {x}") for x in s.study), sep="\n", file=out)
 
 
 def answered_so_far(session: Session) -> Transcript:

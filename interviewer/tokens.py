@@ -92,9 +92,9 @@ def load_prices(path: str | None = None) -> PriceTable:
 
 
 class Usage(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    estimated_cost_usd: float | None = None
+    prompt_tokens: int = Field(0, ge=0)
+    completion_tokens: int = Field(0, ge=0)
+    estimated_cost_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
     """None when no price is known for the model (or no LLM was used)."""
 
     def add(self, prompt: int, completion: int, cost: float | None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -15,6 +15,8 @@ from .grading.models import FollowUp, Grade, Hint
 from .tokens import Usage
 
 SCHEMA: Literal["interviewer.transcript/1"] = "interviewer.transcript/1"
+Score = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+"""An overall, 0-100: finite, so that every export is valid JSON."""
 
 
 class TurnRecord(BaseModel):
@@ -53,7 +55,7 @@ class TurnRecord(BaseModel):
 class QuestionScore(BaseModel):
     question_id: str
     question: str
-    overall: float
+    overall: Score
     attempts: int = 1
 
 
@@ -62,9 +64,9 @@ class Summary(BaseModel):
     """Questions asked."""
     answered: int
     skipped: int
-    overall: float | None
+    overall: Score | None
     """Average over asked questions; a skipped question counts as 0."""
-    criteria: dict[str, float]
+    criteria: dict[str, Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)]]
     """Average score (out of 5) of each criterion over the graded answers."""
     strongest: list[QuestionScore]
     weakest: list[QuestionScore]
@@ -72,7 +74,7 @@ class Summary(BaseModel):
     """What to study: key points missed in the weakest answers."""
     hints: int = 0
     """Hints taken over the graded answers, and the points they cost in all (already off each overall)."""
-    hint_points: float = 0
+    hint_points: float = Field(0, ge=0, allow_inf_nan=False)
     recovered: int = 0
     """Key points first covered after a follow-up question, over the graded answers."""
     retries: int = 0

@@ -349,13 +349,15 @@ def test_a_start_before_the_pages_load_event_is_saved_under_the_id_the_load_even
     """A fast Start (by keyboard, or a slow server) can run before the page's load event has given the browser
     its id: both must use the same new id, else the interview is saved under one owner and the History tab,
     reading the other, shows nothing."""
-    from interviewer.web.app import _who
+    from interviewer.web.app import Who
+    from interviewer.web.browser_ids import BrowserIds
 
     class Page:
         def __init__(self, session_hash):
             self.session_hash = session_hash
 
-    who, h = _who(None), web_handlers(tmp_path)
+    ids = BrowserIds("server key")
+    who, h = Who(None, ids), web_handlers(tmp_path)
     ws = asyncio.run(h.start(start_form(banks=[next(iter(h.banks))]), who(None, Page("p1")), None, "p1")).ws
     asyncio.run(answer(h, ANSWER, ws))
     offer = h.on_load(who(None, Page("p1")), None)  # the load event comes after and stores this id
@@ -365,4 +367,6 @@ def test_a_start_before_the_pages_load_event_is_saved_under_the_id_the_load_even
     history = HistoryTab(h.app, h.banks).history(Owner.browser(offer.owner))
     assert [r[0] for r in history.sessions] == [ws.session.session_id[:8]]
     assert who(None, Page("p2")) != Owner.browser(offer.owner)
-    assert who("stored-id", Page("p1")) == Owner.browser("stored-id")
+    stored = ids.token(ids.new())
+    assert who(stored, Page("p1")) == ids.owner(stored)  # once the page presents its signed id, that id counts
+    assert who("forged-id", Page("p3")) != Owner.browser("forged-id")  # an id this server did not sign: none

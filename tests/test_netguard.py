@@ -37,10 +37,50 @@ def fake_resolver(host: str) -> list[str]:
     ("http://[64:ff9b::a9fe:a9fe]/v1", "link-local"),  # NAT64 to 169.254.169.254: global-looking, internal
     ("http://[64:ff9b:1::a00:1]/v1", "private"),  # a network's own NAT64 prefix
     ("http://[2002:a00:1::1]/v1", "private"),  # 6to4 around 10.0.0.1
+    # Every IPv6 form that carries an IPv4 address, the IPv4 address judged by the IPv4 rules:
+    ("http://[::127.0.0.1]/v1", "loopback"),  # IPv4-compatible (::/96)
+    ("http://[::a9fe:a9fe]/v1", "link-local"),  # IPv4-compatible, in hex: 169.254.169.254
+    ("http://[::10.0.0.1]/v1", "private"),
+    ("http://[::ffff:0:127.0.0.1]/v1", "loopback"),  # SIIT, IPv4-translated (::ffff:0:0:0/96)
+    ("http://[::ffff:0:a9fe:a9fe]/v1", "link-local"),
+    ("http://[::ffff:a9fe:a9fe]/v1", "link-local"),  # IPv4-mapped, in hex
+    ("http://[::ffff:192.168.1.5]/v1", "private"),
+    ("http://[64:ff9b::7f00:1]/v1", "loopback"),  # NAT64 to 127.0.0.1
+    ("http://[64:ff9b::10.1.2.3]/v1", "private"),
+    ("http://[64:ff9b:1::a9fe:a9fe]/v1", "link-local"),  # a local NAT64 prefix, named by what it carries
+    ("http://[64:ff9b:1::5db8:d822]/v1", "private"),  # ... and refused even around a public address
+    ("http://[2002:7f00:1::]/v1", "loopback"),  # 6to4 around 127.0.0.1
+    ("http://[2002:a9fe:a9fe::1]/v1", "link-local"),
+    ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/v1", "private"),  # Teredo, its client (inverted) 10.0.0.1
+    ("http://[2001:0:a9fe:a9fe::1]/v1", "link-local"),  # Teredo, its server 169.254.169.254
+    ("http://[::]/v1", "unspecified"),  # IPv6's own, not an IPv4-compatible 0.0.0.0
+    ("http://0.0.0.0/v1", "unspecified"),
+    ("http://[::0.0.0.2]/v1", "private"),
+    ("http://[ff02::1]/v1", "multicast"),
+    ("http://224.0.0.1/v1", "multicast"),
 ])  # fmt: skip
 def test_internal_targets_are_refused_by_address_class(url, kind):
     problem = refusal(url, resolver=fake_resolver)
-    assert problem is not None and f"is a {kind} address" in problem
+    assert problem is not None and f"is {'an' if kind[0] in 'aeiou' else 'a'} {kind} address" in problem
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "::5db8:d822", "::ffff:93.184.216.34", "::ffff:0:5db8:d822",
+                                     "64:ff9b::5db8:d822", "2002:5db8:d822::1", "2606:4700::1111"])  # fmt: skip
+def test_an_ipv6_form_of_a_public_ipv4_address_passes_as_the_address_does(address):
+    url = f"http://[{address}]/v1" if ":" in address else f"http://{address}/v1"
+    assert refusal(url, resolver=fake_resolver) is None
+
+
+def test_a_url_whose_host_cannot_be_read_is_refused_not_raised():
+    assert refusal("http://[::1/v1", resolver=fake_resolver) == "its host cannot be read"
+
+
+def test_the_guard_at_connect_refuses_an_embedded_internal_address_a_name_resolves_to():
+    """What a name resolves to is judged as a typed address is: `::127.0.0.1` from DNS is loopback too."""
+    from interviewer.netguard import Allowed
+
+    problem = Allowed().refusal_of_any("sneaky.example", ["93.184.216.34", "::ffff:0:7f00:1"])
+    assert problem is not None and "sneaky.example is a loopback address (127.0.0.1)" in problem
 
 
 def test_public_targets_and_what_the_host_allows_pass():

@@ -11,7 +11,8 @@ from interviewer.config import Settings
 from interviewer.errors import ConfigError
 from interviewer.owner import Owner
 from interviewer.users import Users, user_owner
-from interviewer.web.app import _who
+from interviewer.web.app import Who
+from interviewer.web.browser_ids import BrowserIds
 from tests.support.browser import answer, launch_chromium, new_page, served, setup, start
 from tests.support.cli import isolated_env, run_cli
 
@@ -42,10 +43,11 @@ def test_a_logged_in_persons_owner_never_comes_from_the_page(tmp_path):
     class Request:
         username = "alice"
 
-    users = Users(tmp_path / "u.txt")
-    assert _who(users)("some-browser-id", Request()) == user_owner("alice")
-    assert _who(users)("user:bob", None) is None  # not logged in: no owner, whatever the page sends
-    assert _who(None)("some-browser-id", None) == Owner.browser("some-browser-id")  # no users file: the browser's id
+    users, ids = Users(tmp_path / "u.txt"), BrowserIds("server key")
+    assert Who(users, ids)("some-browser-id", Request()) == user_owner("alice")
+    assert Who(users, ids)("user:bob", None) is None  # not logged in: no owner, whatever the page sends
+    browser = ids.new()
+    assert Who(None, ids)(ids.token(browser), None) == browser  # no users file: the browser's signed id
 
 
 def log_in(page, url: str, name: str, password: str) -> None:
@@ -102,13 +104,17 @@ def test_a_users_file_is_a_login_for_serving_beyond_loopback(tmp_path):
     assert shared["auth"] == ("class", "secret-words")
 
 
-def test_failed_logins_are_rate_limited_per_client_and_say_nothing_of_who_exists(tmp_path):
+def test_failed_logins_are_rate_limited_per_client_and_say_nothing_of_who_exists(tmp_path, monkeypatch):
     import urllib.error
     import urllib.parse
     import urllib.request
 
     from interviewer.web.login_limit import TOO_MANY
 
+    # The test's requests come through "nginx on this machine": a proxy the host trusts. Without this, the header
+    # is ignored (tests/test_login_security.py). FORWARDED_ALLOW_IPS, which launch() sets, is put back after.
+    monkeypatch.setenv("INTERVIEWER_TRUSTED_PROXIES", "127.0.0.1")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
     Users(tmp_path / "users.txt").add("alice", "alice password")
     settings = Settings(grader="offline", data_dir=tmp_path / "data", users=tmp_path / "users.txt")
 
@@ -145,7 +151,6 @@ def test_two_people_through_the_api_on_two_replicas_own_their_sessions(tmp_path,
     session is saved under the person who logged in, and a wrong password gets nothing."""
     from gradio_client import Client
 
-    from interviewer.owner import Owner
     from interviewer.store import Store
 
     users = Users(tmp_path / "users.txt")

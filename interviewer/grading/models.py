@@ -75,14 +75,14 @@ class Hint(BaseModel):
 
     level: Literal[1, 2, 3]
     text: str
-    cost: float = Field(ge=0)
+    cost: float = Field(ge=0, le=100, allow_inf_nan=False)
     point: str | None = None
     """The key point (or, for a story, the STAR part) the hint is about: the ladder keeps climbing toward it."""
 
 
 class Penalty(BaseModel):
     reason: Literal["hint"]
-    points: float = Field(ge=0)
+    points: float = Field(ge=0, le=100, allow_inf_nan=False)
 
 
 class GradeRequest(BaseModel):
@@ -113,10 +113,10 @@ class GradeRequest(BaseModel):
 
 class CriterionScore(BaseModel):
     name: str
-    score: float = Field(ge=0, le=5)
+    score: float = Field(ge=0, le=5, allow_inf_nan=False)
     """1-5 (0 for an empty reply); the offline grader keeps one decimal."""
     max: int = 5
-    weight: float
+    weight: float = Field(ge=0, allow_inf_nan=False)
     justification: str
 
 
@@ -128,7 +128,7 @@ class KeyPoint(BaseModel):
 
 
 class Grade(BaseModel):
-    overall: float = Field(ge=0, le=100)
+    overall: float = Field(ge=0, le=100, allow_inf_nan=False)
     criteria: list[CriterionScore] = []
     key_points: list[KeyPoint] = []
     covered: list[str] = []

@@ -13,6 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,13 @@ from ..owner import Owner
 from ..recorder import Writer
 from ..service import App
 from ..users import Users, user_owner
+from .browser_ids import BrowserIds
 from .draft_events import DRAFT_READY, DraftForm, PageLLM, draft_bank, drafting_off
 from .handlers import Handlers, StartForm
 from .history_events import HistoryTab
 from .internals import forget_browser_session
 from .layout import Layout, PageStart, build_layout, draft_inputs, draft_outputs
-from .login_limit import LoginLimiter
+from .login_limit import LoginLimiter, trust_proxies
 from .render import render
 from .setup import (
     MAX_UPLOAD_BYTES,
@@ -47,6 +49,7 @@ from .setup import (
 )
 from .state import WebSession, free_files
 from .theme import interviewer_theme
+from .views import NoticeView, ResumeHere
 
 CSS = """
 .iv-progress{margin:.25rem 0 .5rem}.iv-progress-label{font-weight:600;margin-bottom:.25rem}
@@ -98,17 +101,17 @@ PAGE_JS = (Path(__file__).with_name("page.js")).read_text(encoding="utf-8")
 def build_app(settings: Settings | None = None) -> gr.Blocks:
     """The web app: components (layout), events (handlers) and their updates (view), wired once."""
     settings = settings or load_settings()
+    users = Users.load(settings.users) if settings.users else None  # missing, empty or malformed: refused now
     shared_layer().preload()  # the embedding model loads while the page is first served, not at the first grade
     store, store_problem = open_store(settings)
     banks = bundled_banks(settings)
-    # A database server's round trips are waits: they are made on a thread of their own. SQLite's writes (WAL,
-    # no fsync per commit) are CPU that a thread cannot take off the GIL; made inline they cost less (measured
-    # with bench/load.py: 68 against 79 ms of CPU per call).
-    writer = Writer() if store is not None and store.path is None else None
+    # Every history write is made on a thread of its own, SQLite's too: a database that hangs (a paused server,
+    # a lock held by another process) must never hold up the event loop that serves everyone. (Inline SQLite
+    # writes cost less CPU, 68 against 79 ms per call in bench/load.py, but one lock wait froze every visitor.)
+    writer = Writer() if store is not None else None
     app = App(store, settings, writer)  # each event takes the scope of its browser's owner
     handlers = Handlers(app, banks, store_problem)
     history = HistoryTab(app, banks, store_problem)
-    users = Users(settings.users) if settings.users else None
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         shown = PageStart(
@@ -121,8 +124,9 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             regrade_choices=_regrade_choices(app),
             drafting_off=drafting_off(settings, PageLLM()) or "",
         )
+        ids = BrowserIds(browser_secret(store, "browser-id-key") or os.urandom(24).hex())  # no history: none kept
         ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))
-        _wire(demo, ui, handlers, history, settings.concurrency, _who(users))
+        _wire(demo, ui, handlers, history, settings.concurrency, Who(users, ids))
     demo.queue(default_concurrency_limit=settings.concurrency)
     demo.interviewer_users = users  # launch() asks them to log in with it
     return demo
@@ -144,7 +148,6 @@ def _expire(demo: gr.Blocks, ws: WebSession | None) -> None:
         forget_browser_session(demo, ws.browser_session)
 
 
-Who = Callable[[str | None, "gr.Request | None"], Owner | None]
 """The owner of an event: the browser's id, or, when people log in, the logged-in person (never the id the page
 sent, which anyone could forge)."""
 
@@ -152,6 +155,8 @@ sent, which anyone could forge)."""
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 """Events that are the page's own, not the public API's."""
 
+NOT_YOURS = NoticeView("This interview belongs to another login or browser: nothing in it is shown or changed here.")
+"""An event whose page state (found by the session hash it came with) is not its caller's interview."""
 ASKED = """() => {
   const ask = document.querySelector('#end-ask');
   if (!ask || ask.offsetParent === null) return;
@@ -167,26 +172,38 @@ PAGE_IDS_KEPT = 10_000
 """Page sessions whose browser id is remembered until their load event has stored it in the browser."""
 
 
-def _who(users: Users | None) -> Who:
-    # A page acted on before its load event gave the browser its id (a fast Start) must get the id the load
-    # event will store, or its interview is saved under one owner and its history read under another: both
-    # take the same new id, kept per page session.
-    page_ids: OrderedDict[str, str] = OrderedDict()
+class Who:
+    """Whose is an event: the logged-in person, else the browser whose signed id the page presents."""
 
-    def who(browser_id: str | None, request: gr.Request | None) -> Owner | None:
-        if users is not None:
+    def __init__(self, users: Users | None, ids: BrowserIds) -> None:
+        self.users, self.ids = users, ids
+        # A page acted on before its load event gave the browser its id (a fast Start) must get the id the load
+        # event will store, or its interview is saved under one owner and its history read under another: both
+        # take the same new id, kept per page session.
+        self._page_ids: OrderedDict[str, Owner] = OrderedDict()
+
+    def __call__(self, browser_id: str | None, request: gr.Request | None) -> Owner | None:
+        if self.users is not None:
             name = getattr(request, "username", None)
             return user_owner(name) if name else None
         page = getattr(request, "session_hash", None)
-        if browser_id or not page:
-            return Owner.browser(browser_id) if browser_id else None
-        if page not in page_ids:
-            page_ids[page] = os.urandom(12).hex()
-            while len(page_ids) > PAGE_IDS_KEPT:
-                page_ids.popitem(last=False)
-        return Owner.browser(page_ids[page])
+        presented = self.ids.owner(browser_id)  # only an id this server signed (or an old unsigned one)
+        if presented is not None and page is not None:
+            # The page has stored its id: its session hash no longer names it (a client that has only the
+            # hash, from a proxy's log, is someone else).
+            self._page_ids.pop(page, None)
+        if presented is not None or not page:
+            return presented
+        if page not in self._page_ids:
+            self._page_ids[page] = self.ids.new()
+            while len(self._page_ids) > PAGE_IDS_KEPT:
+                self._page_ids.popitem(last=False)
+        return self._page_ids[page]
 
-    return who
+    def owns(self, ws: WebSession | None, browser_id: str | None, request: gr.Request | None) -> bool:
+        """Whether the event's caller owns the page's interview. Gradio keys a page's state by a session hash
+        the client makes up (and proxies log): holding another's hash must not reach their interview."""
+        return ws is None or ws.scope.owner == self(browser_id, request)
 
 
 def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, history: HistoryTab, limit: int, who: Who) -> None:
@@ -198,6 +215,7 @@ def _wire(demo: gr.Blocks, ui: Layout, h: Handlers, history: HistoryTab, limit: 
 
 def _wire_interview(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     _wire_start(ui, h, limit, who)
+    _wire_downloads(ui, h, who)
     _wire_actions(ui, h, limit, who)
     _wire_drafting(ui, h, who)
 
@@ -209,34 +227,50 @@ def _wire_start(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     # one has a default.
     async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="", model="",  # noqa: PLR0913
                     api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):  # fmt: skip
+        if not who.owns(ws, owner, request):
+            return render(NOT_YOURS, ui)
         browser_session = request.session_hash if request else None
         form = StartForm(banks, count, order, mode, followups, base_url, model, api_key, upload)
         return render(await h.start(form, who(owner, request), ws, browser_session), ui)
 
-    async def weakest(ws, request: gr.Request | None = None):
+    async def weakest(owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            return render(NOT_YOURS, ui)
         return render(await h.practise_weakest(ws, request.session_hash if request else None), ui)
 
-    def transcript(fmt="json", ws=None):
+    def again(owner, ws, request: gr.Request | None = None):
+        return render(h.new_interview(ws) if who.owns(ws, owner, request) else NOT_YOURS, ui)
+
+    mine = [ui.browser_id, ui.state]
+    ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
+    ui.weakest_btn.click(weakest, mine, page, **private)
+    ui.again_btn.click(again, mine, page, **private)
+    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
+
+
+def _wire_downloads(ui: Layout, h: Handlers, who: Who) -> None:
+    """The transcript (public /transcript) and the download buttons: written when asked for, for the owner."""
+    mine, private = [ui.browser_id, ui.state], PRIVATE
+
+    def transcript(fmt="json", owner=None, ws=None, request: gr.Request | None = None):
         try:
+            if not who.owns(ws, owner, request):
+                raise InterviewerError(NOT_YOURS.text or "")
             return h.transcript(fmt, ws)
         except InterviewerError as exc:
             raise gr.Error(str(exc)) from exc
 
-    ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
-    ui.weakest_btn.click(weakest, [ui.state], page, **private)
-    ui.again_btn.click(lambda ws: render(h.new_interview(ws), ui), [ui.state], page, **private)
-    ui.transcript_btn.click(transcript, [ui.transcript_format, ui.state], [ui.transcript_file], api_name="transcript")
-    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
+    ui.transcript_btn.click(transcript, [ui.transcript_format, *mine], [ui.transcript_file], api_name="transcript")
 
-    def downloader(what: str) -> Callable[[WebSession | None], Any]:
-        def written(ws: WebSession | None = None) -> Any:
-            path = h.download(what, ws)
+    def downloader(what: str) -> Callable[..., Any]:
+        def written(owner: str | None, ws: WebSession | None = None, request: gr.Request | None = None) -> Any:
+            path = h.download(what, ws) if who.owns(ws, owner, request) else None
             return gr.update(value=path) if path else gr.update()
 
         return written
 
     for button, what in ((ui.dl_md, "markdown"), (ui.dl_json, "json"), (ui.dl_html, "html"), (ui.dl_anki, "anki")):
-        written = button.click(downloader(what), [ui.state], [ui.dl_file], **private)
+        written = button.click(downloader(what), mine, [ui.dl_file], **private)
         written.success(None, None, None, js=HAND_OVER, **private)
 
 
@@ -244,68 +278,94 @@ def _wire_actions(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     """The buttons of a running interview; each reads only this page's interview (`ui.state`)."""
     interview, private = ui.interview_outputs(), PRIVATE
 
-    async def answer(text="", ws=None):
+    refused = render(NOT_YOURS, ui, within=interview)
+
+    async def answer(text="", owner=None, ws=None, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            yield refused
+            return
         async for vm in h.answer(text, ws):
             yield render(vm, ui, within=interview)
 
-    async def offline_now(ws):
-        return render(await h.offline_now(ws), ui, within=interview)
+    async def offline_now(owner, ws, request: gr.Request | None = None):
+        return render(await h.offline_now(ws), ui, within=interview) if who.owns(ws, owner, request) else refused
 
-    async def retry(ws=None):
-        return render(await h.retry(ws), ui, within=interview)
+    async def retry(owner=None, ws=None, request: gr.Request | None = None):
+        return render(await h.retry(ws), ui, within=interview) if who.owns(ws, owner, request) else refused
 
-    async def hint(draft, ws):
-        return render(await h.hint(draft, ws), ui, within=interview)
+    async def hint(draft, owner, ws, request: gr.Request | None = None):
+        return render(await h.hint(draft, ws), ui, within=interview) if who.owns(ws, owner, request) else refused
 
-    async def skip(ws):
-        return render(await h.skip(ws), ui, within=interview)
+    async def skip(owner, ws, request: gr.Request | None = None):
+        return render(await h.skip(ws), ui, within=interview) if who.owns(ws, owner, request) else refused
 
-    typed = [ui.answer_box, ui.state]
+    typed, mine = [ui.answer_box, ui.browser_id, ui.state], [ui.browser_id, ui.state]
     actions = [
         ui.submit_btn.click(answer, typed, interview, api_name="answer", concurrency_limit=limit),
         ui.hint_btn.click(hint, typed, interview, **private),
-        ui.skip_btn.click(skip, [ui.state], interview, **private),
-        *_wire_ending(ui, h),
+        ui.skip_btn.click(skip, mine, interview, **private),
+        *_wire_ending(ui, h, who),
     ]
 
     # An action that found this page's interview closed (idle too long, a restart): offer Resume right there.
     def offer_here(owner, ws, request: gr.Request | None = None):
-        return render(h.resume_here(who(owner, request), ws), ui)
+        mine_now = who.owns(ws, owner, request)
+        return render(h.resume_here(who(owner, request), ws) if mine_now else ResumeHere(), ui)
 
     for action in actions:
-        action.then(offer_here, [ui.browser_id, ui.state], [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
-    ui.offline_btn.click(offline_now, [ui.state], interview, **private)
-    ui.retry_btn.click(retry, [ui.state], interview, api_name="retry")  # public: /retry, like /answer
+        action.then(offer_here, mine, [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
+    ui.offline_btn.click(offline_now, mine, interview, **private)
+    ui.retry_btn.click(retry, mine, interview, api_name="retry")  # public: /retry, like /answer
 
 
-def _wire_ending(ui: Layout, h: Handlers) -> list[Any]:
+def _wire_ending(ui: Layout, h: Handlers, who: Who) -> list[Any]:
     """End, and what to do with an answer typed and not sent (asked first); the answer box's autosave."""
-    ending, typed = ui.ending_outputs(), [ui.answer_box, ui.state]
+    ending, typed = ui.ending_outputs(), [ui.answer_box, ui.browser_id, ui.state]
+    refused = render(NOT_YOURS, ui, within=ending)
 
-    async def end(unsent, ws):
+    async def end(unsent, owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            return refused
         return render(await h.end(ws, unsent or ""), ui, within=ending)
 
-    async def end_sending(text, ws):
+    async def end_sending(text, owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            yield refused
+            return
         async for vm in h.end_sending(text or "", ws):
             yield render(vm, ui, within=ending)
 
-    async def end_keeping(text, ws):
+    async def end_keeping(text, owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            return refused
         return render(await h.end_keeping(text or "", ws), ui, within=ending)
 
-    async def end_discarding(ws):
+    async def end_discarding(owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            return refused
         return render(await h.end_discarding(ws), ui, within=ending)
 
     ui.end_back_btn.click(lambda: gr.update(visible=False), None, [ui.end_ask], **PRIVATE)
-    # Autosave: what is typed is kept with the interview as it is typed (only the last of a burst is sent).
-    ui.answer_box.input(h.keep_draft, typed, None, trigger_mode="always_last", show_progress="hidden", **PRIVATE)
+    _wire_autosave(ui, h, who)
     asked = ui.end_btn.click(end, typed, ending, **PRIVATE)
     asked.success(None, None, None, js=ASKED, **PRIVATE)
     return [
         asked,
         ui.end_send_btn.click(end_sending, typed, ending, **PRIVATE),
         ui.end_keep_btn.click(end_keeping, typed, ending, **PRIVATE),
-        ui.end_discard_btn.click(end_discarding, [ui.state], ending, **PRIVATE),
+        ui.end_discard_btn.click(end_discarding, [ui.browser_id, ui.state], ending, **PRIVATE),
     ]
+
+
+def _wire_autosave(ui: Layout, h: Handlers, who: Who) -> None:
+    """What is typed is kept with the interview as it is typed (only the last of a burst of keys is sent)."""
+
+    async def keep_draft(text, owner, ws, request: gr.Request | None = None):
+        if who.owns(ws, owner, request):
+            await h.keep_draft(text, ws)
+
+    typed = [ui.answer_box, ui.browser_id, ui.state]
+    ui.answer_box.input(keep_draft, typed, None, trigger_mode="always_last", show_progress="hidden", **PRIVATE)
 
 
 def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
@@ -326,6 +386,8 @@ def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
         v = values
         form = StartForm([], v[ui.count], v[ui.order], v[ui.mode], v[ui.followups], v[ui.base_url], v[ui.model],
                          v[ui.api_key], v[ui.drafted_bank])  # fmt: skip
+        if not who.owns(v[ui.state], v[ui.browser_id], request):
+            return render(NOT_YOURS, ui)
         owner = who(v[ui.browser_id], request)
         return render(await h.start(form, owner, values[ui.state], request.session_hash if request else None), ui)
 
@@ -347,10 +409,14 @@ def _wire_resume(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
     private = PRIVATE
 
     async def resume(session_id, owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            return render(NOT_YOURS, ui)
         vm = await h.resume(session_id, who(owner, request), ws, request.session_hash if request else None)
         return render(vm, ui)
 
     async def resume_here(session_id, owner, ws, request: gr.Request | None = None):
+        if not who.owns(ws, owner, request):
+            return render(NOT_YOURS, ui)
         page = request.session_hash if request else None
         return render(await h.resume_keeping_answer(session_id, who(owner, request), ws, page), ui)
 
@@ -364,7 +430,9 @@ def _wire_resume(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
     ui.dismiss_btn.click(dismiss, [ui.resume_id, ui.dismissed], [ui.resume_row, ui.dismissed], **private)
 
     def on_load(owner, ws, dismissed, request: gr.Request | None = None):
-        return render(h.on_load(who(owner, request), ws, dismissed), ui)
+        found = who(owner, request) or who.ids.new()
+        vm = h.on_load(found, ws if who.owns(ws, owner, request) else None, dismissed)
+        return render(replace(vm, owner=who.ids.token(found)), ui)  # the page stores the signed id
 
     demo.load(None, None, None, js=PAGE_JS)
     offer = [ui.browser_id, ui.resume_row, ui.resume_md, ui.resume_id]
@@ -402,7 +470,8 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
     """Start the app (blocking unless prevent_thread_lock=True is passed). Quiet: Gradio's startup lines end
     with a hint to set `share=True`, which a user of this app cannot act on; the address is printed here."""
     configure_logging()
-    options = {**server_settings(), **overrides}  # a wrong setting fails here, before the app is built
+    settings = load_settings()
+    options = {**server_settings(settings), **overrides}  # a wrong setting fails here, before the app is built
     demo = demo or build_app()
     users = getattr(demo, "interviewer_users", None)
     if users is not None:  # people log in with their own names (a shared INTERVIEWER_AUTH login gives way)
@@ -411,8 +480,10 @@ def launch(demo: gr.Blocks | None = None, **overrides: Any) -> gr.Blocks:
             return await asyncio.to_thread(users.check, name, password)
 
         options |= {"auth": check, "auth_message": "Log in to practise: your history follows you."}
+    proxies = settings.trusted_proxies or ()
+    trust_proxies(proxies)  # uvicorn reads X-Forwarded-For before any middleware: the same proxies, or none
     if "auth" in options:  # failed logins are rate-limited per client
-        options["app_kwargs"] = {"middleware": [Middleware(LoginLimiter)]}
+        options["app_kwargs"] = {"middleware": [Middleware(LoginLimiter, trusted=proxies)]}
     blocking = not options.pop("prevent_thread_lock", False)
     options.setdefault("quiet", True)
     demo.launch(css=CSS, theme=interviewer_theme(), max_file_size=MAX_UPLOAD_BYTES, show_error=True,

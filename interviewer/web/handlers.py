@@ -4,23 +4,25 @@ and return view models (`view.py` turns them into Gradio updates). No Gradio in 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from .. import bank as bank_mod
 from .. import webview as html
 from ..conversation import ENDED, FOLLOW_UP, draft_warning
-from ..errors import InterviewerError
+from ..errors import ConfigError, InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
 from ..grading.models import GraderId
+from ..llm import check_base_url, check_model_name, clean_api_key
 from ..owner import Owner
 from ..service import App, OwnerScope
-from ..session import FollowUpPiece, Refused, SessionOver, Step, StepTaken
-from ..unicode import replaced_notice, scrub
+from ..session import FollowUpPiece, Mode, Order, Refused, SessionOver, SessionSettings, Step, StepTaken
+from ..unicode import replaced_notice, scrub, without_images
 from .history_events import newest_session, scope_for
 from .state import FORMATS, WebSession, free_files, write_deck_file
 from .views import ChatView, EndAsked, NoticeView, PageView, ResumeHere, ResumeOffer
@@ -42,6 +44,38 @@ class StartForm:
     """LLM settings for this browser session only (never stored)."""
     upload: bank_mod.Bank | str | None
     """An uploaded bank, or the error that makes it unusable."""
+
+    def checked(self) -> StartForm:
+        """The form as a session starts from it, or a ConfigError naming the field at fault. The public /start takes
+        any value: a number of questions must be finite and in range, an order and a mode known, and the LLM
+        settings fit to send (no control character or broken text; the key as an HTTP header carries it)."""
+        url, model = (self.base_url or "").strip(), (self.model or "").strip()
+        if url and (problem := check_base_url(url)):
+            raise ConfigError(f"the base URL is not usable: {problem}")
+        if model and (problem := check_model_name(model)):
+            raise ConfigError(f"the model name is not usable: {problem}")
+        key = clean_api_key(self.api_key or "", "the API key field") or ""
+        for name, value, known in (("order", self.order, get_args(Order)), ("mode", self.mode, get_args(Mode))):
+            if value and value not in known:
+                raise ConfigError(f"the {name} must be one of {', '.join(known)} (got {value!r})")
+        return replace(self, count=_question_count(self.count), base_url=url, model=model, api_key=key)
+
+
+MOST_QUESTIONS = next(m.le for m in SessionSettings.model_fields["count"].metadata if hasattr(m, "le"))
+
+
+def _question_count(value: object) -> int:
+    """The number of questions asked for (5 when none is): a finite number from 1 to MOST_QUESTIONS, its whole
+    part taken."""
+    if not value:
+        return 5
+    try:
+        number = float(value)  # type: ignore[arg-type]  # a string or a number from the API; anything else fails
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and 1 <= number <= MOST_QUESTIONS):
+        raise ConfigError(f"the number of questions must be a whole number from 1 to {MOST_QUESTIONS} (got {value!r})")
+    return int(number)
 
 
 NOT_STARTED = NoticeView(
@@ -87,8 +121,23 @@ class Handlers:
     async def start(
         self, form: StartForm, owner: Owner | None, ws: WebSession | None, browser_session: str | None
     ) -> PageView:
+        # Parsing banks, planning over every question loaded, resolving a typed LLM host and the history's
+        # first write are work and waits: made on a worker thread, so that one visitor's start (a 2 MB upload,
+        # a slow resolver) never holds up another visitor's answer on the event loop.
+        made = await asyncio.to_thread(self._started, form, owner, ws, browser_session)
+        if isinstance(made, PageView):
+            return made
+        await made.check_history()
+        self._run_here(made)
+        return PageView(made, answer="")
+
+    def _started(
+        self, form: StartForm, owner: Owner | None, ws: WebSession | None, browser_session: str | None
+    ) -> WebSession | PageView:
+        """A new interview from the setup form (or the page that says why not)."""
         core = scope_for(self.app, owner)
         try:
+            form = form.checked()
             choice = self.app.grader_for(form.base_url, form.model, form.api_key)
             paths = [self.banks[label] for label in (form.banks or []) if label in self.banks]
             questions = self.app.load_questions(paths)
@@ -119,9 +168,7 @@ class Handlers:
         notice = " ".join(filter(None, [choice.notice, self.store_problem, draft_notice]))  # said where it happens
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.greet()
-        await new.check_history()
-        self._run_here(new)
-        return PageView(new, answer="")
+        return new
 
     @staticmethod
     def _refusal(ws: WebSession | None) -> NoticeView | None:
@@ -163,7 +210,8 @@ class Handlers:
                         continue
                     if isinstance(event, FollowUpPiece):
                         written += event.text
-                        ws.chat[-1] = {"role": "assistant", "content": f"**{FOLLOW_UP}:** {html.e(written)}"}
+                        shown = html.e(without_images(written))  # no remote image the LLM wrote is fetched
+                        ws.chat[-1] = {"role": "assistant", "content": f"**{FOLLOW_UP}:** {shown}"}
                         yield ChatView(ws)
                     elif isinstance(event, StepTaken):
                         step = event.step
@@ -333,17 +381,22 @@ class Handlers:
     ) -> PageView:
         if not self.app.keeps_history or not session_id or not owner:
             return PageView(ws, hide_resume=True)
+        new = await asyncio.to_thread(self._resumed, session_id, owner, ws, browser_session)  # reads: off the loop
+        session = new.session
+        self._run_here(new)
+        step = await session.settle()
+        if step is not None:
+            new.show_step(step)
+        return PageView(new, answer=session.draft, hide_resume=True)
+
+    def _resumed(self, session_id: str, owner: Owner, ws: WebSession | None, browser_session: str | None) -> WebSession:
         core = self.app.scope(owner)
         free_files(ws)
         choice, notice = self._grader_to_resume(core, session_id)
         session = core.resume(session_id, choice)  # only this browser's own sessions
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.replay()
-        self._run_here(new)
-        step = await session.settle()
-        if step is not None:
-            new.show_step(step)
-        return PageView(new, answer=session.draft, hide_resume=True)
+        return new
 
     async def resume_keeping_answer(
         self, session_id: str | None, owner: Owner | None, ws: WebSession | None, browser_session: str | None

@@ -3,6 +3,7 @@ session's files and cards, its re-grade, and deleting it all."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import tempfile
@@ -105,7 +106,7 @@ class HistoryTab:
         core = self.app.scope(owner)
         choice = self.app.default_grader() if which == "server" else offline_choice()
         try:
-            original = core.saved_transcript(session_id)  # only this browser's own sessions
+            original = await asyncio.to_thread(core.saved_transcript, session_id)  # own sessions only; off the loop
             _, report = await core.regrade(original, choice)
         except InterviewerError as exc:
             return f"Cannot re-grade: {html.e(str(exc))}"

@@ -97,15 +97,18 @@ def open_store(settings: Settings) -> tuple[Store | None, str]:
         return None, f"History is off: cannot use {default_data_dir(settings)} ({exc})."
 
 
-def browser_secret(store: Store | None) -> str | None:
+def browser_secret(store: Store | None, name: str = "browser-secret") -> str | None:
     """A key kept in the data folder, so this browser's id survives an app restart and is read by every
     replica on the same history. Made once, atomically: replicas starting together must not each make their
-    own (a browser's id would then be unreadable on the other replica, and its resume offer lost)."""
+    own (a browser's id would then be unreadable on the other replica, and its resume offer lost).
+
+    `browser-secret` encrypts what the page stores (Gradio's BrowserState: it is in the page's config, so
+    public); `browser-id-key` signs browser ids and never leaves the server (web/browser_ids.py)."""
     if store is None:
         return None
-    path = store.folder / "browser-secret"
+    path = store.folder / name
     if not path.exists():
-        draft = store.folder / f".browser-secret-{os.getpid()}-{os.urandom(4).hex()}"
+        draft = store.folder / f".{name}-{os.getpid()}-{os.urandom(4).hex()}"
         draft.write_text(os.urandom(24).hex(), encoding="utf-8")
         draft.chmod(0o600)
         try:
@@ -144,6 +147,11 @@ def server_settings(settings: Settings | None = None) -> dict[str, Any]:
     """Where to listen: 127.0.0.1 unless told otherwise; any other address needs a login unless opted out."""
     settings = settings or load_settings()
     host = settings.server_name
+    if not host or host != host.strip():  # "" would bind every interface while counting as loopback (no login)
+        raise ConfigError(
+            f"GRADIO_SERVER_NAME={host!r}: set an address to listen on, e.g. 127.0.0.1 (this machine only) or "
+            "0.0.0.0 (every interface, with a login)"
+        )
     options: dict[str, Any] = {"server_name": host, "server_port": settings.server_port}
     auth = settings.auth.get_secret_value() if settings.auth else ""
     if auth:

@@ -16,6 +16,7 @@ from ..conversation import FOLLOW_UP, HistoryWatch, Said, Tone, told, write_tran
 from ..service import OwnerScope
 from ..session import Session, Step
 from ..transcript import Transcript
+from ..unicode import without_images
 
 FORMATS = ("markdown", "json", "html")
 """The transcript formats a browser can download."""
@@ -51,7 +52,8 @@ class WebSession:
         return changed
 
     def say(self, text: str) -> None:
-        self.chat.append({"role": "assistant", "content": text})
+        # no remote image from an LLM's follow-up (or a bank) is ever fetched by the page
+        self.chat.append({"role": "assistant", "content": without_images(text)})
 
     def heard(self, text: str) -> None:
         shown = view.literal_markdown(text) if text.strip() else "*(empty answer)*"

@@ -87,3 +87,24 @@ class Postgres:
 
     def __exit__(self, *_: object) -> None:
         self.remove()
+
+
+def paused(server: Postgres):  # -> contextmanager
+    """Every process of the server stopped (SIGSTOP) for the block: a database that hangs, not one that is down."""
+    import signal
+    from contextlib import contextmanager
+
+    @contextmanager
+    def stopped():
+        leader = int((server.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(["pgrep", "-P", str(leader)], capture_output=True, text=True).stdout.split()
+        pids = [leader, *map(int, children)]
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
+    return stopped()
