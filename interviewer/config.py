@@ -101,6 +101,13 @@ class Settings(BaseSettings):
     )
     """LLM settings typed in the page: `1` shows them, `0` hides them (default: shown only when the app is not
     hosted; see `Exposure`)."""
+    llm_per_minute: int = Field(
+        20, ge=1, validation_alias=_env("INTERVIEWER_LLM_PER_MINUTE"), json_schema_extra=HOSTING
+    )
+    """Calls of the server's LLM one person (or browser) of the web app may make per minute: grading, drafting,
+    re-grading. Over it, answers are graded offline (saying why) and drafting waits."""
+    max_attempts: int = Field(5, ge=1, le=50, validation_alias=_env("INTERVIEWER_MAX_ATTEMPTS"), json_schema_extra=WEB)
+    """Attempts at one question per interview (the first and each Try again)."""
     users: Path | None = Field(None, validation_alias=_env("INTERVIEWER_USERS"), json_schema_extra=HOSTING)
     """A users file (`interviewer users add NAME`): the web app asks people to log in, and their history follows
     them across browsers and replicas (default: anonymous browsers)."""
@@ -134,7 +141,7 @@ class Settings(BaseSettings):
     """Seconds an answer waits for its history write before the candidate is told the history is not saved
     (the interview goes on in memory; the write is made when the database answers)."""
     database_timeout: float = Field(
-        5.0, gt=0, le=300, validation_alias=_env("INTERVIEWER_DATABASE_TIMEOUT"), json_schema_extra=STORAGE
+        15.0, gt=0, le=300, validation_alias=_env("INTERVIEWER_DATABASE_TIMEOUT"), json_schema_extra=STORAGE
     )
     """Seconds the history waits to connect, for a lock (SQLite's busy wait, PostgreSQL's lock_timeout) and
     for one statement (PostgreSQL's statement_timeout) before it gives up and says so."""

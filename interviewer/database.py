@@ -53,7 +53,7 @@ def _masked_parameter(m: re.Match[str]) -> str:
     return f"{lead}{name}{equals}{MASK if secret and value else value}"
 
 
-def connect(url: URL | str, timeout: float = 5.0) -> Engine:
+def connect(url: URL | str, timeout: float = 15.0) -> Engine:
     """An engine whose waits are bounded by `timeout` seconds: to connect, for a lock and (PostgreSQL) for one
     statement. A database that hangs then fails an operation, which the history reports as not saved."""
     try:

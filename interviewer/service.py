@@ -20,6 +20,7 @@ from . import anki, review
 from . import bank as bank_mod
 from .anki import CardNote
 from .bank import Question
+from .budget import LLMBudget, within_budget
 from .config import Settings
 from .errors import ConfigError, InterviewerError
 from .grading.base import CoveragePolicy
@@ -79,6 +80,8 @@ class App:
         self.history: Store | NoHistory = store if store is not None else NoHistory()
         self.settings = settings
         self.writer = writer
+        self.llm_budget = LLMBudget(settings.llm_per_minute)
+        """Calls of the server's LLM per owner per minute (the web app's visitors)."""
         """Where the history's writes are made (None: at once, by the caller; the web app writes on a thread of
         its own, off the event loop)."""
         self._default_grader: GraderChoice | None = None
@@ -104,6 +107,10 @@ class App:
         return OwnerScope(self, owner)
 
     # -- grader ----------------------------------------------------------------------------------
+
+    def within_budget(self, choice: GraderChoice, owner: Owner) -> GraderChoice:
+        """`choice`, its grading counted against the owner's budget of the server's LLM (when it is that LLM)."""
+        return within_budget(choice, self.default_grader(), self.llm_budget, owner)
 
     def default_grader(self) -> GraderChoice:
         """The grader the settings ask for (chosen once)."""
@@ -161,8 +168,9 @@ class App:
         allowed per question; None: the configured number."""
         allowed = self.settings.followups if followups is None else followups
         return SessionSettings.model_validate(
-            {"count": count, "order": order, "mode": mode, "followups": allowed, "seed": seed, "banks": list(banks)}
-        )
+            {"count": count, "order": order, "mode": mode, "followups": allowed, "seed": seed, "banks": list(banks),
+             "attempts": self.settings.max_attempts}
+        )  # fmt: skip
 
     def followups_on(self, on: bool) -> int:
         """The follow-ups allowed per question when a page's switch turns them on (at least one) or off."""

@@ -44,6 +44,8 @@ class SessionSettings(BaseModel):
     mode: Mode = "practice"
     followups: int = Field(1, ge=0, le=2)
     """Follow-up questions allowed per question (0 turns them off)."""
+    attempts: int = Field(5, ge=1, le=50)
+    """Attempts at one question (the first and each Try again)."""
     banks: list[str] = []
 
 
@@ -348,6 +350,9 @@ class Session:
                 )
             return Refused("Nothing to try again right now: answer the question, then try it again after its feedback.")
         graded = self.turns[-1] if self.finished else self.turns[-2]
+        if graded.attempt >= self.settings.attempts:
+            return Refused(f"That was attempt {graded.attempt} at this question, the most per interview: move on, "
+                           "and practise it again in a later session.")  # fmt: skip
         attempt = graded.model_copy(
             update={"attempt": graded.attempt + 1, "answer": None, "followups": [], "hints": [], "grade": None,
                     "skipped": False, "asked_at": _now(), "answered_at": None}, deep=True

@@ -45,7 +45,7 @@ class Store:
     """The history at `url`, or by default in `folder`'s SQLite file (the folder also holds the web app's
     browser secret, whichever database holds the history)."""
 
-    def __init__(self, folder: Path | str, *, url: URL | str | None = None, timeout: float = 5.0) -> None:
+    def __init__(self, folder: Path | str, *, url: URL | str | None = None, timeout: float = 15.0) -> None:
         self.folder = Path(folder)
         self.path: Path | None = None if url else self.folder / DB_NAME
         self.where = str(self.path) if self.path else shown(url or "")

@@ -371,11 +371,11 @@ def _wire_autosave(ui: Layout, h: Handlers, who: Who) -> None:
 def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
     page_llm = [ui.base_url, ui.model, ui.api_key]
 
-    async def draft(v: dict[Any, Any]):
+    async def draft(v: dict[Any, Any], request: gr.Request | None = None):
         """Draft with the setup form's LLM fields when filled in, else the server's LLM (a set of inputs: one dict)."""
         llm = PageLLM(v[ui.base_url], v[ui.model], v[ui.api_key])
         form = DraftForm(v[ui.draft_topic], v[ui.draft_jd], v[ui.draft_count], v[ui.draft_level],
-                         v[ui.draft_experience], llm)  # fmt: skip
+                         v[ui.draft_experience], llm, who(v[ui.browser_id], request))  # fmt: skip
         return render(await draft_bank(h.app, h.banks, form), ui)
 
     with_draft: set[Block] = {ui.count, ui.order, ui.mode, ui.followups, ui.base_url, ui.model, ui.api_key,
@@ -391,7 +391,7 @@ def _wire_drafting(ui: Layout, h: Handlers, who: Who) -> None:
         owner = who(v[ui.browser_id], request)
         return render(await h.start(form, owner, values[ui.state], request.session_hash if request else None), ui)
 
-    ui.draft_btn.click(draft, {*draft_inputs(ui), *page_llm}, draft_outputs(ui), **PRIVATE)
+    ui.draft_btn.click(draft, {*draft_inputs(ui), *page_llm, ui.browser_id}, draft_outputs(ui), **PRIVATE)
     ui.draft_use_btn.click(start_with_draft, with_draft, ui.page_outputs(), **PRIVATE)
     if h.app.settings.llm_configured or not h.app.settings.exposure.browser_llm:
         return

@@ -13,10 +13,12 @@ from ..config import Settings
 from ..errors import ConfigError
 from ..grading.llm_grader import LLMGrader
 from ..llm import ChatModel, LLMClient, LLMError
+from ..owner import Owner
 from ..presentation import plural
 from ..service import App
 from ..tokens import Usage
 from ..unicode import scrub
+from .private import private_folder
 from .setup import questions_or_none
 from .views import DraftView
 
@@ -53,6 +55,12 @@ class DraftForm:
     level: str | None
     experience: float | None
     llm: PageLLM = field(default_factory=PageLLM)
+    owner: Owner | None = None
+    """Whose draft: with the server's LLM it counts against their budget (App.llm_budget)."""
+
+
+TOPIC_LIMIT, JOB_DESCRIPTION_LIMIT = 200, 20_000
+"""Characters of a topic and of a pasted job description: what is typed reaches the model whole."""
 
 
 def drafting_off(settings: Settings, llm: PageLLM) -> str | None:
@@ -78,6 +86,11 @@ async def draft_bank(app: App, banks: dict[str, str], form: DraftForm) -> DraftV
     topic, jd = scrub(form.topic or "")[0].strip(), scrub(form.job_description or "")[0].strip()
     if not topic and not jd:
         return DraftView(note="Give a topic, or paste a job description.")
+    for what, text, limit in (("topic", topic, TOPIC_LIMIT), ("job description", jd, JOB_DESCRIPTION_LIMIT)):
+        if len(text) > limit:
+            return DraftView(note=f"The {what} is {len(text):,} characters long: the most is {limit:,}. Shorten it.")
+    if not form.llm.filled and form.owner is not None and (over := app.llm_budget.take(form.owner)):
+        return DraftView(note=f"**Not now:** {html.literal_markdown(over)}.")
     try:
         client = drafting_client(app, form.llm)
     except ConfigError as exc:
@@ -90,7 +103,7 @@ async def draft_bank(app: App, banks: dict[str, str], form: DraftForm) -> DraftV
     prepared = drafting.prepare_draft(request)
     against = [q.text for path in banks.values() for q in questions_or_none(path)]
     name = drafting.slug(topic or "job-description")
-    path = Path(tempfile.mkdtemp(prefix="interviewer-draft-")) / f"{name}.md"
+    path = Path(tempfile.mkdtemp(prefix="draft-", dir=private_folder())) / f"{name}.md"
     source = f'the topic "{topic}"' if topic else "a job description pasted in the web app"
     title = topic or "Questions for a job description"
     try:

@@ -86,6 +86,8 @@ TAKEN_OVER = NoticeView(
     "This interview goes on in another tab, where it was resumed: this tab no longer takes answers, so none is "
     "overwritten. What you typed is still in the box."
 )
+ANSWER_LIMIT = 20_000
+"""Characters of one answer sent from the web app (about 4,000 words)."""
 NOT_WAITING = NoticeView("Not waiting for the LLM: your answer is being graded offline now.", offer_offline=False)
 OFFER_OFFLINE = NoticeView(
     "The LLM is taking a while to grade. Wait, or press **Grade offline now** (key-point coverage) to go on.",
@@ -139,6 +141,7 @@ class Handlers:
         try:
             form = form.checked()
             choice = self.app.grader_for(form.base_url, form.model, form.api_key)
+            choice = self.app.within_budget(choice, core.owner)
             paths = [self.banks[label] for label in (form.banks or []) if label in self.banks]
             questions = self.app.load_questions(paths)
             upload = form.upload
@@ -195,6 +198,10 @@ class Handlers:
         text, replaced = scrub(text or "")
         if not text.strip():
             yield NoticeView("Type an answer first, or press Skip to move on.")
+            return
+        if len(text) > ANSWER_LIMIT:  # it reaches the model whole; a written answer is never this long
+            yield NoticeView(f"Your answer is {len(text):,} characters long: the most is {ANSWER_LIMIT:,}. It is "
+                             "still in the box: shorten it, then send it.")  # fmt: skip
             return
         async with ws.busy:
             ws.heard(text)
@@ -393,6 +400,7 @@ class Handlers:
         core = self.app.scope(owner)
         free_files(ws)
         choice, notice = self._grader_to_resume(core, session_id)
+        choice = self.app.within_budget(choice, owner)
         session = core.resume(session_id, choice)  # only this browser's own sessions
         new = WebSession(core, session, choice.label, notice=notice, browser_session=browser_session)
         new.replay()

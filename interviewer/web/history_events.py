@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import tempfile
-from pathlib import Path
 
 from .. import webview as html
 from ..errors import HistoryUnavailable, InterviewerError
@@ -17,6 +15,7 @@ from ..presentation import plural
 from ..review import DueCount
 from ..rows import SessionRow
 from ..service import App, OwnerScope
+from .private import private_folder
 from .setup import questions_or_none
 from .state import write_deck_file, write_transcript_files
 from .views import HistoryView, PastView
@@ -90,8 +89,9 @@ class HistoryTab:
         except InterviewerError as exc:  # e.g. deleted meanwhile in another tab
             log.info("past session %s not opened: %s", session_id[:8], exc)
             return PastView(cards=html.notice_html(f"That session cannot be opened: {exc}."))
-        # One folder per past session, rewritten on each opening: nothing piles up.
-        folder = Path(tempfile.gettempdir()) / "interviewer-past" / tr.session_id
+        # One folder per past session, rewritten on each opening (nothing piles up), in the process's own
+        # private folder: no fixed shared path another local user could plant a link in.
+        folder = private_folder() / "past" / tr.session_id
         files = write_transcript_files(tr, folder, ("markdown", "json", "html"))
         cards = html.feedback_cards_html(tr.turns)
         return PastView(files, cards=cards, deck=write_deck_file(tr, folder))
@@ -104,6 +104,8 @@ class HistoryTab:
         if not session_id:
             return "Open a past session first, then re-grade it."
         core = self.app.scope(owner)
+        if which == "server" and (over := self.app.llm_budget.take(owner)):
+            return f"Cannot re-grade now: {html.e(over)}."
         choice = self.app.default_grader() if which == "server" else offline_choice()
         try:
             original = await asyncio.to_thread(core.saved_transcript, session_id)  # own sessions only; off the loop

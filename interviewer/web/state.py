@@ -17,6 +17,7 @@ from ..service import OwnerScope
 from ..session import Session, Step
 from ..transcript import Transcript
 from ..unicode import without_images
+from .private import private_folder
 
 FORMATS = ("markdown", "json", "html")
 """The transcript formats a browser can download."""
@@ -35,7 +36,7 @@ class WebSession:
     sent: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Component properties last sent to the page: only changes are sent again (Gradio rebuilds a component's
     whole config for every property update, which dominated the app's CPU under load)."""
-    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="interviewer-")))
+    folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="session-", dir=private_folder())))
     browser_session: str | None = None
     """Gradio's session hash of the browser session this interview belongs to."""
     taken_over: bool = False
@@ -115,7 +116,10 @@ class WebSession:
 
 
 def write_transcript_files(transcript: Transcript, folder: Path, formats: Sequence[str]) -> list[str]:
-    return [str(path) for path in write_transcripts(transcript, folder, formats)]
+    paths = write_transcripts(transcript, folder, formats)
+    for path in paths:
+        path.chmod(0o600)
+    return [str(path) for path in paths]
 
 
 def write_deck_file(transcript: Transcript, folder: Path) -> str | None:
@@ -123,7 +127,9 @@ def write_deck_file(transcript: Transcript, folder: Path) -> str | None:
     notes = anki.notes_for([transcript])
     if not notes:
         return None
-    return str(anki.write_deck(notes, folder / anki.deck_filename(transcript.session_id)))
+    deck = anki.write_deck(notes, folder / anki.deck_filename(transcript.session_id))
+    deck.chmod(0o600)
+    return str(deck)
 
 
 def free_files(ws: WebSession | None) -> None:
