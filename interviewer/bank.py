@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,11 +29,16 @@ MAX_BANK_BYTES = 20 * 1024 * 1024  # far above any real bank (10,000 questions i
 DEFAULT_BANK = bank_dir() / "genai_misc.md"
 
 Kind = Literal["technical", "experience"]
+Level = Literal["junior", "mid", "senior"]
+LEVELS: tuple[Level, ...] = ("junior", "mid", "senior")
 
 _FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 _SECTION = re.compile(r"^##\s+(.*?)\s*#*\s*$")
 _QUESTION = re.compile(r"^##\s+(\d+)\s*[.)]\s*(.*?)\s*#*\s*$")
+_META = re.compile(r"^\s*<!--\s*(.*?)\s*-->\s*$")
+"""A question's metadata, on its own line under its heading: `<!-- level: senior; topics: rag, retrieval -->`."""
+_TOPIC = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ANSWER = re.compile(r"^\s*(?:\*\*|__)Answer:?(?:\*\*|__):?\s*(.*)$", re.IGNORECASE)
 _RULE = re.compile(r"^\s{0,3}(?:-\s*){3,}$|^\s{0,3}(?:\*\s*){3,}$|^\s{0,3}(?:_\s*){3,}$")
 _ITALIC_LINE = re.compile(r"^\s*(\*(?!\s)[^*].*[^*\s]\*|_(?!\s).*[^\s_]_)\s*$")
@@ -77,6 +82,10 @@ class Question(BaseModel):
     """Line of the question's heading in `source` (1-based)."""
     drafted: bool = False
     """Its reference was written by an LLM (`interviewer bank fill`) and carries the drafted marker."""
+    level: Level | None = None
+    """junior, mid or senior, from the question's metadata line (None: the bank does not say)."""
+    topics: tuple[str, ...] = ()
+    """Topic tags from the metadata line (lower case, e.g. `rag`)."""
 
 
 class Bank(BaseModel):
@@ -132,6 +141,8 @@ class _Section:
     question: list[str]
     body: list[str] = field(default_factory=list)
     saw_answer: bool = False
+    meta: list[tuple[int, str]] = field(default_factory=list)
+    """Metadata comment lines under the heading (line number, text)."""
 
 
 @dataclass
@@ -186,6 +197,9 @@ def _structure(scan: _Scan, current: _Section | None, line: str, lineno: int) ->
         return current, True
     if not scan.sections and _DRAFT_LINE.match(line):
         scan.draft = True
+    if current is not None and not current.saw_answer and (m := _META.match(line)):
+        current.meta.append((lineno, m.group(1)))
+        return current, True
     if current is not None and not current.saw_answer and (m := _ANSWER.match(line)):
         current.saw_answer = True
         if m.group(1):
@@ -212,6 +226,7 @@ def _question(section: _Section, path: str, seen: dict[int, int]) -> Question:
     reference = _dedent_blank("\n".join(body).strip("\n"))
     if not reference.strip():
         raise BankError(path, at, f"question {number} has an empty reference answer")
+    level, topics = _metadata(section.meta, path)
     return Question(
         id=f"{Path(path).stem}#{number}",
         number=number,
@@ -222,7 +237,55 @@ def _question(section: _Section, path: str, seen: dict[int, int]) -> Question:
         source=path,
         line=at,
         drafted=drafted,
+        level=level,
+        topics=topics,
     )
+
+
+def _metadata(lines: list[tuple[int, str]], path: str) -> tuple[Level | None, tuple[str, ...]]:
+    """`level: senior; topics: rag, retrieval` read from a question's metadata lines (both parts optional)."""
+    level: Level | None = None
+    topics: list[str] = []
+    for lineno, text in lines:
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            key, _, value = (s.strip() for s in part.partition(":"))
+            if key.lower() == "level":
+                if value.lower() not in LEVELS:
+                    raise BankError(path, lineno, f"unknown level {value!r}: use junior, mid or senior")
+                level = cast(Level, value.lower())
+            elif key.lower() in ("topic", "topics"):
+                tags = [t.strip().lower() for t in value.split(",") if t.strip()]
+                if bad := [t for t in tags if not _TOPIC.match(t)]:
+                    raise BankError(path, lineno, f"topic {bad[0]!r}: use lower-case words and hyphens")
+                topics += [t for t in tags if t not in topics]
+            else:
+                raise BankError(path, lineno, f"unknown metadata {key!r}: use 'level: ...; topics: ...'")
+    return level, tuple(topics)
+
+
+def holdings(questions: Iterable[Question]) -> str:
+    """`junior 3, mid 5, senior 4; topics: rag 6, retrieval 4` (no metadata: `no levels or topics`)."""
+    questions = list(questions)
+    levels = {lv: sum(q.level == lv for q in questions) for lv in LEVELS}
+    topics: dict[str, int] = {}
+    for q in questions:
+        for t in q.topics:
+            topics[t] = topics.get(t, 0) + 1
+    shown = [", ".join(f"{lv} {n}" for lv, n in levels.items() if n)]
+    if topics:
+        shown.append("topics: " + ", ".join(f"{t} {n}" for t, n in sorted(topics.items())))
+    return "; ".join(s for s in shown if s) or "no levels or topics"
+
+
+def matching(questions: Iterable[Question], levels: Iterable[str] = (), topics: Iterable[str] = ()) -> list[Question]:
+    """The questions of the levels and topics chosen (none chosen: all). A question without metadata matches
+    no choice but 'all': a bank without metadata keeps working, unfiltered."""
+    wanted_levels, wanted_topics = set(levels), set(topics)
+    return [
+        q
+        for q in questions
+        if (not wanted_levels or q.level in wanted_levels) and (not wanted_topics or wanted_topics & set(q.topics))
+    ]
 
 
 def _closing_note(body: list[str]) -> list[str] | None:

@@ -130,6 +130,10 @@ def _practice_parser(sub: Any) -> None:
     practice.add_argument("--order", choices=["in-order", "shuffle", "weakest", "due"], default="in-order")
     practice.add_argument("--seed", type=int, help="seed for --order shuffle")
     practice.add_argument("--mode", choices=["practice", "mock"], default="practice")
+    practice.add_argument("--level", action="append", choices=list(bank_mod.LEVELS), default=[],
+                          help="only questions of this level (repeatable; from the banks' metadata)")  # fmt: skip
+    practice.add_argument("--topic", action="append", default=[], type=str.lower,
+                          help="only questions with this topic tag, e.g. rag (repeatable)")  # fmt: skip
     practice.add_argument("--followups", type=int, choices=[0, 1, 2], help="follow-ups per question (default 1)")
     practice.add_argument("--out", type=Path, default=Path("."), help="folder for the transcript (default .)")
     practice.add_argument(
@@ -235,13 +239,32 @@ def _practice(args: argparse.Namespace) -> int:
             followups=args.followups,
             banks=[b.label(b.path) for b in banks],
         )
-        session = core.start(list(bank_mod.all_questions(banks)), session_settings, choice)
+        questions = chosen(list(bank_mod.all_questions(banks)), args.level, args.topic)
+        session = core.start(questions, session_settings, choice)
     reconfigure = getattr(sys.stdin, "reconfigure", None)
     if reconfigure is not None:  # bytes that are not UTF-8 reach the answer as lone surrogates, then U+FFFD
         reconfigure(errors="surrogateescape")
     if args.resume:
         terminal.say_resuming(session, sys.stdout)
     return terminal.practice(session, choice, sys.stdin, sys.stdout, args.out)
+
+
+def chosen(questions: list[bank_mod.Question], levels: list[str], topics: list[str]) -> list[bank_mod.Question]:
+    """The questions of the levels and topics asked for; none: say what the banks hold instead."""
+    if not levels and not topics:
+        return questions
+    found = bank_mod.matching(questions, levels, topics)
+    if found:
+        print(f"{len(found)} of {len(questions)} questions match {choice_words(levels, topics)}.")
+        return found
+    raise InterviewerError(
+        f"no question matches {choice_words(levels, topics)}; the banks hold {bank_mod.holdings(questions)}"
+    )
+
+
+def choice_words(levels: list[str], topics: list[str]) -> str:
+    parts = ([f"level {' or '.join(levels)}"] if levels else []) + ([f"topic {' or '.join(topics)}"] if topics else [])
+    return " and ".join(parts)
 
 
 def _check_writable(folder: Path) -> None:

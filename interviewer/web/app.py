@@ -43,6 +43,7 @@ from .setup import (
     browser_secret,
     bundled_banks,
     grader_line,
+    level_and_topic_choices,
     open_store,
     server_settings,
     take_upload,
@@ -113,6 +114,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     handlers = Handlers(app, banks, store_problem)
     history = HistoryTab(app, banks, store_problem)
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
+    level_choices, topic_choices = level_and_topic_choices(list(banks.values()))
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         shown = PageStart(
             bank_labels=list(banks),
@@ -123,6 +125,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             history_note=store_problem,
             regrade_choices=_regrade_choices(app),
             drafting_off=drafting_off(settings, PageLLM()) or "",
+            level_choices=level_choices,
+            topic_choices=topic_choices,
         )
         ids = BrowserIds(browser_secret(store, "browser-id-key") or os.urandom(24).hex())  # no history: none kept
         ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))
@@ -226,11 +230,12 @@ def _wire_start(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     # The public /start: its parameters are the API's (gradio_client keywords), one per setup input, and every
     # one has a default.
     async def start(banks=None, count=5, order="in-order", mode="practice", followups=True, base_url="", model="",  # noqa: PLR0913
-                    api_key="", upload=None, owner=None, ws=None, request: gr.Request | None = None):  # fmt: skip
+                    api_key="", levels=None, topics=None, upload=None, owner=None, ws=None,
+                    request: gr.Request | None = None):  # fmt: skip
         if not who.owns(ws, owner, request):
             return render(NOT_YOURS, ui)
         browser_session = request.session_hash if request else None
-        form = StartForm(banks, count, order, mode, followups, base_url, model, api_key, upload)
+        form = StartForm(banks, count, order, mode, followups, base_url, model, api_key, upload, levels, topics)
         return render(await h.start(form, who(owner, request), ws, browser_session), ui)
 
     async def weakest(owner, ws, request: gr.Request | None = None):

@@ -44,6 +44,9 @@ class StartForm:
     """LLM settings for this browser session only (never stored)."""
     upload: bank_mod.Bank | str | None
     """An uploaded bank, or the error that makes it unusable."""
+    levels: list[str] | None = None
+    """Only questions of these levels (none: all), from the banks' metadata."""
+    topics: list[str] | None = None
 
     def checked(self) -> StartForm:
         """The form as a session starts from it, or a ConfigError naming the field at fault. The public /start takes
@@ -58,7 +61,12 @@ class StartForm:
         for name, value, known in (("order", self.order, get_args(Order)), ("mode", self.mode, get_args(Mode))):
             if value and value not in known:
                 raise ConfigError(f"the {name} must be one of {', '.join(known)} (got {value!r})")
-        return replace(self, count=_question_count(self.count), base_url=url, model=model, api_key=key)
+        levels = list(self.levels or [])
+        if unknown := [lv for lv in levels if lv not in bank_mod.LEVELS]:
+            raise ConfigError(f"unknown level {str(unknown[0])[:40]!r}: use junior, mid or senior")
+        topics = [str(t).strip().lower() for t in self.topics or [] if str(t).strip()]
+        return replace(self, count=_question_count(self.count), base_url=url, model=model, api_key=key,
+                       levels=levels, topics=topics)  # fmt: skip
 
 
 MOST_QUESTIONS = next(m.le for m in SessionSettings.model_fields["count"].metadata if hasattr(m, "le"))
@@ -151,6 +159,11 @@ class Handlers:
                 questions += upload.questions
             if not questions:
                 return PageView(None, error="Choose at least one question bank (or upload one).")
+            chosen = bank_mod.matching(questions, form.levels or [], form.topics or [])
+            if not chosen:
+                held = html.literal_markdown(bank_mod.holdings(questions))
+                return PageView(None, error=f"No question of these banks has the levels and topics chosen: {held}.")
+            questions = chosen
         except (InterviewerError, OSError) as exc:
             return PageView(None, error=f"**Cannot start:** {html.literal_markdown(str(exc))}")
         banks = [Path(p).name for p in paths]

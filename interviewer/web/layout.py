@@ -32,6 +32,8 @@ class Layout:
     upload_md: gr.Markdown
     count: gr.Slider
     order: gr.Radio
+    levels: gr.CheckboxGroup
+    topics: gr.Dropdown
     mode: gr.Radio
     followups: gr.Checkbox
     base_url: gr.Textbox
@@ -130,7 +132,7 @@ class Layout:
     def setup_inputs(self) -> list[Any]:
         """The setup form, in the order of /start's parameters, then the browser session's own state."""
         return [self.banks, self.count, self.order, self.mode, self.followups, self.base_url, self.model,
-                self.api_key, self.uploaded_bank, self.browser_id, self.state]  # fmt: skip
+                self.api_key, self.levels, self.topics, self.uploaded_bank, self.browser_id, self.state]  # fmt: skip
 
     def history_outputs(self) -> list[Any]:
         return [self.history_note, self.due_md, self.progress_plot, self.sessions_table, self.past_pick,
@@ -151,6 +153,9 @@ class PageStart:
     )
     drafting_off: str = ""
     """Why drafting is off (empty: it is on)."""
+    level_choices: list[tuple[str, str]] = field(default_factory=list)
+    """`("senior (14)", "senior")`: the levels the offered banks' questions have, with how many each."""
+    topic_choices: list[tuple[str, str]] = field(default_factory=list)
 
 
 def build_layout(settings: Settings, shown: PageStart, browser_secret: str | None, on_expire: Any) -> Layout:
@@ -174,7 +179,7 @@ def build_layout(settings: Settings, shown: PageStart, browser_secret: str | Non
         c["dismiss_btn"] = gr.Button("Not now", elem_id="dismiss-btn", scale=0)
     c["resume_id"] = gr.State(None)
     with gr.Tab("Interview", elem_id="tab-interview"):
-        _setup(c, settings, shown.bank_labels, shown.default_bank, shown.drafting_off)
+        _setup(c, settings, shown)
         _interview(c)
         _summary(c)
     with gr.Tab("History", elem_id="tab-history") as c["history_tab"]:
@@ -212,9 +217,8 @@ def _draft_section(c: dict[str, Any], drafting_off: str) -> None:
     c["drafted_bank"] = gr.State(None)
 
 
-def _setup(
-    c: dict[str, Any], settings: Settings, bank_labels: list[str], default_bank: str | None, drafting_off: str
-) -> None:
+def _setup(c: dict[str, Any], settings: Settings, shown: PageStart) -> None:
+    bank_labels, default_bank, drafting_off = shown.bank_labels, shown.default_bank, shown.drafting_off
     with gr.Column(visible=True, elem_id="setup") as c["setup_col"]:
         with gr.Row():
             c["banks"] = gr.CheckboxGroup(
@@ -245,6 +249,11 @@ def _setup(
                 elem_id="mode",
             )
             c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
+        # Shown when the offered banks say the levels and topics of their questions (none ticked: all of them).
+        with gr.Row(visible=bool(shown.level_choices or shown.topic_choices)):
+            c["levels"] = gr.CheckboxGroup(shown.level_choices, label="Levels (none ticked: all)", elem_id="levels")
+            c["topics"] = gr.Dropdown(shown.topic_choices, multiselect=True, label="Topics (none chosen: all)",
+                                      elem_id="topics")  # fmt: skip
         with gr.Accordion(
             "LLM settings for this browser session (optional)", open=False, visible=settings.exposure.browser_llm
         ):

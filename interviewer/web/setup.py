@@ -127,6 +127,19 @@ def browser_secret(store: Store | None, name: str = "browser-secret") -> str | N
     return path.read_text(encoding="utf-8").strip()
 
 
+def level_and_topic_choices(paths: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The levels and topics the banks' questions have, each labelled with how many: `("senior (14)", "senior")`."""
+    questions = [q for path in paths for q in questions_or_none(path)]
+    levels: list[tuple[str, str]] = [
+        (f"{lv} ({n})", str(lv)) for lv in bank_mod.LEVELS if (n := sum(q.level == lv for q in questions))
+    ]
+    counts: dict[str, int] = {}
+    for q in questions:
+        for topic in q.topics:
+            counts[topic] = counts.get(topic, 0) + 1
+    return levels, [(f"{t} ({n})", t) for t, n in sorted(counts.items())]
+
+
 def questions_or_none(path: str) -> list[bank_mod.Question]:
     """A bank's questions, or none when it does not load (the setup lists it as invalid already)."""
     try:
