@@ -371,7 +371,7 @@ def test_the_web_app_drafts_previews_and_practises_with_a_draft(tmp_path):
         with served(Settings(grader="offline", data_dir=tmp_path)) as url:  # no LLM: shown, but disabled
             open_app(page, url)
             page.locator("#draft-section").get_by_text("Draft a bank with the LLM").click()
-            expect(page.locator("#draft-note")).to_contain_text("Drafting is off")
+            expect(page.locator("#draft-note")).to_contain_text("fill in the LLM fields of the setup form")
             expect(page.locator("#draft-btn")).to_be_disabled()
             page.get_by_text("LLM settings for this browser session").click()  # ... until the page's own are in
             page.locator("#llm-url textarea").fill(fake.base_url)
