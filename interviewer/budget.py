@@ -8,7 +8,6 @@ that says when to try again.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 from .grading.factory import GraderChoice
 from .grading.models import Grade, GradeRequest
 from .owner import Owner
+from .recent import RecentEvents
 from .tokens import Usage
 
 if TYPE_CHECKING:  # imported when an LLM is used only (it brings the SDK)
@@ -29,17 +29,12 @@ class LLMBudget:
     def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.per_minute = per_minute
         self._clock = clock
-        self._calls: OrderedDict[str, deque[float]] = OrderedDict()
+        self._calls = RecentEvents(60.0, OWNERS_KEPT)
 
     def take(self, owner: Owner) -> str | None:
         """Count one call of `owner`'s; None when it is within the budget, else why not (nothing counted)."""
         now = self._clock()
-        calls = self._calls.pop(owner.key, deque())
-        while calls and calls[0] <= now - 60:
-            calls.popleft()
-        self._calls[owner.key] = calls  # most recently seen last
-        while len(self._calls) > OWNERS_KEPT:
-            self._calls.popitem(last=False)
+        calls = self._calls.recent(owner.key, now)
         if len(calls) >= self.per_minute:
             wait = max(1, round(calls[0] + 60 - now))
             return (f"you have used the host's LLM {len(calls)} times in the last minute, the most allowed "

@@ -110,9 +110,7 @@ class Recorder:
     async def saved(self) -> None:
         """The same, without holding up the event loop, and for `wait` seconds at most: past that the history
         is said to be behind (the write goes on, and clears the problem when it succeeds)."""
-        if self._last is None:
-            return
-        if self._last is self._given_up:
+        if self._last is None or self._last is self._given_up:
             return
         try:
             await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(self._last)), self.wait)

@@ -12,9 +12,10 @@ import ipaddress
 import json
 import os
 import time
-from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from ..recent import RecentEvents
 
 TOO_MANY = "Too many failed logins from here: try again in a few minutes."
 MAX_CLIENTS = 10_000
@@ -39,9 +40,9 @@ class LoginLimiter:
 
     def __init__(self, app: Any, trusted: Iterable[Network] = (), attempts: int = 5, window: float = 300.0,  # noqa: PLR0913
                  max_clients: int = MAX_CLIENTS, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
-        self.app, self.attempts, self.window, self.max_clients, self.clock = app, attempts, window, max_clients, clock
+        self.app, self.attempts, self.window, self.clock = app, attempts, window, clock
         self.trusted = tuple(trusted)
-        self.failures: OrderedDict[str, deque[float]] = OrderedDict()
+        self.failures = RecentEvents(window, max_clients)
         """Each client's failures within the window, least recently seen first."""
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -50,7 +51,7 @@ class LoginLimiter:
             await self.app(scope, receive, send)
             return
         client, now = client_of(scope, self.trusted), self.clock()
-        recent = self._recent(client, now)
+        recent = self.failures.recent(client, now)
         if len(recent) >= self.attempts:
             body = json.dumps({"detail": TOO_MANY}).encode()
             headers = [(b"content-type", b"application/json"), (b"retry-after", str(int(self.window)).encode())]
@@ -67,29 +68,7 @@ class LoginLimiter:
 
         await self.app(scope, receive, watch)
         if status.get("code") == 200:
-            self._forgive(client, now)
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        """The client's failures within the window, after forgetting what is too old or too many to keep."""
-        while self.failures:  # the least recently seen first: stop at the first one still within the window
-            oldest = next(iter(self.failures.values()))
-            if oldest and now - oldest[-1] <= self.window:
-                break
-            self.failures.popitem(last=False)
-        recent = self.failures.pop(client, None) or deque()
-        while recent and now - recent[0] > self.window:
-            recent.popleft()
-        self.failures[client] = recent  # now the most recently seen
-        while len(self.failures) > self.max_clients:
-            self.failures.popitem(last=False)
-        return recent
-
-    def _forgive(self, client: str, started: float) -> None:
-        recent = self.failures.get(client)
-        if recent is not None and started in recent:
-            recent.remove(started)
-            if not recent:
-                del self.failures[client]
+            self.failures.forget(client, now)
 
 
 def client_of(scope: Any, trusted: tuple[Network, ...]) -> str:
