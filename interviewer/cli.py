@@ -23,10 +23,8 @@ from .errors import BankError, InterviewerError
 from .grading.factory import choose_grader
 from .owner import ALL_OWNERS
 from .service import resume_saved
+from .session import MOST_QUESTIONS
 from .users import Users, name_problem
-
-MAX_QUESTIONS = 500
-"""The most questions one session takes (SessionSettings.count)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,8 +86,8 @@ def _question_count(text: str) -> int:
         n = int(text)
     except ValueError:
         n = 0
-    if not 1 <= n <= MAX_QUESTIONS:
-        raise argparse.ArgumentTypeError(f"expected a number of questions from 1 to {MAX_QUESTIONS}, got {text!r}")
+    if not 1 <= n <= MOST_QUESTIONS:
+        raise argparse.ArgumentTypeError(f"expected a number of questions from 1 to {MOST_QUESTIONS}, got {text!r}")
     return n
 
 
@@ -125,7 +123,7 @@ def _practice_parser(sub: Any) -> None:
     practice = sub.add_parser("practice", help="a practice session in the terminal")
     practice.add_argument("--bank", action="append", help="bank file or folder (repeatable); default: INTERVIEWER_BANK")
     practice.add_argument(
-        "-n", "--count", type=_question_count, default=5, help=f"number of questions, 1-{MAX_QUESTIONS} (default 5)"
+        "-n", "--count", type=_question_count, default=5, help=f"number of questions, 1-{MOST_QUESTIONS} (default 5)"
     )
     practice.add_argument("--order", choices=["in-order", "shuffle", "weakest", "due"], default="in-order")
     practice.add_argument("--seed", type=int, help="seed for --order shuffle")

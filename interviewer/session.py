@@ -37,8 +37,12 @@ Order = Literal["in-order", "shuffle", "weakest", "due"]
 Mode = Literal["practice", "mock"]
 
 
+MOST_QUESTIONS = 500
+"""The most questions one session takes."""
+
+
 class SessionSettings(BaseModel):
-    count: int = Field(5, ge=1, le=500)
+    count: int = Field(5, ge=1, le=MOST_QUESTIONS)
     order: Order = "in-order"
     seed: int | None = None
     mode: Mode = "practice"
@@ -297,8 +301,7 @@ class Session:
     def position(self) -> str:
         """`Question 2 of 3`, and `(attempt 2)` for a further attempt."""
         turn = self.current
-        again = f" (attempt {turn.attempt})" if turn is not None and turn.attempt > 1 else ""
-        return f"Question {self.index + 1} of {self.total}{again}"
+        return f"Question {self.index + 1} of {self.total}{turn.again if turn else ''}"
 
     # -- actions ---------------------------------------------------------------------------------
 

@@ -39,6 +39,11 @@ class TurnRecord(BaseModel):
     answered_at: datetime | None = None
 
     @property
+    def again(self) -> str:
+        """` (attempt 2)` for a further attempt, as questions are named everywhere; "" for a first one."""
+        return f" (attempt {self.attempt})" if self.attempt > 1 else ""
+
+    @property
     def done(self) -> bool:
         """Answered and graded, or skipped: the turn needs nothing more."""
         return self.skipped or self.grade is not None
@@ -103,11 +108,11 @@ def summarise(turns: list[TurnRecord]) -> Summary:
             criteria.setdefault(c.name, []).append(c.score)
     # Only answers are ranked and studied from: a skipped question has no score to rank, and its points
     # were never tried (it is listed as skipped instead).
-    graded = [t for t in asked if t.grade is not None]
+    graded = {t.question_id: t.grade for t in asked if t.grade is not None}
     ranked = sorted(
         (
             QuestionScore(question_id=t.question_id, question=t.question, overall=t.grade.overall, attempts=t.attempt)
-            for t in graded
+            for t in asked
             if t.grade is not None
         ),
         key=lambda q: q.overall,
@@ -117,9 +122,7 @@ def summarise(turns: list[TurnRecord]) -> Summary:
     strongest = list(reversed(ranked[n_weak:]))[:3]
     study: list[str] = []
     for q in weakest:
-        turn = next(t for t in graded if t.question_id == q.question_id)
-        missed = turn.grade.missed if turn.grade else []
-        study += [p for p in missed[:3] if p not in study]
+        study += [p for p in graded[q.question_id].missed[:3] if p not in study]
     return Summary(
         total=len({t.question_id for t in turns}),
         answered=sum(t.grade is not None for t in asked),

@@ -95,8 +95,7 @@ def question_table(transcript: Transcript) -> list[list[object]]:
         else:
             score = f"{turn.grade.overall:.0f}"
             band = "key-point coverage" if turn.grade.is_offline else turn.grade.band
-        question = turn.question + (f" (attempt {turn.attempt})" if turn.attempt > 1 else "")
-        rows.append([view.number, question, score, band])
+        rows.append([view.number, turn.question + turn.again, score, band])
     return rows
 
 

@@ -18,10 +18,9 @@ from ..conversation import ENDED, FOLLOW_UP, draft_warning
 from ..errors import ConfigError, InterviewerError
 from ..grading.factory import GraderChoice, offline_choice
 from ..grading.models import GraderId
-from ..llm import check_base_url, check_model_name, clean_api_key
 from ..owner import Owner
 from ..service import App, OwnerScope
-from ..session import FollowUpPiece, Mode, Order, Refused, SessionOver, SessionSettings, Step, StepTaken
+from ..session import MOST_QUESTIONS, FollowUpPiece, Mode, Order, Refused, SessionOver, Step, StepTaken
 from ..unicode import replaced_notice, scrub, without_images
 from .history_events import newest_session, scope_for
 from .state import FORMATS, WebSession, free_files, write_deck_file
@@ -50,14 +49,8 @@ class StartForm:
 
     def checked(self) -> StartForm:
         """The form as a session starts from it, or a ConfigError naming the field at fault. The public /start takes
-        any value: a number of questions must be finite and in range, an order and a mode known, and the LLM
-        settings fit to send (no control character or broken text; the key as an HTTP header carries it)."""
-        url, model = (self.base_url or "").strip(), (self.model or "").strip()
-        if url and (problem := check_base_url(url)):
-            raise ConfigError(f"the base URL is not usable: {problem}")
-        if model and (problem := check_model_name(model)):
-            raise ConfigError(f"the model name is not usable: {problem}")
-        key = clean_api_key(self.api_key or "", "the API key field") or ""
+        any value: a number of questions must be finite and in range, an order, a mode and levels known. (The LLM
+        fields are checked where every use of them is, `App.grader_for`.)"""
         for name, value, known in (("order", self.order, get_args(Order)), ("mode", self.mode, get_args(Mode))):
             if value and value not in known:
                 raise ConfigError(f"the {name} must be one of {', '.join(known)} (got {value!r})")
@@ -65,11 +58,7 @@ class StartForm:
         if unknown := [lv for lv in levels if lv not in bank_mod.LEVELS]:
             raise ConfigError(f"unknown level {str(unknown[0])[:40]!r}: use junior, mid or senior")
         topics = [str(t).strip().lower() for t in self.topics or [] if str(t).strip()]
-        return replace(self, count=_question_count(self.count), base_url=url, model=model, api_key=key,
-                       levels=levels, topics=topics)  # fmt: skip
-
-
-MOST_QUESTIONS = next(m.le for m in SessionSettings.model_fields["count"].metadata if hasattr(m, "le"))
+        return replace(self, count=_question_count(self.count), levels=levels, topics=topics)
 
 
 def _question_count(value: object) -> int:

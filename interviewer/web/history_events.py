@@ -21,6 +21,8 @@ from .state import write_deck_file, write_transcript_files
 from .views import HistoryView, PastView
 
 log = logging.getLogger(__name__)
+UNREADABLE = "The history cannot be read right now. Try again in a moment."
+"""Said to a visitor when the history cannot be read (the reason is in the server's log, not for their eyes)."""
 
 
 def due_words(due: DueCount) -> str:
@@ -69,7 +71,7 @@ class HistoryTab:
                 core.due_count(all_questions),
             )
         except HistoryUnavailable:  # the reason is in the server's log (store.py): not for visitors' eyes
-            return HistoryView(note="The history cannot be read right now. Try again in a moment.")
+            return HistoryView(note=UNREADABLE)
         trend = "" if len(points) > 1 else " The chart draws its lines from your second scored session on."
         return HistoryView(
             due=due_words(due) + trend,
@@ -85,7 +87,7 @@ class HistoryTab:
         try:
             tr = self.app.scope(owner).saved_transcript(session_id)  # only this browser's own sessions
         except HistoryUnavailable:  # the reason is in the server's log (store.py): not for visitors' eyes
-            return PastView(cards=html.notice_html("The history cannot be read right now. Try again in a moment."))
+            return PastView(cards=html.notice_html(UNREADABLE))
         except InterviewerError as exc:  # e.g. deleted meanwhile in another tab
             log.info("past session %s not opened: %s", session_id[:8], exc)
             return PastView(cards=html.notice_html(f"That session cannot be opened: {exc}."))

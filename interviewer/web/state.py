@@ -13,6 +13,7 @@ from typing import Any
 from .. import anki
 from .. import webview as view
 from ..conversation import FOLLOW_UP, HistoryWatch, Said, Tone, told, write_transcripts
+from ..presentation import turn_views
 from ..service import OwnerScope
 from ..session import Session, Step
 from ..transcript import Transcript
@@ -73,11 +74,9 @@ class WebSession:
         """The chat of a resumed session, as it went so far."""
         s = self.session
         self.say("Welcome back! Here is where you left off.")
-        asked: list[str] = []  # question ids in the order first asked: a retry keeps its question's number
-        for turn in s.turns:
-            asked += [turn.question_id] if turn.question_id not in asked else []
-            again = f" (attempt {turn.attempt})" if turn.attempt > 1 else ""
-            self.say(view.e(f"Question {asked.index(turn.question_id) + 1} of {s.total}{again}: {turn.question}"))
+        for shown in turn_views(s.turns):  # numbered by question: a retry keeps its question's number
+            turn = shown.turn
+            self.say(view.e(f"Question {shown.number} of {s.total}{turn.again}: {turn.question}"))
             if turn.skipped:
                 self.chat.append({"role": "user", "content": "*(skipped)*"})
             if turn.answer is not None:
