@@ -24,25 +24,12 @@ from interviewer.grading.models import CriterionScore, Grade, GradeRequest, KeyP
 from interviewer.presentation import format_grade, grade_view, render_grade, render_transcript
 from interviewer.session import Graders, Refused, Session, SessionSettings
 from tests.support.cli import run_cli
+from tests.support.scripted import GOOD_5, THIN_1, THOROUGH_1, ScriptedGrader
 
 ROOT = Path(__file__).resolve().parents[1]
 BANK = ROOT / "bank" / "genai_misc.md"
 Q = {q.number: q for q in load_bank(BANK).questions}
 
-THOROUGH_1 = (
-    "The big risks are bias, misinformation, privacy and intellectual property. Models trained on skewed data amplify "
-    "that bias. They can generate convincing misinformation, leak personal data, reproduce copyrighted text, and there "
-    "is job displacement. To address it: diverse training data and a bias audit before release, content filtering and "
-    "human oversight, transparent disclosure of AI use and user consent, regular ethical reviews with stakeholder "
-    "consultation under a responsible AI framework, then continuous bias assessment, harm detection and feedback loops."
-)
-THIN_1 = "Bias is the main one: if the training data is skewed the model repeats it."
-GOOD_5 = (
-    "GANs produce sharp, high-quality outputs but training is unstable, they suffer mode collapse and have no explicit "
-    "density. VAEs train stably within a probabilistic framework but outputs are blurrier because of the "
-    "reconstruction loss. So GANs for quality, VAEs for stability and interpretability, and diffusion models give "
-    "both quality and controllability; the choice depends on requirements, stability needs and compute constraints."
-)
 FULL_STORY = (
     "At a legal-tech startup in 2023, our goal was to cut contract drafting time with a generative model; I was "
     "the ML lead in a team of four, under strict compliance constraints. I designed a RAG pipeline over our "
@@ -55,31 +42,6 @@ THIN_STORY = "I led a project at a bank where we built a RAG assistant with my t
 
 def run(coro):
     return asyncio.run(coro)
-
-
-class ScriptedGrader:
-    """Grades with the next scripted overall (cycling), missing every key point it is told to."""
-
-    name = "scripted"
-
-    def __init__(self, scores=(50.0,), missed=()):
-        self.scores = list(scores)
-        self.missed = set(missed)
-        self.graded = 0
-
-    async def grade(self, request: GradeRequest, usage=None) -> Grade:
-        await asyncio.sleep(0)
-        overall = self.scores[self.graded % len(self.scores)]
-        self.graded += 1
-        points = [KeyPoint(point=p, status="missed" if p in self.missed else "covered") for p in request.key_points]
-        return Grade(
-            overall=overall,
-            criteria=[CriterionScore(name="clarity", score=1 + overall / 25, weight=1.0, justification="scripted")],
-            key_points=points,
-            covered=[k.point for k in points if k.status == "covered"],
-            missed=[k.point for k in points if k.status == "missed"],
-            grader="llm:scripted",
-        )
 
 
 def scripted(numbers, grader=None, **settings) -> Session:
