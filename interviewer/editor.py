@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.buffer import Buffer
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from .unicode import replaced_notice, scrub
@@ -55,8 +54,10 @@ def edit_answers(drafts: Drafts, out: TextIO) -> Iterator[str | None]:
     prompt: PromptSession[str | _Left] = PromptSession(
         multiline=True, key_bindings=_keys(), bottom_toolbar=TOOLBAR, prompt_continuation="  "
     )
+    # One buffer serves every prompt of the session: its autosave is hooked once (per prompt, the hooks piled up).
+    prompt.default_buffer.on_text_changed += lambda changed: drafts.typed(changed.text)
     while True:
-        said = prompt.prompt("> ", default=drafts.current(), pre_run=lambda: _autosave(prompt.default_buffer, drafts))
+        said = prompt.prompt("> ", default=drafts.current())
         if isinstance(said, _Left):
             yield from _left(said, drafts, out)
             return
@@ -72,10 +73,6 @@ def edit_answers(drafts: Drafts, out: TextIO) -> Iterator[str | None]:
                 continue
             text = command
         yield text
-
-
-def _autosave(buffer: Buffer, drafts: Drafts) -> None:
-    buffer.on_text_changed += lambda changed: drafts.typed(changed.text)
 
 
 def _left(left: _Left, drafts: Drafts, out: TextIO) -> Iterator[str | None]:
