@@ -47,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/cog --check -I . $(DOCS)
 
 # The parts of docs/ generated from the code (the settings' table, the command line's help).
-DOCS := docs/configuration.md docs/cli.md
+DOCS := docs/configuration.md docs/cli.md README.md
 docs: $(STAMP)
 	$(BIN)/cog -r -I . $(DOCS)
 

@@ -52,3 +52,19 @@ def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[s
                 found.append((f"{prefix}{name}", sub))
                 found += _commands(sub, f"{prefix}{name} ")
     return found
+
+
+def library_table() -> str:
+    """The banks shipped with the app, read from bank/: title, file, questions and levels."""
+    from interviewer.bank_report import level_words, shelves
+    from interviewer.resources import bank_dir
+
+    top = bank_dir().parent
+    rows = ["| bank | file | questions | experience | levels | topic tags |", "|---|---|---|---|---|---|"]
+    for s in shelves():
+        title = f"{s.title} (default)" if s.default else s.title
+        file = s.path.relative_to(top).as_posix()
+        counts = f"{s.questions} | {s.experience} | {level_words(s)} | {s.topics}"
+        rows.append(f"| {title} | [`{file}`]({file}) | {counts} |")
+    total = sum(s.questions for s in shelves())
+    return "\n".join([*rows, "", f"{total} questions in all.", ""])

@@ -27,6 +27,8 @@ from .resources import bank_dir
 
 MAX_BANK_BYTES = 20 * 1024 * 1024  # far above any real bank (10,000 questions is ~6 MB)
 DEFAULT_BANK = bank_dir() / "genai_misc.md"
+LIBRARY = bank_dir() / "library"
+"""The curated banks shipped beside the default one (bank/library/*.md)."""
 
 Kind = Literal["technical", "experience"]
 Level = Literal["junior", "mid", "senior"]
@@ -38,6 +40,9 @@ _SECTION = re.compile(r"^##\s+(.*?)\s*#*\s*$")
 _QUESTION = re.compile(r"^##\s+(\d+)\s*[.)]\s*(.*?)\s*#*\s*$")
 _META = re.compile(r"^\s*<!--\s*(.*?)\s*-->\s*$")
 """A question's metadata, on its own line under its heading: `<!-- level: senior; topics: rag, retrieval -->`."""
+_BANK_META = re.compile(r"^\s*<!--\s*((?:level|topics?)\s*:.*?)\s*-->\s*$", re.IGNORECASE)
+"""The same under the title, before any question: every question's level and topics unless its own says
+otherwise (a comment that is not metadata stays a comment there)."""
 _TOPIC = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ANSWER = re.compile(r"^\s*(?:\*\*|__)Answer:?(?:\*\*|__):?\s*(.*)$", re.IGNORECASE)
 _RULE = re.compile(r"^\s{0,3}(?:-\s*){3,}$|^\s{0,3}(?:\*\s*){3,}$|^\s{0,3}(?:_\s*){3,}$")
@@ -149,6 +154,8 @@ class _Section:
 class _Scan:
     title: str = ""
     draft: bool = False
+    meta: list[tuple[int, str]] = field(default_factory=list)
+    """The bank's metadata lines, under its title."""
     sections: list[_Section] = field(default_factory=list)
 
 
@@ -161,7 +168,7 @@ def parse_bank(text: str, path: str = "<bank>") -> Bank:
     note_lines = _closing_note(scan.sections[-1].body)
     note = ("\n".join(note_lines).strip() or None) if note_lines is not None else None
     seen: dict[int, int] = {}
-    questions = [_question(section, path, seen) for section in scan.sections]
+    questions = [_question(section, path, seen, scan.meta) for section in scan.sections]
     return Bank(path=path, title=scan.title or Path(path).stem, note=note, questions=questions, draft=scan.draft)
 
 
@@ -197,6 +204,9 @@ def _structure(scan: _Scan, current: _Section | None, line: str, lineno: int) ->
         return current, True
     if not scan.sections and _DRAFT_LINE.match(line):
         scan.draft = True
+    if not scan.sections and (m := _BANK_META.match(line)):
+        scan.meta.append((lineno, m.group(1)))
+        return current, True
     if current is not None and not current.saw_answer and (m := _META.match(line)):
         current.meta.append((lineno, m.group(1)))
         return current, True
@@ -208,8 +218,9 @@ def _structure(scan: _Scan, current: _Section | None, line: str, lineno: int) ->
     return current, False
 
 
-def _question(section: _Section, path: str, seen: dict[int, int]) -> Question:
-    """A section as a question, checked (`seen`: the numbers met so far, and their lines)."""
+def _question(section: _Section, path: str, seen: dict[int, int], bank_meta: list[tuple[int, str]]) -> Question:
+    """A section as a question, checked (`seen`: the numbers met so far, and their lines; `bank_meta`: the
+    metadata every question of the bank has, before its own)."""
     number, at = section.number, section.line
     question_text = " ".join(s.strip() for s in section.question if s.strip())
     if not question_text:
@@ -226,7 +237,7 @@ def _question(section: _Section, path: str, seen: dict[int, int]) -> Question:
     reference = _dedent_blank("\n".join(body).strip("\n"))
     if not reference.strip():
         raise BankError(path, at, f"question {number} has an empty reference answer")
-    level, topics = _metadata(section.meta, path)
+    level, topics = _metadata([*bank_meta, *section.meta], path)
     return Question(
         id=f"{Path(path).stem}#{number}",
         number=number,
@@ -263,8 +274,13 @@ def _metadata(lines: list[tuple[int, str]], path: str) -> tuple[Level | None, tu
     return level, tuple(topics)
 
 
+SHOWN_TOPICS = 15
+"""The most-held topics a message names; the rest are counted (a library holds more than a hundred)."""
+
+
 def holdings(questions: Iterable[Question]) -> str:
-    """`junior 3, mid 5, senior 4; topics: rag 6, retrieval 4` (no metadata: `no levels or topics`)."""
+    """`junior 3, mid 5, senior 4; topics: rag 6, retrieval 4` (most held first; no metadata: `no levels or
+    topics`)."""
     questions = list(questions)
     levels = {lv: sum(q.level == lv for q in questions) for lv in LEVELS}
     topics: dict[str, int] = {}
@@ -273,7 +289,9 @@ def holdings(questions: Iterable[Question]) -> str:
             topics[t] = topics.get(t, 0) + 1
     shown = [", ".join(f"{lv} {n}" for lv, n in levels.items() if n)]
     if topics:
-        shown.append("topics: " + ", ".join(f"{t} {n}" for t, n in sorted(topics.items())))
+        most = sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))
+        more = f" and {len(most) - SHOWN_TOPICS} more" if len(most) > SHOWN_TOPICS else ""
+        shown.append("topics: " + ", ".join(f"{t} {n}" for t, n in most[:SHOWN_TOPICS]) + more)
     return "; ".join(s for s in shown if s) or "no levels or topics"
 
 
@@ -446,6 +464,16 @@ def bank_files(path: Path) -> list[Path]:
 def load_bank(path: str | Path) -> Bank:
     path = Path(path)
     return parse_bank(read_bank_text(path), str(path))
+
+
+def default_bank_files() -> list[Path]:
+    """The banks at the top of bank/: the default selection."""
+    return sorted(bank_dir().glob("*.md"))
+
+
+def bundled_bank_files() -> list[Path]:
+    """Every bank shipped with the app: the default ones first, then the library's."""
+    return [*default_bank_files(), *sorted(LIBRARY.glob("*.md"))]
 
 
 def load_banks(paths: Iterable[str | Path]) -> list[Bank]:

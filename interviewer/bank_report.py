@@ -101,6 +101,8 @@ def export(paths: list[Path], fmt: str) -> int:
             "question": q.text,
             "reference": q.reference,
             "kind": q.kind,
+            "level": q.level,
+            "topics": list(q.topics),
             "key_points": q.key_points,
             "source": q.source,
             "line": q.line,
@@ -112,4 +114,50 @@ def export(paths: list[Path], fmt: str) -> int:
             print(json.dumps(row, ensure_ascii=False))
     else:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
+    return 0
+
+
+class Shelf(BaseModel):
+    """One bank shipped with the app, as `bank list` and the README's library table show it."""
+
+    path: Path
+    title: str
+    questions: int
+    experience: int
+    levels: dict[str, int]
+    topics: int
+    default: bool
+
+
+def shelves() -> list[Shelf]:
+    """The banks shipped with the app: the default selection first, then the library."""
+    defaults = set(bank_mod.default_bank_files())
+    found = []
+    for path in bank_mod.bundled_bank_files():
+        b = bank_mod.load_bank(path)
+        levels = {lv: sum(q.level == lv for q in b.questions) for lv in bank_mod.LEVELS}
+        topics = {t for q in b.questions for t in q.topics}
+        found.append(Shelf(path=path, title=b.title, questions=len(b.questions), experience=b.experience_count,
+                           levels=levels, topics=len(topics), default=path in defaults))  # fmt: skip
+    return found
+
+
+def level_words(shelf: Shelf) -> str:
+    """`junior 3, mid 5, senior 4`, or `-` for a bank without metadata."""
+    return ", ".join(f"{lv} {n}" for lv, n in shelf.levels.items() if n) or "-"
+
+
+def list_bundled(as_json: bool) -> int:
+    """`interviewer bank list`: the banks shipped with the app, with what each holds and where it is."""
+    found = shelves()
+    if as_json:
+        print(json.dumps([s.model_dump(mode="json") for s in found], ensure_ascii=False, indent=2))
+        return 0
+    for s in found:
+        mark = "default" if s.default else level_words(s)
+        print(f"{s.title} · {plural(s.questions, 'question')} ({s.experience} experience) · {mark}")
+        print(f"    {s.path}")
+    folder = bank_mod.LIBRARY
+    print(f"Practise one with --bank PATH, the whole library with --bank {folder}, or pick questions from every")
+    print("bank with --level and --topic (e.g. interviewer practice --level senior --topic rag).")
     return 0

@@ -180,6 +180,9 @@ def _bank_parser(sub: Any) -> None:
     export.add_argument("paths", nargs="+", type=Path)
     export.add_argument("--format", choices=["json", "jsonl"], default="json")
     export.set_defaults(func=_bank_export)
+    listing = bank_sub.add_parser("list", help="the banks shipped with the app: the default and the library")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_bank_list)
     cli_bank.add_commands(bank_sub)
 
 
@@ -224,7 +227,7 @@ def _practice(args: argparse.Namespace) -> int:
         else:  # an id may name a browser's session
             session = resume_saved(core.app, core.resolve(wanted, ALL_OWNERS), choice)
     else:
-        paths = args.bank or [str(p) for p in settings.bank_paths]
+        paths = args.bank or [str(p) for p in _practice_banks(settings, args.level, args.topic)]
         banks = bank_mod.load_banks(paths)
         for b in banks:
             if b.draft:
@@ -245,6 +248,14 @@ def _practice(args: argparse.Namespace) -> int:
     if args.resume:
         terminal.say_resuming(session, sys.stdout)
     return terminal.practice(session, choice, sys.stdin, sys.stdout, args.out)
+
+
+def _practice_banks(settings: Settings, levels: list[str], topics: list[str]) -> list[Path]:
+    """The banks of a session without --bank: INTERVIEWER_BANK's; else, to pick by level or topic, every
+    shipped bank (the default one has no metadata); else the default bank."""
+    if settings.bank or not (levels or topics):
+        return settings.bank_paths
+    return bank_mod.bundled_bank_files()
 
 
 def chosen(questions: list[bank_mod.Question], levels: list[str], topics: list[str]) -> list[bank_mod.Question]:
@@ -282,6 +293,10 @@ def _check_writable(folder: Path) -> None:
 
 def _bank_check(args: argparse.Namespace) -> int:
     return bank_report.check(args.paths, args.json)
+
+
+def _bank_list(args: argparse.Namespace) -> int:
+    return bank_report.list_bundled(args.json)
 
 
 def _bank_export(args: argparse.Namespace) -> int:

@@ -40,8 +40,10 @@ def test_bank_check_json_contract(tmp_path):
     r = run_cli("bank", "check", str(BANK_DIR), "--json")
     assert r.code == 0, r.err
     reports = json.loads(r.out)
-    assert isinstance(reports, list) and len(reports) == 1
-    report = reports[0]
+    shipped = [*sorted(BANK_DIR.glob("*.md")), *sorted(BANK_DIR.glob("library/*.md"))]  # the default, the library
+    assert isinstance(reports, list) and sorted(Path(r["path"]).resolve() for r in reports) == sorted(shipped)
+    assert all(r["errors"] == [] and r["warnings"] == [] for r in reports)  # every shipped bank, no warning
+    report = next(r for r in reports if Path(r["path"]).resolve() == DEFAULT)
     assert set(report) == {"path", "title", "questions", "experience", "draft", "errors", "warnings"}
     assert Path(report["path"]).resolve() == DEFAULT
     assert report["title"] == "Some Miscellaneous Questions"
@@ -103,11 +105,14 @@ def test_bank_export_jsonl(tmp_path):
 
 
 def test_bank_export_json(tmp_path):
-    r = run_cli("bank", "export", str(BANK_DIR))
+    r = run_cli("bank", "export", str(DEFAULT))
     assert r.code == 0, r.err
     rows = json.loads(r.out)
     assert len(rows) == 11
     assert rows[-1]["reference"].endswith("democratization of AI capabilities.")
+    assert {row["level"] for row in rows} == {None} and rows[0]["topics"] == []
+    library = json.loads(run_cli("bank", "export", str(BANK_DIR / "library" / "rag.md")).out)
+    assert library[0]["level"] == "junior" and library[0]["topics"] == ["rag", "pipeline"]
 
 
 def test_bank_export_bad_bank_fails(tmp_path):

@@ -470,3 +470,31 @@ def test_after_a_mock_interview_practise_my_weakest_starts_a_practice_session_on
         weakest.click()
         expect(page.locator("#chat")).to_contain_text("1-question interview (feedback after each answer)")
         expect(page.locator("#chat")).to_contain_text(f"Question 1 of 1: {Q1}")
+
+
+def test_levels_and_topics_follow_the_banks_ticked_and_pick_the_questions(page):
+    """The library beside the default bank: its levels and topics are offered once one of its banks is ticked,
+    with how many questions each holds, and the interview asks only the questions chosen."""
+    with served(offline()) as url:
+        open_app(page, url)
+        banks = page.locator("#banks")
+        expect(banks.locator("label").first).to_contain_text("Some Miscellaneous Questions")
+        expect(banks.locator("input[type=checkbox]").first).to_be_checked()  # the default stays the default
+        levels = page.locator("#levels")
+        expect(levels).to_contain_text("The banks ticked give no levels")
+        banks.locator("input[type=checkbox]").first.uncheck()
+        banks.locator("label", has_text="Retrieval-Augmented Generation").click()
+        expect(levels.locator("label", has_text="senior (4)")).to_be_visible()
+        expect(levels).to_contain_text("Of the questions in the banks ticked")
+        levels.locator("label", has_text="senior (4)").click()
+        topics = page.locator("#topics input")
+        topics.click()
+        options = page.locator("ul[role=listbox] li")
+        expect(options.first).to_have_text(re.compile(r"rag \(12\)"))  # the bank's own tag, most held, first
+        topics.fill("evaluation")
+        page.locator("ul[role=listbox] li", has_text="evaluation (3)").click()
+        page.keyboard.press("Escape")
+        setup(page, count=5, followups=False)
+        start(page, 2)  # two senior RAG questions are about evaluation
+        expect(page.locator("#chat")).to_contain_text("How do you evaluate the answers a RAG system generates")
+        shot(page, "setup-levels-topics")

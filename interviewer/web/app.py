@@ -42,6 +42,7 @@ from .setup import (
     bank_problems,
     browser_secret,
     bundled_banks,
+    filters_for,
     grader_line,
     level_and_topic_choices,
     open_store,
@@ -114,7 +115,10 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     handlers = Handlers(app, banks, store_problem)
     history = HistoryTab(app, banks, store_problem)
     default_bank = next((label for label, p in banks.items() if Path(p).name == "genai_misc.md"), None)
-    level_choices, topic_choices = level_and_topic_choices(list(banks.values()))
+    # The levels and topics offered are those of the banks ticked (the default at first); the row is there when
+    # any offered bank has them.
+    filters = filters_for(banks, [default_bank] if default_bank else None, None, None)
+    any_levels, any_topics = level_and_topic_choices(list(banks.values()))
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         shown = PageStart(
             bank_labels=list(banks),
@@ -125,8 +129,8 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             history_note=store_problem,
             regrade_choices=_regrade_choices(app),
             drafting_off=drafting_off(settings, PageLLM()) or "",
-            level_choices=level_choices,
-            topic_choices=topic_choices,
+            filters=filters,
+            filters_shown=bool(any_levels or any_topics),
         )
         ids = BrowserIds(browser_secret(store, "browser-id-key") or os.urandom(24).hex())  # no history: none kept
         ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))
@@ -246,7 +250,13 @@ def _wire_start(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     def again(owner, ws, request: gr.Request | None = None):
         return render(h.new_interview(ws) if who.owns(ws, owner, request) else NOT_YOURS, ui)
 
+    def narrowed(ticked, levels, topics):
+        f = filters_for(h.banks, ticked, levels, topics)
+        return (gr.update(choices=f.levels, value=f.chosen_levels, info=f.levels_info),
+                gr.update(choices=f.topics, value=f.chosen_topics, info=f.topics_info))  # fmt: skip
+
     mine = [ui.browser_id, ui.state]
+    ui.banks.change(narrowed, [ui.banks, ui.levels, ui.topics], [ui.levels, ui.topics], **private)
     ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
     ui.weakest_btn.click(weakest, mine, page, **private)
     ui.again_btn.click(again, mine, page, **private)

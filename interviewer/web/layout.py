@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from ..config import Settings
+from .setup import Filters
 from .state import FORMATS
 
 
@@ -153,9 +154,10 @@ class PageStart:
     )
     drafting_off: str = ""
     """Why drafting is off (empty: it is on)."""
-    level_choices: list[tuple[str, str]] = field(default_factory=list)
-    """`("senior (14)", "senior")`: the levels the offered banks' questions have, with how many each."""
-    topic_choices: list[tuple[str, str]] = field(default_factory=list)
+    filters: Filters = field(default_factory=lambda: Filters([], [], [], []))
+    """The levels and topics of the banks ticked at first, each `("senior (14)", "senior")`."""
+    filters_shown: bool = False
+    """Whether any offered bank gives levels or topics (then the Levels and Topics row is shown)."""
 
 
 def build_layout(settings: Settings, shown: PageStart, browser_secret: str | None, on_expire: Any) -> Layout:
@@ -249,11 +251,14 @@ def _setup(c: dict[str, Any], settings: Settings, shown: PageStart) -> None:
                 elem_id="mode",
             )
             c["followups"] = gr.Checkbox(value=settings.followups > 0, label="Follow-up questions", elem_id="followups")
-        # Shown when the offered banks say the levels and topics of their questions (none ticked: all of them).
-        with gr.Row(visible=bool(shown.level_choices or shown.topic_choices)):
-            c["levels"] = gr.CheckboxGroup(shown.level_choices, label="Levels (none ticked: all)", elem_id="levels")
-            c["topics"] = gr.Dropdown(shown.topic_choices, multiselect=True, label="Topics (none chosen: all)",
-                                      elem_id="topics")  # fmt: skip
+        # Shown when the offered banks say the levels and topics of their questions (none ticked: all of them);
+        # the choices follow the banks ticked.
+        with gr.Row(visible=shown.filters_shown):
+            f = shown.filters
+            c["levels"] = gr.CheckboxGroup(f.levels, label="Levels (none ticked: all)", elem_id="levels",
+                                           info=f.levels_info)  # fmt: skip
+            c["topics"] = gr.Dropdown(f.topics, multiselect=True, label="Topics (none chosen: all)",
+                                      elem_id="topics", info=f.topics_info)  # fmt: skip
         with gr.Accordion(
             "LLM settings for this browser session (optional)", open=False, visible=settings.exposure.browser_llm
         ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,9 @@ from ..config import Settings, load_settings
 from ..errors import BankError, ConfigError, InterviewerError
 from ..grading.factory import GraderChoice
 from ..presentation import plural
-from ..resources import bank_dir
 from ..store import Store, default_data_dir
 
 log = logging.getLogger(__name__)
-BANK_DIR = bank_dir()
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
@@ -26,8 +25,9 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
 def bundled_banks(settings: Settings) -> dict[str, str]:
-    """Label -> path for the banks shipped in bank/ and those named by INTERVIEWER_BANK."""
-    paths: list[Path] = sorted(BANK_DIR.glob("*.md"))
+    """Label -> path for the banks shipped in bank/ (the default first, then the library) and those named by
+    INTERVIEWER_BANK."""
+    paths: list[Path] = bank_mod.bundled_bank_files()
     if settings.bank:
         for p in settings.bank_paths:
             try:
@@ -137,7 +137,44 @@ def level_and_topic_choices(paths: list[str]) -> tuple[list[tuple[str, str]], li
     for q in questions:
         for topic in q.topics:
             counts[topic] = counts.get(topic, 0) + 1
-    return levels, [(f"{t} ({n})", t) for t, n in sorted(counts.items())]
+    by_count = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))  # a bank's own tag first, then the rare ones
+    return levels, [(f"{t} ({n})", t) for t, n in by_count]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The Levels and Topics offered for the banks ticked, and what stays chosen of them."""
+
+    levels: list[tuple[str, str]]
+    chosen_levels: list[str]
+    topics: list[tuple[str, str]]
+    chosen_topics: list[str]
+
+    @property
+    def levels_info(self) -> str:
+        if self.levels:
+            return "Of the questions in the banks ticked"
+        return "The banks ticked give no levels (the library's banks do)"
+
+    @property
+    def topics_info(self) -> str:
+        if self.topics:
+            return "Of the banks ticked; type to search"
+        return "The banks ticked give no topics (the library's banks do)"
+
+
+def filters_for(banks: dict[str, str], ticked: list[str] | None, levels: list[str] | None,
+                topics: list[str] | None) -> Filters:  # fmt: skip
+    """The levels and topics of the banks ticked (none ticked: of all offered), keeping what was chosen and is
+    still offered."""
+    paths = [banks[label] for label in ticked or [] if label in banks] or list(banks.values())
+    level_offer, topic_offer = level_and_topic_choices(paths)
+    return Filters(level_offer, _kept(level_offer, levels), topic_offer, _kept(topic_offer, topics))
+
+
+def _kept(offered: list[tuple[str, str]], chosen: list[str] | None) -> list[str]:
+    values = {value for _, value in offered}
+    return [v for v in chosen or [] if v in values]
 
 
 def questions_or_none(path: str) -> list[bank_mod.Question]:
