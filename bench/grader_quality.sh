@@ -8,7 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SETS=(tests/data/labelled_genai_misc.jsonl tests/data/dev tests/data/validation)
+SETS=(tests/data/labelled_genai_misc.jsonl tests/data/dev tests/data/validation tests/data/dev/library)
 
 if [[ -x .venv/bin/interviewer ]]; then
     PY=.venv/bin/python
@@ -21,7 +21,8 @@ fi
 INPUTS=()
 for set in "${SETS[@]}"; do INPUTS+=(--input "$set"); done
 echo "== offline grader by meaning (the embedding model) and by words (INTERVIEWER_SEMANTIC=0), side by side:" \
-    "dev (the seed bank; more dev banks) and validation (never tuned on)"
+    "dev (the seed bank; more dev banks), validation (never tuned on) and the library's replies (part of dev," \
+    "labelled before the grader scored them)"
 "${INTERVIEWER[@]}" eval "${INPUTS[@]}" --grader offline --both-readings 2>/dev/null
 echo
 

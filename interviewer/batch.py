@@ -145,8 +145,8 @@ def grade_file(choice: GraderChoice, source: Path, output: Path | None) -> int:
 
 
 def labelled_files(source: Path) -> list[Path]:
-    """A labelled set: one JSONL file, or every *.jsonl file of a folder."""
-    return sorted(source.glob("*.jsonl")) if source.is_dir() else [source]
+    """A labelled set: one JSONL file, or every *.jsonl file of a folder and its subfolders."""
+    return sorted(source.rglob("*.jsonl")) if source.is_dir() else [source]
 
 
 def eval_set(choice: GraderChoice, source: Path) -> EvalReport | None:

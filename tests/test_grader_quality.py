@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 def _reports(layer: SemanticLayer) -> dict:
     offline = choose_grader(Settings(grader="offline"))
     choice = GraderChoice(type(offline.grader)(semantic=layer), offline.followups, offline.label)
-    return {name: eval_set(choice, DATA / path) for name, path in
-            (("seed", "labelled_genai_misc.jsonl"), ("dev", "dev"), ("validation", "validation"))}  # fmt: skip
+    sets = (("seed", "labelled_genai_misc.jsonl"), ("dev", "dev"), ("validation", "validation"),
+            ("library", "dev/library"))  # fmt: skip  # the library's replies: part of dev, and measured apart
+    return {name: eval_set(choice, DATA / path) for name, path in sets}
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +66,29 @@ def test_no_excellent_good_or_plain_words_reply_is_flagged_off_topic_in_dev(mean
         for name in ("seed", "dev"):
             flagged = reports[name].flagged_off_topic
             assert not {"excellent", "good"} & set(flagged), (name, flagged)
-    assert "plainwords" not in meaning["dev"].flagged_off_topic
+    # In dev, only the library's LoRA reply in plain words ("two skinny grids of numbers", no term of the field)
+    # is flagged: it was labelled before the grader met it, and is left as a known miss, not tuned away.
+    plain = meaning["dev"].flagged_off_topic.get("plainwords", 0)
+    assert plain == meaning["library"].flagged_off_topic.get("plainwords", 0) <= 1
 
 
 def test_dev_figures(meaning, words):
-    assert meaning["dev"].all.n == words["dev"].all.n == 764
+    assert meaning["dev"].all.n == words["dev"].all.n == 908  # 764, and 144 on the library (below)
     for reports in (meaning, words):
         assert reports["dev"].without_wrong.spearman >= 0.84 and reports["dev"].without_wrong.pairwise_accuracy >= 0.89
     assert checks(meaning["dev"])["off-topic < partial"][0] >= 76  # by words: 71 of 91
+
+
+def test_the_library(meaning, words):
+    """Replies to 16 questions of the library (two per bank), labelled before the grader first scored them:
+    0.867 / 0.925 by meaning and 0.887 / 0.941 by words then; the references were not tuned to them after."""
+    for reports in (meaning, words):
+        lib = reports["library"]
+        assert lib.all.n == 144 and all(c.questions == 16 for c in lib.order_checks)
+        assert lib.without_wrong.spearman >= 0.84 and lib.without_wrong.pairwise_accuracy >= 0.90
+        assert checks(lib)["good > partial"][0] >= 15 and checks(lib)["partial > vague"][0] >= 15
+        assert not {"excellent", "good"} & set(lib.flagged_off_topic)
+    assert checks(meaning["library"])["off-topic < partial"][0] >= 14  # measured 15; by words 13
 
 
 def test_a_live_session_tells_apart_the_subjects_of_the_candidates_own_bank(tmp_path):
