@@ -369,3 +369,21 @@ def test_technical_feedback_counts_agree_with_their_nouns(grader, reply):
     said = " ".join(c.justification for c in g.criteria)
     assert "of 1 key point of the reference" in said and "1 key points" not in said
     assert re.search(r"\b\d+ words? in 1 sentence\b", said) and "1 words" not in said
+
+
+def test_a_reply_is_graded_against_its_own_bank_whatever_else_is_in_use(grader):
+    """Several banks ticked at once: each question is graded against its own bank and the default one, as it
+    was measured. With the library in the same corpus, a RAG story told to the seed's general question 2 fit
+    the library's "a time you improved retrieval" better and was called off topic."""
+    from interviewer.bank import all_questions, bundled_bank_files, load_banks
+
+    seed_only = grader.knowing(list(all_questions(load_banks(bundled_bank_files()[:1]))))
+    everything = grader.knowing(list(all_questions(load_banks(bundled_bank_files()))))
+    q = Q[2]
+    request = GradeRequest(question=q.text, reference=q.reference, answer=STORY, kind=q.kind, key_points=q.key_points)
+    alone, among = seed_only.assess(request), everything.assess(request)
+    assert "off_topic" not in among.flags and among.overall == alone.overall
+    library_q = load_bank(bundled_bank_files()[-1]).questions[0]  # and a library question is still graded
+    off = GradeRequest(question=library_q.text, reference=library_q.reference, answer=STORY, kind=library_q.kind,
+                       key_points=library_q.key_points)  # fmt: skip
+    assert "off_topic" in everything.assess(off).flags  # a support-desk story is no answer to it

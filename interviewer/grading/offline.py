@@ -93,10 +93,13 @@ class OfflineGrader:
     def knowing(self, questions: Iterable[Question]) -> OfflineGrader:
         """This grader, telling apart the subjects of these questions too (the banks in use), not only the
         bundled banks': a reply to a neighbouring question of the candidate's own bank is then noticed."""
-        return self.knowing_documents((q.text, q.reference) for q in questions)
+        questions = list(questions)
+        documents = [(q.text, q.reference) for q in questions]
+        return OfflineGrader(self.rubrics, Corpus.with_bundled(documents, {q.text: q.source for q in questions}),
+                             self._semantic)  # fmt: skip
 
     def knowing_documents(self, documents: Iterable[tuple[str, str]]) -> OfflineGrader:
-        """The same from (question, reference) pairs."""
+        """The same from (question, reference) pairs, all of one bank."""
         return OfflineGrader(self.rubrics, Corpus.with_bundled(documents), self._semantic)
 
     async def grade(self, request: GradeRequest, usage: Usage | None = None) -> Grade:
@@ -106,6 +109,9 @@ class OfflineGrader:
 
     def assess(self, request: GradeRequest) -> Grade:
         """Grade a reply: deterministic key-point coverage, depth and structure."""
+        own = self.corpus.of(request.question)
+        if own is not self.corpus:  # several banks in use: graded against its own
+            return OfflineGrader(self.rubrics, own, self._semantic).assess(request)
         embedder = self.semantic.embedder()
         first = self._first_look(request, MEANING if embedder else WORDS)
         if isinstance(first, Grade):
