@@ -160,7 +160,7 @@ def main() -> None:
     responder = GradingResponder()
     with FakeOpenAI(responder=responder) as fake:
         client = TimedLLMClient(MODEL, Endpoint(base_url=fake.base_url, timeout=10, retries=0))
-        grader = LLMGrader(client, Settings(llm_budget=30))
+        grader = LLMGrader(client, Settings(llm_budget=30).llm)
         totals, http, server, fallbacks, usage = asyncio.run(run_gradings(grader, requests, n, responder))
         bodies = [{k: v for k, v in r.body.items() if k != "stream"} for r in fake.requests[-len(requests):]]
         baseline = asyncio.run(raw_baseline(fake.base_url, bodies, n))
@@ -192,7 +192,7 @@ def print_token_table(grader: LLMGrader, requests: list[GradeRequest]) -> None:
     note = " (cl100k_base; approximate for this model)" if system_tokens.approximate else ""
     print(f"Prompt tokens per grading{note}; the system message first, identical for every question, then the")
     print("response schema, the same for every question of a rubric with as many key points:")
-    no_anchors = count_tokens(LLMGrader(grader.client, Settings(anchors=0)).system_prompt, MODEL).tokens
+    no_anchors = count_tokens(LLMGrader(grader.client, Settings(anchors=0).llm).system_prompt, MODEL).tokens
     print(f"  system message {system_tokens.tokens} ({no_anchors} with INTERVIEWER_ANCHORS=0)")
     print(f"  {'question':<16} {'kind':<10} {'points':>6} {'schema':>7} {'reply':>6} {'request':>8} {'total':>7}")
     totals = []

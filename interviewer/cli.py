@@ -204,7 +204,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     from .migrations import head
     from .store import Store
 
-    store = Store.open(load_settings())
+    store = Store.open(load_settings().storage)
     before = store.upgraded_from
     change = "already up to date" if before == head() else f"upgraded from {before or 'an empty database'}"
     print(f"{store.where}: schema revision {store.revision} ({change})")

@@ -60,7 +60,7 @@ def _no_llm() -> int:
 
 
 def _client(settings: Settings) -> LLMClient | None:
-    return LLMClient.from_settings(settings) if settings.llm_configured else None
+    return LLMClient.from_settings(settings.llm) if settings.llm_configured else None
 
 
 def _go_ahead(client: LLMClient, messages_text: str, questions: int, yes: bool, settings: Settings) -> bool:

@@ -68,14 +68,14 @@ def history_commands(sub: Any) -> None:
 def terminal_core(settings: Settings | None = None) -> OwnerScope:
     """The application core for the terminal's own history (which must be usable)."""
     settings = settings or load_settings()
-    return App(Store.open(settings), settings).scope(Owner.terminal())
+    return App(Store.open(settings.storage), settings).scope(Owner.terminal())
 
 
 def terminal_core_or_without_history(settings: Settings) -> OwnerScope:
     """The same, or, when the history cannot be used, the core without one (a new practice session, a file
     re-graded, go on without it, and say so). A database the host set up is never silently skipped."""
     try:
-        store: Store | None = Store.open(settings)
+        store: Store | None = Store.open(settings.storage)
     except HistoryUnavailable as exc:
         if settings.database_url:
             raise

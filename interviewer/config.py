@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, IPvAnyNetwork, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -166,6 +175,24 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
 
     @property
+    def llm(self) -> LLMSettings:
+        """The LLM grader group, as the client and the grader read it."""
+        return LLMSettings(
+            api_key=self.api_key, base_url=self.base_url, model=self.model, timeout=self.llm_timeout,
+            retries=self.llm_retries, budget=self.llm_budget, temperature=self.temperature, seed=self.seed,
+            answer_tokens=self.answer_token_budget, anchors=self.anchors, followup_budget=self.followup_budget,
+            prices=self.prices,
+        )  # fmt: skip
+
+    @property
+    def storage(self) -> StorageSettings:
+        """The storage group, as the history store reads it."""
+        return StorageSettings(
+            data_dir=self.data_dir, database_url=self.database_url, history_wait=self.history_wait,
+            database_timeout=self.database_timeout,
+        )  # fmt: skip
+
+    @property
     def bank_paths(self) -> list[Path]:
         if not self.bank:
             return [DEFAULT_BANK]
@@ -188,7 +215,41 @@ class Settings(BaseSettings):
         return self.grader == "auto" and bool(self.api_key or self.base_url) and bool(self.model)
 
 
-def data_folder(settings: Settings | None = None) -> Path:
+class LLMSettings(BaseModel):
+    """The `LLM grader` variables, for the parts that talk to a model: each reads this group, not all of
+    Settings (documented, validated and defaulted once, in Settings)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    api_key: SecretStr | None
+    base_url: str | None
+    model: str | None
+    timeout: float
+    """Seconds for one attempt."""
+    retries: int
+    budget: float
+    """Seconds one grading may take in all."""
+    temperature: float | None
+    seed: int | None
+    answer_tokens: int
+    """A reply longer than this is cut for grading."""
+    anchors: int
+    followup_budget: float
+    prices: Path | None
+
+
+class StorageSettings(BaseModel):
+    """The `Storage and logs` variables the history store reads."""
+
+    model_config = ConfigDict(frozen=True)
+
+    data_dir: Path | None
+    database_url: SecretStr | None
+    history_wait: float
+    database_timeout: float
+
+
+def data_folder(settings: Settings | StorageSettings | None = None) -> Path:
     """Where the history, the autosave and caches live: INTERVIEWER_DATA_DIR, else the platform's user data folder."""
     settings = settings or load_settings()
     return Path(settings.data_dir) if settings.data_dir else Path(platformdirs.user_data_dir("interviewer"))

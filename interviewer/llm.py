@@ -24,7 +24,7 @@ import httpx2
 import openai
 from pydantic import BaseModel, ValidationError
 
-from .config import Settings
+from .config import LLMSettings
 from .errors import ConfigError, GraderError
 from .netguard import Allowed, guarded_client
 from .prompts import render
@@ -165,7 +165,7 @@ class LLMClient:
         return self.client.chat.completions
 
     @classmethod
-    def from_settings(cls, settings: Settings, allowed: Allowed | None = None) -> LLMClient:
+    def from_settings(cls, settings: LLMSettings, allowed: Allowed | None = None) -> LLMClient:
         """The client the settings describe (`allowed`: the hosts a visitor's typed URL may reach)."""
         if not settings.model:
             raise LLMError("no model name: set INTERVIEWER_MODEL")
@@ -174,8 +174,8 @@ class LLMClient:
         endpoint = Endpoint(
             base_url=settings.base_url,
             api_key=settings.api_key.get_secret_value() if settings.api_key else None,
-            timeout=settings.llm_timeout,
-            retries=settings.llm_retries,
+            timeout=settings.timeout,
+            retries=settings.retries,
             allowed=allowed,
         )
         prices = str(settings.prices) if settings.prices else None

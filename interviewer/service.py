@@ -100,7 +100,7 @@ class App:
         """What saves a session of the owner's as it goes (None: no history to save it in)."""
         if not isinstance(self.history, Store):
             return None
-        return Recorder(self.history, owner, self.writer, wait=self.settings.history_wait)
+        return Recorder(self.history, owner, self.writer, wait=self.settings.storage.history_wait)
 
     def scope(self, owner: Owner) -> OwnerScope:
         """The app for one owner: its sessions and history, and no one else's."""

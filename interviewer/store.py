@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import migrations
 from .bank import Question
-from .config import Settings, data_folder, load_settings
+from .config import Settings, StorageSettings, data_folder, load_settings
 from .database import connect, shown, sqlite_url, writing
 from .errors import HistoryUnavailable, InterviewerError
 from .grading.models import Grade, Hint
@@ -37,7 +37,7 @@ DB_NAME = "history.sqlite3"
 log = logging.getLogger(__name__)
 
 
-def default_data_dir(settings: Settings | None = None) -> Path:
+def default_data_dir(settings: Settings | StorageSettings | None = None) -> Path:
     return data_folder(settings)
 
 
@@ -60,8 +60,8 @@ class Store:
             raise HistoryUnavailable(f"cannot use the history at {self.where} ({_reason(exc)})") from exc
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> Store:
-        settings = settings or load_settings()
+    def open(cls, settings: StorageSettings | None = None) -> Store:
+        settings = settings or load_settings().storage
         url = settings.database_url.get_secret_value() if settings.database_url else None
         return cls(default_data_dir(settings), url=url or None, timeout=settings.database_timeout)
 

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def system_prompt(**settings) -> str:
-    return LLMGrader(LLMClient("m", Endpoint(base_url="http://127.0.0.1:9/v1")), Settings(**settings)).system_prompt
+    return LLMGrader(LLMClient("m", Endpoint(base_url="http://127.0.0.1:9/v1")), Settings(**settings).llm).system_prompt
 
 
 def test_both_rubrics_ship_anchors_across_the_levels_on_questions_of_no_shipped_bank():

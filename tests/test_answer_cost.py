@@ -20,7 +20,7 @@ QUESTIONS = load_bank(ROOT / "bank" / "genai_misc.md").questions
 
 def session(followups: int) -> tuple[Session, FunctionModel]:
     model = FunctionModel(lambda call: grade_responder(call.body()), model="m")
-    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model))
+    graders = Graders(grader=LLMGrader(model, Settings().llm), followup_writer=LLMFollowUps(model))
     return Session.start(QUESTIONS[:3], SessionSettings(count=3, followups=followups), graders), model
 
 

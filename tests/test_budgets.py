@@ -57,7 +57,7 @@ def test_a_budget_remembers_a_bounded_number_of_owners():
 
 def test_answers_over_the_budget_are_graded_offline_and_say_why():
     model = FunctionModel(lambda call: grade_responder(call.body()), model="m")
-    grader = Budgeted(LLMGrader(model, Settings()), LLMBudget(2, Clock()), ALICE)
+    grader = Budgeted(LLMGrader(model, Settings().llm), LLMBudget(2, Clock()), ALICE)
     s = Session.start(QUESTIONS[:4], SessionSettings(count=4, followups=0), Graders(grader=grader))
     for _ in range(4):
         asyncio.run(s.answer("Bias audits and human oversight, then monitoring."))

@@ -262,7 +262,7 @@ def test_the_web_app_says_the_history_cannot_be_read_while_the_database_is_away(
 
     with Postgres() as server:
         settings = Settings(data_dir=tmp_path / "data", database_url=server.create_database("class"))
-        app = App(Store.open(settings), settings)
+        app = App(Store.open(settings.storage), settings)
         handlers, history_tab = Handlers(app, bundled_banks(settings)), HistoryTab(app, bundled_banks(settings))
         assert history_tab.history(Owner.browser("browser-1")).note is None  # readable: the tab's tables
         server.stop()

@@ -290,7 +290,7 @@ def test_a_silent_server_costs_a_follow_up_its_short_budget_not_minutes_and_says
         return grade_responder(call.body())
 
     model = FunctionModel(silent_on_follow_ups)
-    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model, budget=1.0))
+    graders = Graders(grader=LLMGrader(model, Settings().llm), followup_writer=LLMFollowUps(model, budget=1.0))
     session = Session.start(QUESTIONS[:1], SessionSettings(count=1, followups=1), graders=graders)
     started = time.monotonic()
     step = asyncio.run(session.answer("Bias only."))

@@ -129,7 +129,7 @@ def test_a_point_given_away_is_hinted_not_the_candidates_own_coverage():
 
 def test_the_llm_grader_is_told_which_points_were_given_away():
     model = FunctionModel(lambda call: grade_responder(call.body()), model="m")
-    s = start(ETHICS, LLMGrader(model, Settings()))
+    s = start(ETHICS, LLMGrader(model, Settings().llm))
     for _ in range(3):
         s.hint()
     asyncio.run(s.answer("Bias amplification, misinformation and privacy violations."))

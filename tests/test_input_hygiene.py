@@ -73,7 +73,7 @@ def refused(view) -> str:
 def test_a_key_pasted_with_quotes_or_spaces_around_it_is_sent_as_the_key(pasted):
     with FakeOpenAI(responder=grade_responder) as fake:
         settings = Settings(base_url=fake.base_url, model="m", api_key=pasted, llm_retries=0)
-        grade = asyncio.run(LLMGrader(LLMClient.from_settings(settings), settings).grade(REQUEST))
+        grade = asyncio.run(LLMGrader(LLMClient.from_settings(settings.llm), settings.llm).grade(REQUEST))
         assert fake.requests[0].headers["authorization"] == "Bearer sk-test-123"
     assert grade.grader == "llm:m" and grade.fallback_reason is None
 
@@ -122,7 +122,7 @@ def test_a_header_the_sdk_adds_from_the_environment_that_cannot_be_sent_falls_ba
     monkeypatch.setenv("OPENAI_ORG_ID", "\u201corg-123\u201d")
     with FakeOpenAI(responder=grade_responder) as fake:
         settings = Settings(base_url=fake.base_url, model="m", llm_retries=0)
-        grade = asyncio.run(LLMGrader(LLMClient.from_settings(settings), settings).grade(REQUEST))
+        grade = asyncio.run(LLMGrader(LLMClient.from_settings(settings.llm), settings.llm).grade(REQUEST))
         assert fake.requests == []
     assert grade.grader.startswith("offline") and "OpenAI-Organization" in (grade.fallback_reason or "")
 

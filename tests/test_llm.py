@@ -67,7 +67,7 @@ def reason_of(call) -> str:
 
 
 def test_from_settings_requires_a_model():
-    assert "INTERVIEWER_MODEL" in reason_of(lambda: LLMClient.from_settings(Settings(base_url="http://x/v1")))
+    assert "INTERVIEWER_MODEL" in reason_of(lambda: LLMClient.from_settings(Settings(base_url="http://x/v1").llm))
 
 
 def test_from_settings_reads_the_environment(monkeypatch):
@@ -76,7 +76,7 @@ def test_from_settings_reads_the_environment(monkeypatch):
     monkeypatch.setenv("INTERVIEWER_LLM_TIMEOUT", "7.5")
     monkeypatch.setenv("INTERVIEWER_LLM_RETRIES", "1")
     monkeypatch.setenv("INTERVIEWER_TEMPERATURE", "none")
-    client = LLMClient.from_settings(Settings())
+    client = LLMClient.from_settings(Settings().llm)
     assert (client.model, client.timeout, client.endpoint.retries, client.temperature, client.seed) == (
         "llama3.1:8b", 7.5, 1, None, 7)
     assert client.server == "127.0.0.1:11434"

@@ -55,7 +55,8 @@ def random_instance(schema: dict, rng: random.Random, root: dict | None = None) 
 
 
 def grader_for(fake: FakeOpenAI, model: str = "fake-model") -> LLMGrader:
-    return LLMGrader(LLMClient(model, Endpoint(base_url=fake.base_url, timeout=5, retries=0)), Settings(llm_budget=20))
+    client = LLMClient(model, Endpoint(base_url=fake.base_url, timeout=5, retries=0))
+    return LLMGrader(client, Settings(llm_budget=20).llm)
 
 
 def request_for(question: Question, answer: str = GOOD_REPLY) -> GradeRequest:

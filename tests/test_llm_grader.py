@@ -55,7 +55,7 @@ PROJECT = Q[2]  # experience
 
 
 def test_responder_output_is_a_valid_grade_for_a_real_request():
-    grader = LLMGrader(LLMClient("m", Endpoint(base_url="http://127.0.0.1:9/v1")), Settings())
+    grader = LLMGrader(LLMClient("m", Endpoint(base_url="http://127.0.0.1:9/v1")), Settings().llm)
     messages, _ = grader.messages(request_for(LATENT, GOOD_REPLY))
     technical = load_rubric("technical")
     output = grade_output_model(technical, len(LATENT.key_points))
@@ -79,7 +79,7 @@ def fake():
 def make_grader(fake: FakeOpenAI, model: str = "fake-model", timeout: float = 1.0, retries: int = 0,
                 budget: float = 10.0, answer_tokens: int = 2000, **client_options) -> LLMGrader:
     client = LLMClient(model, Endpoint(base_url=fake.base_url, timeout=timeout, retries=retries), **client_options)
-    return LLMGrader(client, Settings(llm_budget=budget, answer_token_budget=answer_tokens))
+    return LLMGrader(client, Settings(llm_budget=budget, answer_token_budget=answer_tokens).llm)
 
 
 def request_for(question: Question, answer: str) -> GradeRequest:

@@ -79,7 +79,7 @@ def test_the_llm_grader_reports_recovered_through_its_schema_and_the_quote_decid
                            "suggestions": [], "improved_answer": ""})  # fmt: skip
 
     model = FunctionModel(lambda call: responder(call.body()), model="m")
-    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model))
+    graders = Graders(grader=LLMGrader(model, Settings().llm), followup_writer=LLMFollowUps(model))
     s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
     assert asyncio.run(s.answer(FIRST)).followup
     asyncio.run(s.answer(AFTER))
@@ -95,7 +95,7 @@ def test_the_llm_grader_reports_recovered_through_its_schema_and_the_quote_decid
 def test_the_llm_grader_with_a_plain_model_still_tells_recovered_from_covered():
     responder = GradingResponder()
     model = FunctionModel(lambda call: responder(call.body()), model="m")
-    graders = Graders(grader=LLMGrader(model, Settings()), followup_writer=LLMFollowUps(model))
+    graders = Graders(grader=LLMGrader(model, Settings().llm), followup_writer=LLMFollowUps(model))
     s = Session.start([ETHICS], SessionSettings(count=1, followups=1), graders)
     assert asyncio.run(s.answer(FIRST)).followup
     asyncio.run(s.answer(AFTER))

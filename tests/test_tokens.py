@@ -122,7 +122,8 @@ def test_a_price_table_from_the_settings_is_used(tmp_path):
 
     table = tmp_path / "prices.toml"
     table.write_text('[models."my-local-model"]\ninput = 1.0\noutput = 2.0\n', encoding="utf-8")
-    client = LLMClient.from_settings(Settings(model="my-local-model", base_url="http://127.0.0.1:1/v1", prices=table))
+    settings = Settings(model="my-local-model", base_url="http://127.0.0.1:1/v1", prices=table)
+    client = LLMClient.from_settings(settings.llm)
     usage = Usage()
     client._record(usage, {"prompt_tokens": 1_000_000, "completion_tokens": 500_000}, [], "")
     assert usage.estimated_cost_usd == pytest.approx(2.0)

@@ -99,7 +99,7 @@ def test_reload_offers_resume_and_the_history_tab_shows_the_session(page):
         expect(page.locator("#delete-confirm")).to_be_visible()
         page.locator("#delete-yes").click()
         expect(page.locator("#sessions-table")).not_to_contain_text("finished")
-    assert Store.open(Settings()).sessions(ALL_OWNERS) == []
+    assert Store.open(Settings().storage).sessions(ALL_OWNERS) == []
 
 
 @pytest.mark.browser

@@ -51,9 +51,9 @@ def choose_grader(settings: Settings, allowed: Allowed | None = None) -> GraderC
     from ..llm import LLMClient
     from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
 
-    client = LLMClient.from_settings(settings, allowed=allowed)
+    client = LLMClient.from_settings(settings.llm, allowed=allowed)
     return GraderChoice(
-        LLMGrader(client, settings),
+        LLMGrader(client, settings.llm),
         LLMFollowUps(client, settings.followup_budget),
         f"LLM: {client.model} at {client.server}",
     )

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterable
 from pydantic import BaseModel
 
 from ..bank import Question, extract_key_points
-from ..config import Settings
+from ..config import LLMSettings
 from ..errors import GraderError
 from ..llm import ChatModel, LLMError
 from ..prompts import render
@@ -82,11 +82,11 @@ _DOWNGRADE: dict[str, KeyPointStatus] = {
 
 
 class LLMGrader:
-    def __init__(self, client: ChatModel, settings: Settings) -> None:
+    def __init__(self, client: ChatModel, settings: LLMSettings) -> None:
         self.client = client
         self.name = f"llm:{client.model}"
-        self.budget = settings.llm_budget
-        self.answer_tokens = settings.answer_token_budget
+        self.budget = settings.budget
+        self.answer_tokens = settings.answer_tokens
         self.offline = OfflineGrader()
         self.rubrics: dict[str, Rubric] = {k: load_rubric(k) for k in ("technical", "experience")}
         self.system_prompt = render(

@@ -78,7 +78,7 @@ def drafting_client(app: App, llm: PageLLM) -> ChatModel | None:
         if not isinstance(choice.grader, LLMGrader):  # grader_for gives an LLM grader or refuses
             raise ConfigError("the LLM settings typed in the page gave no LLM")
         return choice.grader.client
-    return LLMClient.from_settings(app.settings) if app.settings.llm_configured else None
+    return LLMClient.from_settings(app.settings.llm) if app.settings.llm_configured else None
 
 
 async def draft_bank(app: App, banks: dict[str, str], form: DraftForm) -> DraftView:

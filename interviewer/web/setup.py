@@ -90,7 +90,7 @@ def open_store(settings: Settings) -> tuple[Store | None, str]:
     """The history store, or None and the reason when the data folder cannot be used. A database the host
     configured (INTERVIEWER_DATABASE_URL) is required: the app does not start without it."""
     try:
-        return Store.open(settings), ""
+        return Store.open(settings.storage), ""
     except (OSError, InterviewerError) as exc:
         if settings.database_url:
             raise

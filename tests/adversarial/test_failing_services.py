@@ -34,7 +34,7 @@ ANSWERS = [
 
 def grader(fake: FakeOpenAI, budget: float, timeout: float = 1.0, retries: int = 2) -> LLMGrader:
     client = LLMClient("fake-model", Endpoint(base_url=fake.base_url, timeout=timeout, retries=retries))
-    return LLMGrader(client, Settings(llm_budget=budget))
+    return LLMGrader(client, Settings(llm_budget=budget).llm)
 
 
 def test_server_stops_mid_session_then_comes_back():

@@ -81,7 +81,7 @@ def test_engine_keeps_every_reply_whole_and_exports_parse(name):
 def test_llm_grader_survives_every_hostile_reply():
     with FakeOpenAI(responder=grading_responder) as fake:
         client = LLMClient("fake-model", Endpoint(base_url=fake.base_url, timeout=5, retries=0))
-        grader = LLMGrader(client, Settings(answer_token_budget=2000))
+        grader = LLMGrader(client, Settings(answer_token_budget=2000).llm)
 
         async def grade_all():
             return {name: await grader.grade(request(reply)) for name, reply in HOSTILE_REPLIES.items()}

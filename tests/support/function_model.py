@@ -5,7 +5,7 @@ states what the model says (or how long it takes, or how it fails) without a ser
 The HTTP fake (`fake_openai.py`) is for tests of `llm.py` itself: dialects, retries, streams, status codes.
 
     model = FunctionModel(lambda call: grade_responder(call.body()))
-    grader = LLMGrader(model, Settings())
+    grader = LLMGrader(model, Settings().llm)
 
 The function gets a `ModelCall` and returns the model's text (JSON for a structured call), sync or async;
 raising `LLMError` is a failed call, and an async function that sleeps is a slow model.
