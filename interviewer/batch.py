@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from .bank import Question
 from .errors import InterviewerError
 from .evaluate import EvalReport, LabelledResult, evaluate, format_reports
 from .grading.base import Grader
@@ -112,12 +113,13 @@ def _progress(total: int) -> Callable[[int], None]:
     return show
 
 
-def grade_lines(grader: Grader, items: list) -> list:
+def grade_lines(grader: Grader, items: list, banks: Sequence[Question] = ()) -> list:
     """Grade the parsed lines, with a progress bar on stderr over the gradable ones. The offline grader learns
-    the lines' questions first: which terms are rare among them, and what each question is about."""
+    the lines' questions first: which terms are rare among them, and what each question is about; or, given
+    the questions of the banks the lines come from, those, as a session in those banks knows them."""
     if isinstance(grader, OfflineGrader):
         documents = [(item.question, item.reference) for item in items if not isinstance(item, str)]
-        grader = grader.knowing_documents(documents)
+        grader = grader.knowing(banks) if banks else grader.knowing_documents(documents)
     progress = _progress(sum(not isinstance(item, str) for item in items))
     return asyncio.run(_grade_all(grader, items, progress))
 
@@ -145,16 +147,21 @@ def grade_file(choice: GraderChoice, source: Path, output: Path | None) -> int:
 
 
 def labelled_files(source: Path) -> list[Path]:
-    """A labelled set: one JSONL file, or every *.jsonl file of a folder and its subfolders."""
-    return sorted(source.rglob("*.jsonl")) if source.is_dir() else [source]
+    """A labelled set: one JSONL file, or every *.jsonl file of a folder and its subfolders (not hidden ones,
+    such as .ipynb_checkpoints)."""
+    if not source.is_dir():
+        return [source]
+    found = source.rglob("*.jsonl")
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(source).parts))
 
 
-def eval_set(choice: GraderChoice, source: Path) -> EvalReport | None:
-    """The grader's agreement with one labelled set (a file or a folder of them); None if nothing graded."""
+def eval_set(choice: GraderChoice, source: Path, banks: Sequence[Question] = ()) -> EvalReport | None:
+    """The grader's agreement with one labelled set (a file or a folder of them); None if nothing graded.
+    `banks`: the questions of the banks the replies answer, known as a session knows them."""
     labelled = []
     for path in labelled_files(source):
         parsed = list(read_jsonl(path, LabelledLine))
-        results = grade_lines(choice.grader, [model for _, _, model in parsed])
+        results = grade_lines(choice.grader, [model for _, _, model in parsed], banks)
         for (lineno, _, line), result in zip(parsed, results):
             if isinstance(result, str):
                 print(f"{path}:{lineno}: error: {result}", file=sys.stderr)
@@ -166,9 +173,13 @@ def eval_set(choice: GraderChoice, source: Path) -> EvalReport | None:
     return evaluate(labelled) if labelled else None
 
 
-def eval_files(choice: GraderChoice, sources: list[Path], as_json: bool, both_readings: bool = False) -> int:
+def eval_files(
+    choice: GraderChoice, sources: list[Path], as_json: bool, both_readings: bool = False,
+    banks: Sequence[Question] = (),
+) -> int:  # fmt: skip
     """`interviewer eval`: the grader's agreement with each labelled set, side by side; exit status. With
-    `both_readings`, the offline grader by meaning and by words, a column each per set."""
+    `both_readings`, the offline grader by meaning and by words, a column each per set; with `banks`, graded as
+    a session in those banks is."""
     choices = {"": choice}
     if both_readings:
         if not isinstance(choice.grader, OfflineGrader):
@@ -184,7 +195,7 @@ def eval_files(choice: GraderChoice, sources: list[Path], as_json: bool, both_re
     reports = {}
     for source in sources:
         for suffix, each in choices.items():
-            report = eval_set(each, source)
+            report = eval_set(each, source, banks)
             if report is None:
                 print(f"error: {source}: no line could be graded", file=sys.stderr)
                 return 1

@@ -121,7 +121,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _practice_parser(sub: Any) -> None:
     practice = sub.add_parser("practice", help="a practice session in the terminal")
-    practice.add_argument("--bank", action="append", help="bank file or folder (repeatable); default: INTERVIEWER_BANK")
+    practice.add_argument("--bank", action="append",
+                          help="bank file or folder (repeatable); default: INTERVIEWER_BANK, else the default bank, "
+                          "or with --level/--topic every shipped bank")  # fmt: skip
     practice.add_argument(
         "-n", "--count", type=_question_count, default=5, help=f"number of questions, 1-{MOST_QUESTIONS} (default 5)"
     )
@@ -166,6 +168,9 @@ def _batch_parsers(sub: Any) -> None:
         help="the offline grader by meaning (the embedding model) and by words, side by side",
     )
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--bank", type=Path, action="append", default=[],
+                    help="the banks the replies answer (repeatable): the offline grader knows them as a session "
+                    "in them does (default: only the questions of the labelled lines)")  # fmt: skip
     ev.set_defaults(func=_eval)
 
 
@@ -315,7 +320,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    return batch.eval_files(choose_grader(_grading_settings(args)), args.input, args.json, args.both_readings)
+    banks = list(bank_mod.all_questions(bank_mod.load_banks(args.bank))) if args.bank else []
+    return batch.eval_files(choose_grader(_grading_settings(args)), args.input, args.json, args.both_readings, banks)
 
 
 # -- users ----------------------------------------------------------------------------------------

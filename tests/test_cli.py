@@ -237,6 +237,25 @@ def test_eval_json_meets_the_targets(tmp_path):
     assert levels["good"] > levels["offtopic"]
 
 
+def test_eval_knows_the_banks_named_and_skips_hidden_folders(tmp_path):
+    """`--bank`: the replies are graded as a session in those banks grades them (the whole bank known, not only
+    the labelled lines' questions): an off-topic reply answering another question of the bank is then caught."""
+    library = ROOT / "tests" / "data" / "dev" / "library"
+    (tmp_path / "set").mkdir()
+    rows = (library / "rag.jsonl").read_text(encoding="utf-8")
+    (tmp_path / "set" / "rag.jsonl").write_text(rows, encoding="utf-8")
+    (tmp_path / "set" / ".ipynb_checkpoints").mkdir()  # a copy a notebook left: not read twice
+    (tmp_path / "set" / ".ipynb_checkpoints" / "rag-checkpoint.jsonl").write_text(rows, encoding="utf-8")
+    env = {"INTERVIEWER_SEMANTIC": "0"}
+    alone = json.loads(run_cli("eval", "--input", str(tmp_path / "set"), "--grader", "offline", "--json", env=env).out)
+    known = run_cli("eval", "--input", str(tmp_path / "set"), "--grader", "offline", "--json",
+                    "--bank", str(BANK_DIR / "library" / "rag.md"), env=env)  # fmt: skip
+    assert known.code == 0, known.err
+    in_bank = json.loads(known.out)
+    assert alone["all"]["n"] == in_bank["all"]["n"] == 18  # the hidden copy was not read
+    assert in_bank["flagged_off_topic"]["offtopic"] > alone["flagged_off_topic"].get("offtopic", 0)
+
+
 def test_labelled_set_shape():
     labelled = [json.loads(line) for line in LABELLED.read_text(encoding="utf-8").splitlines() if line.strip()]
     questions = {x["question"] for x in labelled}

@@ -11,21 +11,25 @@ from pathlib import Path
 
 import pytest
 
+from interviewer.bank import all_questions, load_banks
 from interviewer.batch import eval_set
 from interviewer.config import Settings
 from interviewer.grading.factory import GraderChoice, choose_grader
 from interviewer.grading.semantic import SemanticLayer, layer_for
+from interviewer.resources import bank_dir
 
 DATA = Path(__file__).parent / "data"
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # the meaning run embeds about 1,450 replies
 
 
 def _reports(layer: SemanticLayer) -> dict:
     offline = choose_grader(Settings(grader="offline"))
     choice = GraderChoice(type(offline.grader)(semantic=layer), offline.followups, offline.label)
-    sets = (("seed", "labelled_genai_misc.jsonl"), ("dev", "dev"), ("validation", "validation"),
-            ("library", "dev/library"))  # fmt: skip  # the library's replies: part of dev, and measured apart
-    return {name: eval_set(choice, DATA / path) for name, path in sets}
+    sets = (("seed", "labelled_genai_misc.jsonl"), ("dev", "dev"), ("validation", "validation"))
+    reports = {name: eval_set(choice, DATA / path) for name, path in sets}
+    # The library's replies, part of dev, measured apart too as a session grades them: knowing whole banks.
+    library = list(all_questions(load_banks([bank_dir() / "library"])))
+    return reports | {"library": eval_set(choice, DATA / "dev" / "library", library)}
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +72,7 @@ def test_no_excellent_good_or_plain_words_reply_is_flagged_off_topic_in_dev(mean
             assert not {"excellent", "good"} & set(flagged), (name, flagged)
     # In dev, only the library's LoRA reply in plain words ("two skinny grids of numbers", no term of the field)
     # is flagged: it was labelled before the grader met it, and is left as a known miss, not tuned away.
-    plain = meaning["dev"].flagged_off_topic.get("plainwords", 0)
-    assert plain == meaning["library"].flagged_off_topic.get("plainwords", 0) <= 1
+    assert meaning["dev"].flagged_off_topic.get("plainwords", 0) <= 1
 
 
 def test_dev_figures(meaning, words):
@@ -80,15 +83,17 @@ def test_dev_figures(meaning, words):
 
 
 def test_the_library(meaning, words):
-    """Replies to 16 questions of the library (two per bank), labelled before the grader first scored them:
-    0.867 / 0.925 by meaning and 0.887 / 0.941 by words then; the references were not tuned to them after."""
+    """Replies to 16 questions of the library (two per bank), labelled before the grader first scored them,
+    graded knowing the whole banks as a session does: 0.901 / 0.945 by meaning and 0.933 / 0.974 by words
+    (knowing only the lines' questions, as dev is measured: 0.867 / 0.925 and 0.887 / 0.941). The references
+    were not tuned to them."""
     for reports in (meaning, words):
         lib = reports["library"]
         assert lib.all.n == 144 and all(c.questions == 16 for c in lib.order_checks)
-        assert lib.without_wrong.spearman >= 0.84 and lib.without_wrong.pairwise_accuracy >= 0.90
+        assert lib.without_wrong.spearman >= 0.87 and lib.without_wrong.pairwise_accuracy >= 0.92
         assert checks(lib)["good > partial"][0] >= 15 and checks(lib)["partial > vague"][0] >= 15
+        assert checks(lib)["off-topic < partial"][0] >= 15  # measured 16 in both readings
         assert not {"excellent", "good"} & set(lib.flagged_off_topic)
-    assert checks(meaning["library"])["off-topic < partial"][0] >= 14  # measured 15; by words 13
 
 
 def test_a_live_session_tells_apart_the_subjects_of_the_candidates_own_bank(tmp_path):

@@ -387,3 +387,17 @@ def test_a_reply_is_graded_against_its_own_bank_whatever_else_is_in_use(grader):
     off = GradeRequest(question=library_q.text, reference=library_q.reference, answer=STORY, kind=library_q.kind,
                        key_points=library_q.key_points)  # fmt: skip
     assert "off_topic" in everything.assess(off).flags  # a support-desk story is no answer to it
+
+
+def test_two_banks_asking_the_same_question_each_grade_it_against_their_own(grader):
+    """Questions are told apart by text and reference: a bank and an edited copy of it ticked together."""
+    text = "How does retrieval help a language model answer?"
+    first = parse_bank(f"# A\n\n## 1. {text}\n\n**Answer:**\n**Grounding:** Retrieved passages put facts in the "
+                       "prompt so the model can cite them.\n", "a.md").questions[0]  # fmt: skip
+    second = parse_bank(f"# B\n\n## 1. {text}\n\n**Answer:**\n**Freshness:** The index is updated daily so "
+                        "answers follow documents newer than the training data.\n", "b.md").questions[0]  # fmt: skip
+    both = grader.knowing([first, second, *load_bank(ROOT / "bank" / "library" / "rag.md").questions])
+    for q in (first, second):
+        request = GradeRequest(question=q.text, reference=q.reference, answer="x", kind=q.kind, key_points=q.key_points)
+        own = both.corpus_for(request)
+        assert (q.text, q.reference) in own.pairs and len(own.pairs) == len(grader.corpus.pairs) + 1

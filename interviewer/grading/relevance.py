@@ -10,7 +10,7 @@ import math
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 from ..bank import all_questions, default_bank_files, load_bank
@@ -72,14 +72,11 @@ def terms(text: str, abbreviations: dict[str, str] | None = None) -> list[str]:
 class Corpus:
     """Questions with their references: how rare each term is across them (IDF), and what each is about."""
 
-    def __init__(self, documents: Sequence[tuple[str, str]], banks: Mapping[str, str] | None = None) -> None:
-        """`documents`: (question, reference) pairs, e.g. every question of the banks in use; `banks`: the bank
-        of each question in use (by its text), when there are several."""
+    def __init__(self, documents: Sequence[tuple[str, str]]) -> None:
+        """`documents`: (question, reference) pairs, e.g. every question of the banks in use."""
         unique = list(dict.fromkeys(documents))
         self.pairs = unique
         """The (question, reference) pairs, for the rival check by meaning."""
-        self._bank_of = dict(banks or {})
-        self._of_bank: dict[str, Corpus] = {}
         self.size = len(unique)
         self.frequency: Counter[str] = Counter()
         for question, reference in unique:
@@ -105,24 +102,9 @@ class Corpus:
         others = [_cosine(reply_vector, vector) for text, vector in self.documents if text != question]
         return own, max(others, default=0.0)
 
-    def of(self, question: str) -> Corpus:
-        """The corpus a question is graded against: the default banks' and its own bank's questions, as each
-        bank was measured (`interviewer eval`, a bank per file), not every bank in use. Banks overlap: a
-        general question ("a challenging project with generative models") is answered well by a story that
-        fits a library's specific one better ("a time you improved retrieval"), and the library's vocabulary
-        makes the seed's rare terms common. With every library bank in use, the seed's labelled replies fell
-        from 0.87 to 0.79 Spearman and an excellent story was called off topic."""
-        bank = self._bank_of.get(question)
-        if bank is None or len(set(self._bank_of.values())) < 2:
-            return self
-        if bank not in self._of_bank:
-            texts = {q for q, b in self._bank_of.items() if b == bank}
-            self._of_bank[bank] = Corpus.with_bundled(pair for pair in self.pairs if pair[0] in texts)
-        return self._of_bank[bank]
-
     @classmethod
-    def with_bundled(cls, documents: Iterable[tuple[str, str]] = (), banks: Mapping[str, str] | None = None) -> Corpus:
-        return cls([*bundled_documents(), *documents], banks)
+    def with_bundled(cls, documents: Iterable[tuple[str, str]] = ()) -> Corpus:
+        return cls([*bundled_documents(), *documents])
 
 
 def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
