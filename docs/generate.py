@@ -61,10 +61,11 @@ def library_table() -> str:
 
     top = bank_dir().parent
     rows = ["| bank | file | questions | experience | levels | topic tags |", "|---|---|---|---|---|---|"]
-    for s in shelves():
+    found = shelves()
+    for s in found:
         title = f"{s.title} (default)" if s.default else s.title
         file = s.path.relative_to(top).as_posix()
         counts = f"{s.questions} | {s.experience} | {level_words(s)} | {s.topics}"
         rows.append(f"| {title} | [`{file}`]({file}) | {counts} |")
-    total = sum(s.questions for s in shelves())
+    total = sum(s.questions for s in found)
     return "\n".join([*rows, "", f"{total} questions in all.", ""])

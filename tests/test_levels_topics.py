@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.bank import BankError, holdings, load_bank, matching
+from interviewer.bank import BankError, holdings, load_bank, matching, parse_bank
 from interviewer.bank_report import shelves
 from interviewer.config import Settings
 from interviewer.owner import Owner
@@ -168,5 +168,30 @@ def test_practice_by_topic_without_a_bank_picks_from_every_shipped_bank(tmp_path
     none = run_cli("practice", "--topic", "nothing-here", stdin="", env=env)
     assert none.code != 0 and "no question matches topic nothing-here" in none.err
     assert "topics: evaluation" in none.err and "more" in none.err and len(none.err) < 600  # the most held, not 140
+    own = run_cli("practice", "--topic", "rag", "-n", "1", "--followups", "0", "--out", str(tmp_path), stdin="",
+                  env={**env, "INTERVIEWER_BANK": str(tagged(tmp_path))})  # fmt: skip
+    assert "1 of 4 questions match topic rag." in own.out  # INTERVIEWER_BANK's banks, not the shipped ones
     first = load_bank(shelves()[0].path).questions[0].text
     assert f"Question 1 of 1: {first}" in plain.out  # no choice: the default bank
+
+
+def test_the_filters_follow_the_banks_chosen_an_upload_included_and_an_upload_may_not_clash(tmp_path):
+    settings = Settings(grader="offline", followups=0, data_dir=tmp_path / "data")
+    banks = bundled_banks(settings)
+    nothing = filters_for(banks, [], ["senior"], ["rag"])
+    assert (nothing.levels, nothing.topics, nothing.chosen_levels) == ([], [], [])  # not every bank's
+    assert "give no levels" in nothing.levels_info
+    upload = parse_bank(TAGGED, "tagged.md")
+    uploaded = filters_for(banks, [], None, ["retrieval"], upload)
+    assert uploaded.levels == [("junior (1)", "junior"), ("mid (1)", "mid"), ("senior (1)", "senior")]
+    assert uploaded.chosen_topics == ["retrieval"]
+    # an upload named like a ticked bank (question ids rag#1...) is refused, not mixed with it
+    h = Handlers(App(Store(tmp_path / "data"), settings), banks)
+    rag = next(label for label, path in banks.items() if path.endswith("rag.md"))
+    mine = parse_bank(TAGGED, "rag.md")
+    form = StartForm([rag], 5, "in-order", "practice", False, "", "", "", mine)
+    refused = asyncio.run(h.start(form, Owner.browser("d" * 24), None, "t"))
+    assert refused.ws is None and "its question rag#1 is also rag" in refused.error
+    alone = asyncio.run(h.start(StartForm([], 5, "in-order", "practice", False, "", "", "", mine),
+                                Owner.browser("d" * 24), None, "t"))  # fmt: skip
+    assert alone.ws is not None  # unticked, the same name is no clash

@@ -481,11 +481,11 @@ def test_levels_and_topics_follow_the_banks_ticked_and_pick_the_questions(page):
         expect(banks.locator("label").first).to_contain_text("Some Miscellaneous Questions")
         expect(banks.locator("input[type=checkbox]").first).to_be_checked()  # the default stays the default
         levels = page.locator("#levels")
-        expect(levels).to_contain_text("The banks ticked give no levels")
+        expect(levels).to_contain_text("The banks chosen give no levels")
         banks.locator("input[type=checkbox]").first.uncheck()
         banks.locator("label", has_text="Retrieval-Augmented Generation").click()
         expect(levels.locator("label", has_text="senior (4)")).to_be_visible()
-        expect(levels).to_contain_text("Of the questions in the banks ticked")
+        expect(levels).to_contain_text("Of the questions in the banks chosen")
         levels.locator("label", has_text="senior (4)").click()
         topics = page.locator("#topics input")
         topics.click()

@@ -54,7 +54,7 @@ def choose_grader(settings: Settings, allowed: Allowed | None = None) -> GraderC
     client = LLMClient.from_settings(settings.llm, allowed=allowed)
     return GraderChoice(
         LLMGrader(client, settings.llm),
-        LLMFollowUps(client, settings.followup_budget),
+        LLMFollowUps(client, settings.llm.followup_budget),
         f"LLM: {client.model} at {client.server}",
     )
 

@@ -46,6 +46,7 @@ from .setup import (
     grader_line,
     level_and_topic_choices,
     open_store,
+    questions_or_none,
     server_settings,
     take_upload,
 )
@@ -118,7 +119,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     # The levels and topics offered are those of the banks ticked (the default at first); the row is there when
     # any offered bank has them.
     filters = filters_for(banks, [default_bank] if default_bank else None, None, None)
-    any_levels, any_topics = level_and_topic_choices(list(banks.values()))
+    any_levels, any_topics = level_and_topic_choices([q for p in banks.values() for q in questions_or_none(p)])
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         shown = PageStart(
             bank_labels=list(banks),
@@ -250,17 +251,20 @@ def _wire_start(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     def again(owner, ws, request: gr.Request | None = None):
         return render(h.new_interview(ws) if who.owns(ws, owner, request) else NOT_YOURS, ui)
 
-    def narrowed(ticked, levels, topics):
-        f = filters_for(h.banks, ticked, levels, topics)
+    def narrowed(ticked, levels, topics, upload):
+        f = filters_for(h.banks, ticked, levels, topics, upload)
         return (gr.update(choices=f.levels, value=f.chosen_levels, info=f.levels_info),
                 gr.update(choices=f.topics, value=f.chosen_topics, info=f.topics_info))  # fmt: skip
 
     mine = [ui.browser_id, ui.state]
-    ui.banks.change(narrowed, [ui.banks, ui.levels, ui.topics], [ui.levels, ui.topics], **private)
+    chosen = [ui.banks, ui.levels, ui.topics, ui.uploaded_bank]
+    ui.banks.change(narrowed, chosen, [ui.levels, ui.topics], **private)
     ui.start_btn.click(start, ui.setup_inputs(), page, api_name="start", concurrency_limit=limit)
     ui.weakest_btn.click(weakest, mine, page, **private)
     ui.again_btn.click(again, mine, page, **private)
-    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private)
+    ui.upload.change(take_upload, [ui.upload], [ui.upload_md, ui.uploaded_bank], **private).then(
+        narrowed, chosen, [ui.levels, ui.topics], **private
+    )
 
 
 def _wire_downloads(ui: Layout, h: Handlers, who: Who) -> None:

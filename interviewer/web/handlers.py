@@ -145,6 +145,12 @@ class Handlers:
             if isinstance(upload, str):
                 return PageView(None, error=f"**The uploaded bank has an error:** {upload} Fix it or remove it.")
             if upload is not None:
+                taken = {q.id: q.source for q in questions}
+                if clash := next((q for q in upload.questions if q.id in taken), None):
+                    return PageView(None, error=(
+                        f"**The uploaded bank has the file name of a bank ticked:** its question {clash.id} is also "
+                        f"{html.literal_markdown(Path(taken[clash.id]).name)}'s. Rename the file or untick that bank."
+                    ))  # fmt: skip
                 questions += upload.questions
             if not questions:
                 return PageView(None, error="Choose at least one question bank (or upload one).")

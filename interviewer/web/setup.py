@@ -127,9 +127,10 @@ def browser_secret(store: Store | None, name: str = "browser-secret") -> str | N
     return path.read_text(encoding="utf-8").strip()
 
 
-def level_and_topic_choices(paths: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The levels and topics the banks' questions have, each labelled with how many: `("senior (14)", "senior")`."""
-    questions = [q for path in paths for q in questions_or_none(path)]
+def level_and_topic_choices(
+    questions: list[bank_mod.Question],
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The levels and topics the questions have, each labelled with how many: `("senior (14)", "senior")`."""
     levels: list[tuple[str, str]] = [
         (f"{lv} ({n})", str(lv)) for lv in bank_mod.LEVELS if (n := sum(q.level == lv for q in questions))
     ]
@@ -153,22 +154,24 @@ class Filters:
     @property
     def levels_info(self) -> str:
         if self.levels:
-            return "Of the questions in the banks ticked"
-        return "The banks ticked give no levels (the library's banks do)"
+            return "Of the questions in the banks chosen"
+        return "The banks chosen give no levels (the library's banks do)"
 
     @property
     def topics_info(self) -> str:
         if self.topics:
-            return "Of the banks ticked; type to search"
-        return "The banks ticked give no topics (the library's banks do)"
+            return "Of the banks chosen; type to search"
+        return "The banks chosen give no topics (the library's banks do)"
 
 
 def filters_for(banks: dict[str, str], ticked: list[str] | None, levels: list[str] | None,
-                topics: list[str] | None) -> Filters:  # fmt: skip
-    """The levels and topics of the banks ticked (none ticked: of all offered), keeping what was chosen and is
-    still offered."""
-    paths = [banks[label] for label in ticked or [] if label in banks] or list(banks.values())
-    level_offer, topic_offer = level_and_topic_choices(paths)
+                topics: list[str] | None, upload: bank_mod.Bank | str | None = None) -> Filters:  # fmt: skip
+    """The levels and topics of the banks ticked and the bank uploaded (a usable one), keeping what was chosen
+    and is still offered."""
+    questions = [q for label in ticked or [] if label in banks for q in questions_or_none(banks[label])]
+    if isinstance(upload, bank_mod.Bank):
+        questions += upload.questions
+    level_offer, topic_offer = level_and_topic_choices(questions)
     return Filters(level_offer, _kept(level_offer, levels), topic_offer, _kept(topic_offer, topics))
 
 
