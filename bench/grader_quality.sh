@@ -8,7 +8,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SETS=(tests/data/labelled_genai_misc.jsonl tests/data/dev tests/data/validation tests/data/dev/library)
+SETS=(tests/data/labelled_genai_misc.jsonl tests/data/dev tests/data/validation)
 
 if [[ -x .venv/bin/interviewer ]]; then
     PY=.venv/bin/python
@@ -21,9 +21,14 @@ fi
 INPUTS=()
 for set in "${SETS[@]}"; do INPUTS+=(--input "$set"); done
 echo "== offline grader by meaning (the embedding model) and by words (INTERVIEWER_SEMANTIC=0), side by side:" \
-    "dev (the seed bank; more dev banks), validation (never tuned on) and the library's replies (part of dev," \
-    "labelled before the grader scored them)"
+    "dev (the seed bank; more dev banks) and validation (never tuned on)"
 "${INTERVIEWER[@]}" eval "${INPUTS[@]}" --grader offline --both-readings 2>/dev/null
+echo
+
+echo "== the library's replies (part of dev, labelled before the grader scored them), graded as a session in" \
+    "the library's banks grades them (whole banks known)"
+"${INTERVIEWER[@]}" eval --input tests/data/dev/library --bank bank/library --grader offline --both-readings \
+    2>/dev/null
 echo
 
 echo "== naive baseline: shared lowercase words between reference and answer"
