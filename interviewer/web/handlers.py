@@ -450,6 +450,7 @@ async def _offering_offline(ws: WebSession, events: AsyncIterator[Any]) -> Async
                 await asyncio.wait({pending}, timeout=min(0.5, after or 0.5))
                 if not pending.done() and ws.session.waiting_for_grade() >= after:
                     offered = True
+                    ws.changes("offline_btn", visible=True)  # so that the page's next render hides it again
                     yield OFFER_OFFLINE
             event = await pending
         except StopAsyncIteration:

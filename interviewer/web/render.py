@@ -131,13 +131,17 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
         ui.notice: f"⚠️ {html.literal_markdown(ws.notice)}" if ws.notice else "",
         ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
         ui.setup_error: vm.error,
-        ui.offline_btn: gr.update(visible=False),  # offered only while an answer waits for the LLM
-        ui.hint_btn: gr.update(value=_hint_label(s.next_hint_cost()), interactive=s.next_hint_cost() is not None),
+        # A property update makes Gradio rebuild the whole component: sent only when it changes.
+        ui.hint_btn: gr.update(
+            value=_hint_label(s.next_hint_cost()), **ws.changes("hint_btn", interactive=s.next_hint_cost() is not None)
+        ),
         ui.feedback: html.feedback_html(s.turns, last) if show_feedback and last else "",
         ui.summary_box: "",
         ui.summary_plot: pd.DataFrame([], columns=CHART_COLUMNS),
         ui.summary_details: "",
     }
+    if ws.changes("offline_btn", visible=False):  # offered only while an answer waits for the LLM
+        out[ui.offline_btn] = gr.update(visible=False)
     if vm.answer is not None:
         out[ui.answer_box] = vm.answer
     if finished:
