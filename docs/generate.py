@@ -56,7 +56,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[s
 
 def library_table() -> str:
     """The banks shipped with the app, read from bank/: title, file, questions and levels."""
-    from interviewer.bank_report import level_words, shelves
+    from interviewer.bank_report import shelves
     from interviewer.resources import bank_dir
 
     top = bank_dir().parent
@@ -65,7 +65,7 @@ def library_table() -> str:
     for s in found:
         title = f"{s.title} (default)" if s.default else s.title
         file = s.path.relative_to(top).as_posix()
-        counts = f"{s.questions} | {s.experience} | {level_words(s)} | {s.topics}"
+        counts = f"{s.questions} | {s.experience} | {s.level_words} | {s.topics}"
         rows.append(f"| {title} | [`{file}`]({file}) | {counts} |")
     total = sum(s.questions for s in found)
     return "\n".join([*rows, "", f"{total} questions in all.", ""])

@@ -278,18 +278,32 @@ SHOWN_TOPICS = 15
 """The most-held topics a message names; the rest are counted (a library holds more than a hundred)."""
 
 
+def level_counts(questions: Iterable[Question]) -> dict[Level, int]:
+    """How many questions each level holds, in level order (0 for a level none has)."""
+    questions = list(questions)
+    return {lv: sum(q.level == lv for q in questions) for lv in LEVELS}
+
+
+def topic_counts(questions: Iterable[Question]) -> list[tuple[str, int]]:
+    """How many questions each topic holds, the most held first (a bank's own tag leads, the rare ones follow)."""
+    counts: dict[str, int] = {}
+    for q in questions:
+        for t in q.topics:
+            counts[t] = counts.get(t, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def level_words(levels: dict[Level, int]) -> str:
+    """`junior 3, mid 5, senior 4` (levels none has left out; none at all: empty)."""
+    return ", ".join(f"{lv} {n}" for lv, n in levels.items() if n)
+
+
 def holdings(questions: Iterable[Question]) -> str:
     """`junior 3, mid 5, senior 4; topics: rag 6, retrieval 4` (most held first; no metadata: `no levels or
     topics`)."""
     questions = list(questions)
-    levels = {lv: sum(q.level == lv for q in questions) for lv in LEVELS}
-    topics: dict[str, int] = {}
-    for q in questions:
-        for t in q.topics:
-            topics[t] = topics.get(t, 0) + 1
-    shown = [", ".join(f"{lv} {n}" for lv, n in levels.items() if n)]
-    if topics:
-        most = sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = [level_words(level_counts(questions))]
+    if most := topic_counts(questions):
         more = f" and {len(most) - SHOWN_TOPICS} more" if len(most) > SHOWN_TOPICS else ""
         shown.append("topics: " + ", ".join(f"{t} {n}" for t, n in most[:SHOWN_TOPICS]) + more)
     return "; ".join(s for s in shown if s) or "no levels or topics"

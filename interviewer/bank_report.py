@@ -124,9 +124,14 @@ class Shelf(BaseModel):
     title: str
     questions: int
     experience: int
-    levels: dict[str, int]
+    levels: dict[bank_mod.Level, int]
     topics: int
     default: bool
+
+    @property
+    def level_words(self) -> str:
+        """`junior 3, mid 5, senior 4`, or `-` for a bank without metadata."""
+        return bank_mod.level_words(self.levels) or "-"
 
 
 def shelves() -> list[Shelf]:
@@ -135,16 +140,10 @@ def shelves() -> list[Shelf]:
     found = []
     for path in bank_mod.bundled_bank_files():
         b = bank_mod.load_bank(path)
-        levels = {lv: sum(q.level == lv for q in b.questions) for lv in bank_mod.LEVELS}
-        topics = {t for q in b.questions for t in q.topics}
         found.append(Shelf(path=path, title=b.title, questions=len(b.questions), experience=b.experience_count,
-                           levels=levels, topics=len(topics), default=path in defaults))  # fmt: skip
+                           levels=bank_mod.level_counts(b.questions), topics=len(bank_mod.topic_counts(b.questions)),
+                           default=path in defaults))  # fmt: skip
     return found
-
-
-def level_words(shelf: Shelf) -> str:
-    """`junior 3, mid 5, senior 4`, or `-` for a bank without metadata."""
-    return ", ".join(f"{lv} {n}" for lv, n in shelf.levels.items() if n) or "-"
 
 
 def list_bundled(as_json: bool) -> int:
@@ -154,7 +153,7 @@ def list_bundled(as_json: bool) -> int:
         print(json.dumps([s.model_dump(mode="json") for s in found], ensure_ascii=False, indent=2))
         return 0
     for s in found:
-        mark = "default" if s.default else level_words(s)
+        mark = "default" if s.default else s.level_words
         print(f"{s.title} · {plural(s.questions, 'question')} ({s.experience} experience) · {mark}")
         print(f"    {s.path}")
     folder = bank_mod.LIBRARY

@@ -44,7 +44,6 @@ from .setup import (
     bundled_banks,
     filters_for,
     grader_line,
-    level_and_topic_choices,
     open_store,
     questions_or_none,
     server_settings,
@@ -119,7 +118,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     # The levels and topics offered are those of the banks ticked (the default at first); the row is there when
     # any offered bank has them.
     filters = filters_for(banks, [default_bank] if default_bank else None, None, None)
-    any_levels, any_topics = level_and_topic_choices([q for p in banks.values() for q in questions_or_none(p)])
+    tagged = any(q.level or q.topics for path in banks.values() for q in questions_or_none(path))
     with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         shown = PageStart(
             bank_labels=list(banks),
@@ -131,7 +130,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
             regrade_choices=_regrade_choices(app),
             drafting_off=drafting_off(settings, PageLLM()) or "",
             filters=filters,
-            filters_shown=bool(any_levels or any_topics),
+            filters_shown=tagged,
         )
         ids = BrowserIds(browser_secret(store, "browser-id-key") or os.urandom(24).hex())  # no history: none kept
         ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))

@@ -131,15 +131,8 @@ def level_and_topic_choices(
     questions: list[bank_mod.Question],
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The levels and topics the questions have, each labelled with how many: `("senior (14)", "senior")`."""
-    levels: list[tuple[str, str]] = [
-        (f"{lv} ({n})", str(lv)) for lv in bank_mod.LEVELS if (n := sum(q.level == lv for q in questions))
-    ]
-    counts: dict[str, int] = {}
-    for q in questions:
-        for topic in q.topics:
-            counts[topic] = counts.get(topic, 0) + 1
-    by_count = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))  # a bank's own tag first, then the rare ones
-    return levels, [(f"{t} ({n})", t) for t, n in by_count]
+    levels = [(f"{lv} ({n})", str(lv)) for lv, n in bank_mod.level_counts(questions).items() if n]
+    return levels, [(f"{t} ({n})", t) for t, n in bank_mod.topic_counts(questions)]
 
 
 @dataclass(frozen=True)
