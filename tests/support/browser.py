@@ -60,6 +60,9 @@ def open_app(page: Any, url: str) -> None:
 
     page.goto(url)
     expect(page.locator("#start-btn")).to_be_visible(timeout=30_000)
+    # The page's own script (page.js, run by the load event) adds the live region and the keyboard handlers; the
+    # Start button can show before it has run.
+    expect(page.locator("#announcer")).to_be_attached(timeout=30_000)
 
 
 def setup(page: Any, *, count: int | None = None, mode: str | None = None, followups: bool | None = None) -> None:
