@@ -33,7 +33,7 @@ from .browser_ids import BrowserIds
 from .draft_events import DRAFT_READY, DraftForm, PageLLM, draft_bank, drafting_off
 from .handlers import Handlers, StartForm
 from .history_events import HistoryTab
-from .internals import forget_browser_session
+from .internals import LeanBlocks, forget_browser_session, quiet_monitoring
 from .layout import Layout, PageStart, build_layout, draft_inputs, draft_outputs
 from .login_limit import LoginLimiter, trust_proxies
 from .render import render
@@ -119,7 +119,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
     # any offered bank has them.
     filters = filters_for(banks, [default_bank] if default_bank else None, None, None)
     tagged = any(q.level or q.topics for path in banks.values() for q in questions_or_none(path))
-    with gr.Blocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
+    with LeanBlocks(title="interviewer: mock technical interviews", analytics_enabled=False) as demo:
         shown = PageStart(
             bank_labels=list(banks),
             default_bank=default_bank,
@@ -135,6 +135,7 @@ def build_app(settings: Settings | None = None) -> gr.Blocks:
         ids = BrowserIds(browser_secret(store, "browser-id-key") or os.urandom(24).hex())  # no history: none kept
         ui = build_layout(settings, shown, browser_secret(store), on_expire=lambda ws: _expire(demo, ws))
         _wire(demo, ui, handlers, history, settings.concurrency, Who(users, ids))
+    quiet_monitoring()
     demo.queue(default_concurrency_limit=settings.concurrency)
     demo.interviewer_users = users  # launch() asks them to log in with it
     return demo

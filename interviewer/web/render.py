@@ -123,34 +123,33 @@ def _page(vm: PageView, ui: Layout) -> dict[Any, Any]:
     for part, shown in visible.items():
         if ws.changes(part, visible=shown):
             out[getattr(ui, part)] = gr.update(visible=shown)
-    # Every value is sent even when unchanged: Gradio handles a skipped output as a property update and
-    # rebuilds that component's whole config, which costs more than postprocessing a plain value.
     out |= {
         ui.chat: list(ws.chat),
         ui.progress: html.progress_html(done, s.total, "Finished" if finished else s.position()),
         ui.notice: f"⚠️ {html.literal_markdown(ws.notice)}" if ws.notice else "",
         ui.grader_md: f"**Grader:** {html.literal_markdown(ws.grader_label)}",
         ui.setup_error: vm.error,
-        # A property update makes Gradio rebuild the whole component: sent only when it changes.
-        ui.hint_btn: gr.update(
-            value=_hint_label(s.next_hint_cost()), **ws.changes("hint_btn", interactive=s.next_hint_cost() is not None)
-        ),
         ui.feedback: html.feedback_html(s.turns, last) if show_feedback and last else "",
-        ui.summary_box: "",
-        ui.summary_plot: pd.DataFrame([], columns=CHART_COLUMNS),
-        ui.summary_details: "",
     }
+    # A property update makes Gradio rebuild the whole component, and an output left out costs nothing
+    # (LeanBlocks): the buttons' properties are sent only when they change.
+    cost = s.next_hint_cost()
+    if hint := ws.changes("hint_btn", value=_hint_label(cost), interactive=cost is not None):
+        out[ui.hint_btn] = gr.update(**hint)
     if ws.changes("offline_btn", visible=False):  # offered only while an answer waits for the LLM
         out[ui.offline_btn] = gr.update(visible=False)
     if vm.answer is not None:
         out[ui.answer_box] = vm.answer
     if finished:
         out |= _summary(ws, ui)
+    elif ws.changes("summary", shown=False):  # a summary left on the page by an interview before is cleared once
+        out |= {ui.summary_box: "", ui.summary_plot: pd.DataFrame([], columns=CHART_COLUMNS), ui.summary_details: ""}
     return out
 
 
 def _summary(ws: WebSession, ui: Layout) -> dict[Any, Any]:
     s = ws.session
+    ws.changes("summary", shown=True)
     transcript = s.transcript()
     summary = transcript.summary or s.summary()
     rows = html.summary_chart_rows(transcript)
