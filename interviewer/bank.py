@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal, cast
 
@@ -395,13 +396,14 @@ def has_experience_marker(text: str) -> bool:
     return any(_EXPERIENCE_MARKER.match(line) for line in text.split("\n"))
 
 
-def labelled_lines(reference: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=1024)  # read for each key point of a reply, each hint and each feedback card
+def labelled_lines(reference: str) -> tuple[tuple[str, str], ...]:
     """The reference's `**Label:** text` pairs (list items too; several on one line each its own), in order."""
     found = []
     for line in reference.split("\n"):
         text = item.group(1) if (item := _LIST_ITEM.match(line)) else line.strip()
         found += _split_labels(text)[1]
-    return found
+    return tuple(found)
 
 
 def label_of(point: str, reference: str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .bank import label_of
 
@@ -32,6 +33,7 @@ class Passage:
         return len(items) >= 3 and all(len(i.split()) <= 6 for i in items)
 
 
+@lru_cache(maxsize=4096)  # each feedback card shows it for every point, at every render of the page
 def reference_passage(point: str, reference: str) -> Passage | None:
     """The reference line holding `point` (verbatim, else the one sharing most of its words), or None."""
     lines = [(n, _plain(line)) for n, line in enumerate(reference.split("\n"), start=1) if line.strip()]
