@@ -12,12 +12,12 @@ from interviewer.config import Settings
 from interviewer.owner import Owner
 from interviewer.service import App
 from interviewer.store import Store
-from interviewer.web.handlers import Handlers, StartForm
+from interviewer.web.handlers import NOT_STARTED, Handlers, StartForm
 from interviewer.web.history_events import HistoryTab
 from interviewer.web.layout import Layout
 from interviewer.web.render import render
 from interviewer.web.setup import bundled_banks
-from interviewer.web.views import NoticeView, PageView
+from interviewer.web.views import NoticeView, PageView, ResumeHere
 
 ME = Owner.browser("me")
 ANSWER = "Bias audits, human oversight and content filtering before release, then monitoring for harms."
@@ -135,3 +135,15 @@ def test_the_autosaved_draft_comes_back_on_resume(tmp_path):
 
 async def _all(events):
     return [vm async for vm in events]
+
+
+def test_an_action_on_a_page_with_no_interview_offers_the_saved_one_or_says_none_runs(tmp_path):
+    h, _ = handlers(tmp_path)
+    assert h.closed_page(ME) == NOT_STARTED  # nothing saved: nothing to resume
+    ws = asyncio.run(h.start(form(h), ME, None, "tab")).ws
+    asyncio.run(h.skip(ws))
+    offer = h.closed_page(ME)  # the page's interview closed while idle: the saved one is offered
+    assert isinstance(offer, ResumeHere) and offer.session_id == ws.session.session_id
+    assert "(1 of 2 questions answered)" in offer.text  # the skipped first question is behind them
+    assert h.closed_page(Owner.browser("someone else")) == NOT_STARTED  # never another's
+    assert h.closed_page(None) == NOT_STARTED

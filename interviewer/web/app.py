@@ -51,7 +51,7 @@ from .setup import (
 )
 from .state import WebSession, free_files
 from .theme import interviewer_theme
-from .views import NoticeView, ResumeHere
+from .views import NoticeView
 
 CSS = """
 .iv-progress{margin:.25rem 0 .5rem}.iv-progress-label{font-weight:600;margin-bottom:.25rem}
@@ -296,84 +296,81 @@ def _wire_downloads(ui: Layout, h: Handlers, who: Who) -> None:
 def _wire_actions(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     """The buttons of a running interview; each reads only this page's interview (`ui.state`)."""
     interview, private = ui.interview_outputs(), PRIVATE
-
-    refused = render(NOT_YOURS, ui, within=interview)
+    gate = _Gate(h, who, ui, interview)
 
     async def answer(text="", owner=None, ws=None, request: gr.Request | None = None):
-        if not who.owns(ws, owner, request):
-            yield refused
+        if (stop := gate.stop(ws, owner, request)) is not None:
+            yield stop
             return
         async for vm in h.answer(text, ws):
             yield render(vm, ui, within=interview)
 
     async def offline_now(owner, ws, request: gr.Request | None = None):
-        return render(await h.offline_now(ws), ui, within=interview) if who.owns(ws, owner, request) else refused
+        return gate.stop(ws, owner, request) or render(await h.offline_now(ws), ui, within=interview)
 
     async def retry(owner=None, ws=None, request: gr.Request | None = None):
-        return render(await h.retry(ws), ui, within=interview) if who.owns(ws, owner, request) else refused
+        return gate.stop(ws, owner, request) or render(await h.retry(ws), ui, within=interview)
 
     async def hint(draft, owner, ws, request: gr.Request | None = None):
-        return render(await h.hint(draft, ws), ui, within=interview) if who.owns(ws, owner, request) else refused
+        return gate.stop(ws, owner, request) or render(await h.hint(draft, ws), ui, within=interview)
 
     async def skip(owner, ws, request: gr.Request | None = None):
-        return render(await h.skip(ws), ui, within=interview) if who.owns(ws, owner, request) else refused
+        return gate.stop(ws, owner, request) or render(await h.skip(ws), ui, within=interview)
 
     typed, mine = [ui.answer_box, ui.browser_id, ui.state], [ui.browser_id, ui.state]
-    actions = [
-        ui.submit_btn.click(answer, typed, interview, api_name="answer", concurrency_limit=limit),
-        ui.hint_btn.click(hint, typed, interview, **private),
-        ui.skip_btn.click(skip, mine, interview, **private),
-        *_wire_ending(ui, h, who),
-    ]
-
-    # An action that found this page's interview closed (idle too long, a restart): offer Resume right there.
-    def offer_here(owner, ws, request: gr.Request | None = None):
-        mine_now = who.owns(ws, owner, request)
-        return render(h.resume_here(who(owner, request), ws) if mine_now else ResumeHere(), ui)
-
-    for action in actions:
-        action.then(offer_here, mine, [ui.notice, ui.resume_here_btn, ui.resume_id], **private)
+    ui.submit_btn.click(answer, typed, interview, api_name="answer", concurrency_limit=limit)
+    ui.hint_btn.click(hint, typed, interview, **private)
+    ui.skip_btn.click(skip, mine, interview, **private)
     ui.offline_btn.click(offline_now, mine, interview, **private)
     ui.retry_btn.click(retry, mine, interview, api_name="retry")  # public: /retry, like /answer
+    _wire_ending(ui, h, who)
 
 
-def _wire_ending(ui: Layout, h: Handlers, who: Who) -> list[Any]:
+class _Gate:
+    """Whether an action may act on the page's interview, and what the page is told when it may not."""
+
+    def __init__(self, h: Handlers, who: Who, ui: Layout, within: list[Any]) -> None:
+        self.h, self.who, self.ui, self.within = h, who, ui, within
+        self.refused = render(NOT_YOURS, ui, within=within)
+
+    def stop(self, ws: WebSession | None, owner: str | None, request: gr.Request | None) -> Any | None:
+        """None: the caller's own interview is in the page. No interview (closed while idle, or by a restart):
+        Resume is offered right there when it is saved, else the page is told none is running; answered in
+        the action's own event (a follow-up event after every action, to find out, doubled a page's events).
+        Another's interview: refused."""
+        if ws is None:
+            return render(self.h.closed_page(self.who(owner, request)), self.ui, within=self.within)
+        return None if self.who.owns(ws, owner, request) else self.refused
+
+
+def _wire_ending(ui: Layout, h: Handlers, who: Who) -> None:
     """End, and what to do with an answer typed and not sent (asked first); the answer box's autosave."""
     ending, typed = ui.ending_outputs(), [ui.answer_box, ui.browser_id, ui.state]
-    refused = render(NOT_YOURS, ui, within=ending)
+    gate = _Gate(h, who, ui, ending)
 
     async def end(unsent, owner, ws, request: gr.Request | None = None):
-        if not who.owns(ws, owner, request):
-            return refused
-        return render(await h.end(ws, unsent or ""), ui, within=ending)
+        return gate.stop(ws, owner, request) or render(await h.end(ws, unsent or ""), ui, within=ending)
 
     async def end_sending(text, owner, ws, request: gr.Request | None = None):
-        if not who.owns(ws, owner, request):
-            yield refused
+        if (stop := gate.stop(ws, owner, request)) is not None:
+            yield stop
             return
         async for vm in h.end_sending(text or "", ws):
             yield render(vm, ui, within=ending)
 
     async def end_keeping(text, owner, ws, request: gr.Request | None = None):
-        if not who.owns(ws, owner, request):
-            return refused
-        return render(await h.end_keeping(text or "", ws), ui, within=ending)
+        return gate.stop(ws, owner, request) or render(await h.end_keeping(text or "", ws), ui, within=ending)
 
     async def end_discarding(owner, ws, request: gr.Request | None = None):
-        if not who.owns(ws, owner, request):
-            return refused
-        return render(await h.end_discarding(ws), ui, within=ending)
+        return gate.stop(ws, owner, request) or render(await h.end_discarding(ws), ui, within=ending)
 
     ui.end_back_btn.click(lambda: gr.update(visible=False), None, [ui.end_ask], **PRIVATE)
     _wire_autosave(ui, h, who)
     asked = ui.end_btn.click(end, typed, ending, **PRIVATE)
     asked.success(None, None, None, js=ASKED, **PRIVATE)
-    return [
-        asked,
-        ui.end_send_btn.click(end_sending, typed, ending, **PRIVATE),
-        ui.end_keep_btn.click(end_keeping, typed, ending, **PRIVATE),
-        ui.end_discard_btn.click(end_discarding, [ui.browser_id, ui.state], ending, **PRIVATE),
-    ]
+    ui.end_send_btn.click(end_sending, typed, ending, **PRIVATE)
+    ui.end_keep_btn.click(end_keeping, typed, ending, **PRIVATE)
+    ui.end_discard_btn.click(end_discarding, [ui.browser_id, ui.state], ending, **PRIVATE)
 
 
 def _wire_autosave(ui: Layout, h: Handlers, who: Who) -> None:

@@ -373,14 +373,14 @@ class Handlers:
         )
         return ResumeOffer(owner.key, text, offer.id)
 
-    def resume_here(self, owner: Owner | None, ws: WebSession | None) -> ResumeHere:
-        """After an action found no interview in this page: if the page's interview was closed (idle too long,
-        or the server restarted) but is saved, offer to resume it right there."""
-        if ws is not None or not self.app.keeps_history or not owner:
-            return ResumeHere()
+    def closed_page(self, owner: Owner | None) -> ResumeHere | NoticeView:
+        """What an action says on a page with no interview: if the page's interview was closed (idle too long,
+        or the server restarted) but is saved, an offer to resume it right there; else that none is running."""
+        if not self.app.keeps_history or not owner:
+            return NOT_STARTED
         latest = newest_session(self.app.scope(owner))
         if latest is None or latest.finished_at is not None:
-            return ResumeHere()
+            return NOT_STARTED
         return ResumeHere(
             f"This page's interview was closed after a long idle time, but it is saved ({latest.answered} of "
             f"{latest.total} questions answered). Press **Resume it** to go on here; what you typed stays in the box.",

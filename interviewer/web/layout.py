@@ -119,7 +119,8 @@ class Layout:
         """What an event in the interview can change."""
         return [self.state, self.answer_area, self.feedback_col, self.summary_col, self.chat, self.answer_box,
                 self.progress, self.notice, self.feedback, self.summary_box, self.summary_plot, self.summary_details,
-                self.offline_btn, self.hint_btn, self.retry_btn, self.weakest_btn, self.dl_anki]  # fmt: skip
+                self.offline_btn, self.hint_btn, self.retry_btn, self.weakest_btn, self.dl_anki, self.resume_here_btn,
+                self.resume_id]  # fmt: skip
 
     def page_outputs(self) -> list[Any]:
         """What starting, leaving or resuming an interview changes: the setup parts too."""

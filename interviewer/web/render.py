@@ -74,8 +74,6 @@ def _offer(vm: ResumeOffer, ui: Layout) -> tuple[Any, ...]:
 
 @_updates.register
 def _here(vm: ResumeHere, ui: Layout) -> dict[Any, Any]:
-    if vm.text is None:  # nothing to offer: a no-op update (Gradio reads an empty dict as one value)
-        return {ui.resume_here_btn: gr.update()}
     return {ui.notice: vm.text, ui.resume_here_btn: gr.update(visible=True), ui.resume_id: vm.session_id}
 
 

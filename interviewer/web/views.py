@@ -59,10 +59,10 @@ class ResumeOffer:
 @dataclass
 class ResumeHere:
     """This page's interview was closed (idle too long, or a restart) but is saved: offer Resume beside the
-    notice. `text` None: nothing to offer, nothing changes."""
+    notice."""
 
-    text: str | None = None
-    session_id: str | None = None
+    text: str
+    session_id: str
 
 
 @dataclass
