@@ -150,6 +150,7 @@ def test_a_huge_upload_does_not_hold_up_another_visitors_answer(tmp_path):
     assert beside < alone + 1.0, (alone, beside)
 
 
+@pytest.mark.slow
 def test_a_slow_resolver_for_a_typed_llm_url_does_not_hold_up_another_visitors_answer(tmp_path, monkeypatch):
     h = handlers(tmp_path, hosted=True, browser_llm_settings=True)  # a hosted app checks where a typed host goes
     real = socket.getaddrinfo

@@ -10,6 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from interviewer.config import Settings
 from interviewer.owner import Owner
 from interviewer.presentation import transcript_filename
@@ -27,6 +29,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.slow
 def test_gradio_reads_its_cache_folder_from_the_private_folder_uploads_included():
     code = (
         "import os, stat, interviewer.web.app\n"

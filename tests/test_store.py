@@ -151,6 +151,7 @@ def test_killed_practice_session_resumes_with_both_answers(tmp_path):
     assert tr.finished_at is not None
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_sessions_write_without_lock_errors(tmp_path, database_url):
     store = Store(tmp_path, url=database_url)
     errors: list[BaseException] = []

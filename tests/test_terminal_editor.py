@@ -12,7 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import isolated_env
+
+pytestmark = pytest.mark.slow  # each test drives a real process in a pseudo-terminal
 
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 EDITOR_OPENS = "\x1b[?2004h"

@@ -78,6 +78,7 @@ def test_engine_keeps_every_reply_whole_and_exports_parse(name):
     assert "<script>window.__xss" not in html and "<img src=x" not in html
 
 
+@pytest.mark.slow
 def test_llm_grader_survives_every_hostile_reply():
     with FakeOpenAI(responder=grading_responder) as fake:
         client = LLMClient("fake-model", Endpoint(base_url=fake.base_url, timeout=5, retries=0))
