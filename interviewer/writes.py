@@ -99,13 +99,13 @@ class Transaction:
                 f"question {idx + 1} of this session was answered elsewhere (another tab?): this copy's answer "
                 "is kept here but not saved over it"
             )
-        self._write_turn(session_id, idx, turn)
+        self._write_turn(session_id, idx, turn, new=saved is None)
 
     def save_draft(self, session_id: str, idx: int, draft: str | None) -> None:
         """Only the turn's unsent text: the autosave runs as the candidate types, so it writes one column."""
         self.conn.execute(_UPDATE_TURN, {"b_session": session_id, "b_idx": idx, "draft": _storable(self.conn, draft)})
 
-    def _write_turn(self, session_id: str, idx: int, turn: TurnRecord) -> None:
+    def _write_turn(self, session_id: str, idx: int, turn: TurnRecord, new: bool) -> None:
         key = {"session_id": session_id, "idx": idx}
         # every column: an asked, untouched question can give its place to a retry of the one before
         row = {
@@ -138,7 +138,8 @@ class Transaction:
             (grades, [_grade_row(key, turn)] if turn.grade is not None else []),
         )
         for table, rows in children:
-            self.conn.execute(_DELETE_CHILDREN[table.name], {"b_session": session_id, "b_idx": idx})
+            if not new:  # a new turn has none: they go with their turn (foreign keys, ON DELETE CASCADE)
+                self.conn.execute(_DELETE_CHILDREN[table.name], {"b_session": session_id, "b_idx": idx})
             if rows:
                 self.conn.execute(insert(table), [_storable(self.conn, r) for r in rows])
 

@@ -315,3 +315,23 @@ def test_a_writer_thread_saves_every_event_in_order_and_the_session_waits_for_it
     assert [t.answer for t in saved.turns] == [t.answer for t in s.turns] and saved.finished_at == s.finished_at
     assert [t.skipped for t in saved.turns] == [False, True, False] and saved.summary == s.summary()
     assert s.history_problem() is None
+
+
+def test_a_turn_dropped_and_asked_again_keeps_none_of_the_old_ones_hints(tmp_path, database_url):
+    """A new turn's hints, follow-ups and grade are not deleted before it is written (it has none): those of a
+    turn dropped at the same place went with it (ON DELETE CASCADE), on both databases."""
+    from interviewer.grading.models import Hint
+    from interviewer.tokens import Usage
+    from interviewer.transcript import TurnRecord, summarise
+
+    store = Store(tmp_path, url=database_url)
+    q = QUESTIONS[0]
+    tr = Transcript(session_id="s" * 12, started_at=datetime.now(UTC), grader="offline")
+    turn = TurnRecord(question_id=q.id, question=q.text, reference=q.reference, kind=q.kind)
+    with store.transaction() as tx:
+        tx.insert_session(tr, TERMINAL, [q])
+        tx.save_turn(tr.session_id, 0, turn.model_copy(update={"hints": [Hint(level=1, text="OLD HINT", cost=5)]}))
+    with store.transaction() as tx:
+        tx.update_session(tr.session_id, None, summarise([]), Usage(), turns_kept=0)  # the asked turn is dropped
+        tx.save_turn(tr.session_id, 0, turn)  # and asked again, as a new turn
+    assert store.transcript(tr.session_id).turns[0].hints == []
