@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from .bank import Question
 from .errors import HistoryUnavailable
+from .grading.models import GraderId
 from .owner import Owner
 from .review import ReviewState
 from .schema import followups, grades, hints, reviews, sessions, turns
@@ -169,7 +170,8 @@ class Transaction:
 def _grade_row(key: dict[str, Any], turn: TurnRecord) -> dict[str, Any]:
     g = turn.grade
     assert g is not None
-    model = g.grader.removeprefix("llm:") if g.grader.startswith("llm:") else None
+    grader = GraderId.parse(g.grader)
+    model = None if grader.is_offline else grader.detail
     return {**key, "grader": g.grader, "model": model, "overall": g.overall, "grade": g.model_dump_json()}
 
 
