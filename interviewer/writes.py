@@ -139,7 +139,9 @@ class Transaction:
             (grades, [_grade_row(key, turn)] if turn.grade is not None else []),
         )
         for table, rows in children:
-            if not new:  # a new turn has none: they go with their turn (foreign keys, ON DELETE CASCADE)
+            # A new turn has none to replace (a dropped turn's went with it: ON DELETE CASCADE), unless another
+            # copy of the session (a second tab) wrote the same new turn a moment ago.
+            if not new or rows:
                 self.conn.execute(_DELETE_CHILDREN[table.name], {"b_session": session_id, "b_idx": idx})
             if rows:
                 self.conn.execute(insert(table), [_storable(self.conn, r) for r in rows])

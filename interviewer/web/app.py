@@ -299,23 +299,23 @@ def _wire_actions(ui: Layout, h: Handlers, limit: int, who: Who) -> None:
     gate = _Gate(h, who, ui, interview)
 
     async def answer(text="", owner=None, ws=None, request: gr.Request | None = None):
-        if (stop := gate.stop(ws, owner, request)) is not None:
+        if (stop := await gate.stop(ws, owner, request)) is not None:
             yield stop
             return
         async for vm in h.answer(text, ws):
             yield render(vm, ui, within=interview)
 
     async def offline_now(owner, ws, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.offline_now(ws), ui, within=interview)
+        return await gate.stop(ws, owner, request) or render(await h.offline_now(ws), ui, within=interview)
 
     async def retry(owner=None, ws=None, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.retry(ws), ui, within=interview)
+        return await gate.stop(ws, owner, request) or render(await h.retry(ws), ui, within=interview)
 
     async def hint(draft, owner, ws, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.hint(draft, ws), ui, within=interview)
+        return await gate.stop(ws, owner, request) or render(await h.hint(draft, ws), ui, within=interview)
 
     async def skip(owner, ws, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.skip(ws), ui, within=interview)
+        return await gate.stop(ws, owner, request) or render(await h.skip(ws), ui, within=interview)
 
     typed, mine = [ui.answer_box, ui.browser_id, ui.state], [ui.browser_id, ui.state]
     ui.submit_btn.click(answer, typed, interview, api_name="answer", concurrency_limit=limit)
@@ -333,13 +333,14 @@ class _Gate:
         self.h, self.who, self.ui, self.within = h, who, ui, within
         self.refused = render(NOT_YOURS, ui, within=within)
 
-    def stop(self, ws: WebSession | None, owner: str | None, request: gr.Request | None) -> Any | None:
+    async def stop(self, ws: WebSession | None, owner: str | None, request: gr.Request | None) -> Any | None:
         """None: the caller's own interview is in the page. No interview (closed while idle, or by a restart):
         Resume is offered right there when it is saved, else the page is told none is running; answered in
         the action's own event (a follow-up event after every action, to find out, doubled a page's events).
         Another's interview: refused."""
-        if ws is None:
-            return render(self.h.closed_page(self.who(owner, request)), self.ui, within=self.within)
+        if ws is None:  # the history is read on a worker thread: a stalled database holds up no one else
+            closed = await asyncio.to_thread(self.h.closed_page, self.who(owner, request))
+            return render(closed, self.ui, within=self.within)
         return None if self.who.owns(ws, owner, request) else self.refused
 
 
@@ -349,20 +350,20 @@ def _wire_ending(ui: Layout, h: Handlers, who: Who) -> None:
     gate = _Gate(h, who, ui, ending)
 
     async def end(unsent, owner, ws, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.end(ws, unsent or ""), ui, within=ending)
+        return await gate.stop(ws, owner, request) or render(await h.end(ws, unsent or ""), ui, within=ending)
 
     async def end_sending(text, owner, ws, request: gr.Request | None = None):
-        if (stop := gate.stop(ws, owner, request)) is not None:
+        if (stop := await gate.stop(ws, owner, request)) is not None:
             yield stop
             return
         async for vm in h.end_sending(text or "", ws):
             yield render(vm, ui, within=ending)
 
     async def end_keeping(text, owner, ws, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.end_keeping(text or "", ws), ui, within=ending)
+        return await gate.stop(ws, owner, request) or render(await h.end_keeping(text or "", ws), ui, within=ending)
 
     async def end_discarding(owner, ws, request: gr.Request | None = None):
-        return gate.stop(ws, owner, request) or render(await h.end_discarding(ws), ui, within=ending)
+        return await gate.stop(ws, owner, request) or render(await h.end_discarding(ws), ui, within=ending)
 
     ui.end_back_btn.click(lambda: gr.update(visible=False), None, [ui.end_ask], **PRIVATE)
     _wire_autosave(ui, h, who)
@@ -437,8 +438,8 @@ def _wire_resume(demo: gr.Blocks, ui: Layout, h: Handlers, who: Who) -> None:
         return render(await h.resume_keeping_answer(session_id, who(owner, request), ws, page), ui)
 
     resume_inputs, resumed = [ui.resume_id, ui.browser_id, ui.state], [*ui.page_outputs(), ui.resume_row]
-    ui.resume_btn.click(resume, resume_inputs, [*resumed, ui.resume_here_btn], **private)
-    ui.resume_here_btn.click(resume_here, resume_inputs, [*resumed, ui.resume_here_btn], **private)
+    ui.resume_btn.click(resume, resume_inputs, resumed, **private)  # the page's outputs hold resume_here_btn
+    ui.resume_here_btn.click(resume_here, resume_inputs, resumed, **private)
 
     def dismiss(session_id, dismissed):
         return gr.update(visible=False), [*(dismissed or []), session_id][-50:]
