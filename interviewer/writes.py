@@ -40,7 +40,7 @@ _SAVED_ANSWER = select(turns.c.answer).where(*_THIS_TURN).with_for_update()
 _UPDATE_TURN = update(turns).where(*_THIS_TURN)
 _DROP_TURNS_FROM = delete(turns).where(turns.c.session_id == bindparam("b_session"), turns.c.idx >= bindparam("b_idx"))
 _DELETE_CHILDREN = {
-    t.name: delete(t).where(t.c.session_id == bindparam("b_session"), t.c.idx == bindparam("b_idx"))
+    t: delete(t).where(t.c.session_id == bindparam("b_session"), t.c.idx == bindparam("b_idx"))
     for t in (followups, hints, grades)
 }
 _REVIEW_STATE = (
@@ -142,7 +142,7 @@ class Transaction:
             # A new turn has none to replace (a dropped turn's went with it: ON DELETE CASCADE), unless another
             # copy of the session (a second tab) wrote the same new turn a moment ago.
             if not new or rows:
-                self.conn.execute(_DELETE_CHILDREN[table.name], {"b_session": session_id, "b_idx": idx})
+                self.conn.execute(_DELETE_CHILDREN[table], {"b_session": session_id, "b_idx": idx})
             if rows:
                 self.conn.execute(insert(table), [_storable(self.conn, r) for r in rows])
 
@@ -186,7 +186,7 @@ def _upsert(conn: Connection, table: Table, row: dict[str, Any], keys: tuple[str
 # upsert's `excluded` alias copied every column of the table each time (a third of a history write's CPU).
 @cache
 def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> Insert:
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    statement = _dialect_insert(dialect, table)
     return statement.on_conflict_do_update(
         index_elements=list(keys), set_={c: statement.excluded[c] for c in columns if c not in keys}
     )
@@ -195,7 +195,12 @@ def _upsert_statement(dialect: str, table: Table, columns: tuple[str, ...], keys
 @cache
 def _insert_or_keep(dialect: str, table: Table) -> Insert:
     """Insert a row unless its key is taken."""
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+    return _dialect_insert(dialect, table).on_conflict_do_nothing()
+
+
+def _dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The database's own INSERT, which can say what to do on a key conflict (both dialects have ON CONFLICT)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def _storable(conn: Connection, value: Any) -> Any:

@@ -51,10 +51,11 @@ def choose_grader(settings: Settings, allowed: Allowed | None = None) -> GraderC
     from ..llm import LLMClient
     from .llm_grader import LLMFollowUps, LLMGrader  # imported only when an LLM is used
 
-    client = LLMClient.from_settings(settings.llm, allowed=allowed)
+    llm = settings.llm  # the group is built from the flat settings at each read: once here
+    client = LLMClient.from_settings(llm, allowed=allowed)
     return GraderChoice(
-        LLMGrader(client, settings.llm),
-        LLMFollowUps(client, settings.llm.followup_budget),
+        LLMGrader(client, llm),
+        LLMFollowUps(client, llm.followup_budget),
         f"LLM: {client.model} at {client.server}",
     )
 
